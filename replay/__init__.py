@@ -1,0 +1,1 @@
+"""Reading runs back from a baton store: conversations, turns, transitions and loops."""

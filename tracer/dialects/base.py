@@ -1,0 +1,71 @@
+"""The shapes every dialect shares: what it reads and what it fills."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+#: Every value of ``spans.op``.
+OPS = ("workflow", "agent", "chat", "tool", "handoff", "agent_tool", "guardrail", "other")
+
+
+@dataclass(frozen=True, slots=True)
+class SpanView:
+    """What a dialect may look at: the span's own name, kind, attributes and scope."""
+
+    name: str
+    kind: str
+    attributes: Mapping[str, Any]
+    scope: str | None = None
+
+
+@dataclass(slots=True)
+class Normalised:
+    """The store's normalised columns for one span (see DESIGN.md, "The store").
+
+    ``agent_name`` is the agent a span belongs to: its own name for an agent span,
+    else left empty here and filled from the nearest enclosing agent when the store
+    absorbs the span. ``from_agent`` of a handoff is filled the same way when the
+    producer does not say it. ``final_answer`` marks a model call that ended its run
+    (needed to tell ping-pong loops apart from separate exchanges); None when unknown.
+    """
+
+    op: str = "other"
+    source: str = "unknown"
+    agent_name: str | None = None
+    tool_name: str | None = None
+    from_agent: str | None = None
+    to_agent: str | None = None
+    conversation_id: str | None = None
+    model: str | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    tool_call_id: str | None = None
+    tool_arguments: str | None = None
+    tool_result: str | None = None
+    error_type: str | None = None
+    final_answer: bool | None = None
+
+
+def text_or_none(value: Any) -> str | None:
+    """A string attribute as text; JSON-ish values as their JSON; missing as None."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    import json
+
+    try:
+        return json.dumps(value, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def int_or_none(value: Any) -> int | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,149 @@
+"""The store's tables: their columns, and the migrations that create and upgrade them.
+
+Migrations are an ordered list of functions; each one applied is recorded in
+``_baton_migrations``, so a store written by an older baton is upgraded in place the
+next time it is opened for writing. Views are not migrations: they are recreated from
+``tracer.views`` whenever their definition changed (see ``tracer.views.ensure_views``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import duckdb
+import pyarrow as pa
+
+#: The columns of ``spans``, in table order, with their Arrow types (segments use them).
+SPAN_COLUMNS: tuple[tuple[str, pa.DataType], ...] = (
+    ("trace_id", pa.string()),
+    ("span_id", pa.string()),
+    ("parent_span_id", pa.string()),
+    ("name", pa.string()),
+    ("kind", pa.string()),
+    ("start_time", pa.timestamp("us", tz="UTC")),
+    ("end_time", pa.timestamp("us", tz="UTC")),
+    ("duration_ms", pa.float64()),
+    ("status", pa.string()),
+    ("status_message", pa.string()),
+    ("op", pa.string()),
+    ("agent_name", pa.string()),
+    ("tool_name", pa.string()),
+    ("from_agent", pa.string()),
+    ("to_agent", pa.string()),
+    ("conversation_id", pa.string()),
+    ("source", pa.string()),
+    ("model", pa.string()),
+    ("input_tokens", pa.int64()),
+    ("output_tokens", pa.int64()),
+    ("tool_call_id", pa.string()),
+    ("tool_arguments", pa.string()),
+    ("tool_result", pa.string()),
+    ("error_type", pa.string()),
+    ("final_answer", pa.bool_()),
+    ("scope", pa.string()),
+    ("attributes", pa.string()),
+    ("events", pa.string()),
+    ("resource", pa.string()),
+)
+SPAN_SCHEMA = pa.schema([pa.field(name, kind) for name, kind in SPAN_COLUMNS])
+COLUMN_NAMES = tuple(name for name, _ in SPAN_COLUMNS)
+
+Connection = duckdb.DuckDBPyConnection
+
+
+def _m001_spans(con: Connection) -> None:
+    con.execute("CREATE TABLE _baton_meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)")
+    con.execute(
+        """
+        CREATE TABLE spans (
+            trace_id        VARCHAR NOT NULL,
+            span_id         VARCHAR NOT NULL,
+            parent_span_id  VARCHAR,
+            name            VARCHAR NOT NULL,
+            kind            VARCHAR,
+            start_time      TIMESTAMPTZ NOT NULL,
+            end_time        TIMESTAMPTZ,
+            duration_ms     DOUBLE,
+            status          VARCHAR NOT NULL DEFAULT 'unset',
+            status_message  VARCHAR,
+            op              VARCHAR NOT NULL DEFAULT 'other',
+            agent_name      VARCHAR,
+            tool_name       VARCHAR,
+            from_agent      VARCHAR,
+            to_agent        VARCHAR,
+            conversation_id VARCHAR,
+            source          VARCHAR,
+            model           VARCHAR,
+            input_tokens    BIGINT,
+            output_tokens   BIGINT,
+            tool_call_id    VARCHAR,
+            tool_arguments  VARCHAR,
+            tool_result     VARCHAR,
+            error_type      VARCHAR,
+            final_answer    BOOLEAN,
+            scope           VARCHAR,
+            attributes      JSON,
+            events          JSON,
+            resource        JSON,
+            PRIMARY KEY (trace_id, span_id)
+        )
+        """
+    )
+
+
+def _m002_settings(con: Connection) -> None:
+    # Settings the views read, so thresholds are per store and visible in SQL.
+    con.execute("CREATE TABLE baton_settings (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)")
+    con.execute(
+        "INSERT INTO baton_settings VALUES "
+        "('loop.two_cycle_handoffs', '3'), ('loop.cycle_repeats', '2')"
+    )
+
+
+#: Applied in order; never edit or reorder a published entry, append a new one.
+MIGRATIONS: tuple[tuple[str, Callable[[Connection], None]], ...] = (
+    ("001_spans", _m001_spans),
+    ("002_settings", _m002_settings),
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class SchemaTooNewError(RuntimeError):
+    """The store was written by a newer baton than this one."""
+
+
+def schema_version(con: Connection) -> int:
+    """How many migrations the store has had (0 for a new, empty file)."""
+    exists = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = '_baton_migrations'"
+    ).fetchone()
+    if not exists or not exists[0]:
+        return 0
+    row = con.execute("SELECT coalesce(max(id), 0) FROM _baton_migrations").fetchone()
+    return int(row[0]) if row else 0
+
+
+def migrate(con: Connection, upto: int = SCHEMA_VERSION) -> int:
+    """Apply the migrations the store lacks, each in its own transaction; return the version."""
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS _baton_migrations "
+        "(id INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
+    )
+    current = schema_version(con)
+    if current > SCHEMA_VERSION:
+        raise SchemaTooNewError(
+            f"this store has schema version {current}, newer than this baton understands "
+            f"({SCHEMA_VERSION}); upgrade baton (pip install -U baton)"
+        )
+    for number, (name, apply) in enumerate(MIGRATIONS[current:upto], start=current + 1):
+        con.execute("BEGIN TRANSACTION")
+        try:
+            apply(con)
+            con.execute(
+                "INSERT INTO _baton_migrations VALUES (?, ?, current_timestamp)", [number, name]
+            )
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    return max(current, upto)

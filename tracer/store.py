@@ -1,0 +1,319 @@
+"""The span store: one DuckDB file plus a folder of incoming segment files.
+
+DuckDB lets one process at a time open a file for writing, so recorders never open it:
+each exported batch becomes an Arrow segment file, written under a temporary name and
+renamed into ``<store>.incoming/`` (atomic, so a killed recorder leaves either a whole
+segment or none). Whoever next opens the store for writing absorbs the segments —
+insert, resolve, commit, then delete the files — so a crash at any point leaves
+segments that are absorbed again, and the primary key keeps each span once.
+
+Every connection is short-lived and waits, with backoff, for a lock another process
+holds; a user sees a clear ``StoreBusyError`` only if the wait runs out.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from tracer.ingest import insert_spans
+from tracer.location import resolve_store_path
+from tracer.schema import SCHEMA_VERSION, migrate, schema_version
+from tracer.views import VIEW_NAMES, ensure_views
+
+logger = logging.getLogger("baton.store")
+
+DEFAULT_LOCK_TIMEOUT = 30.0
+SEGMENT_SUFFIX = ".arrow"
+_TMP_SUFFIX = ".tmp"
+_STALE_TMP_SECONDS = 3600.0
+_ABSORB_CHUNK_ROWS = 200_000
+_HOLDER = re.compile(r"Conflicting lock is held in (.+?) \(PID (\d+)\)")
+
+Connection = duckdb.DuckDBPyConnection
+
+
+class StoreError(RuntimeError):
+    """A store problem explained for the user; the message says what to do next."""
+
+
+class StoreBusyError(StoreError):
+    """Another program kept the store locked for longer than we were willing to wait."""
+
+
+@dataclass
+class AbsorbReport:
+    """What one absorb did."""
+
+    segments: int = 0
+    spans_added: int = 0
+    corrupt: list[Path] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    columns: list[str]
+    types: list[str]
+    rows: list[tuple[Any, ...]]
+
+
+class Store:
+    """A baton store at ``path`` (default: ``$BATON_STORE``, else the per-user data dir)."""
+
+    def __init__(
+        self, path: str | os.PathLike[str] | None = None, *, lock_timeout: float | None = None
+    ) -> None:
+        self.path = resolve_store_path(path).absolute()
+        self.incoming = self.path.with_name(self.path.name + ".incoming")
+        self.lock_timeout = DEFAULT_LOCK_TIMEOUT if lock_timeout is None else lock_timeout
+        self._prepared = False
+        self._absorb_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"Store({str(self.path)!r})"
+
+    # -- the recording side: never touches the database file ---------------------------
+
+    def write_segment(self, table: pa.Table) -> Path:
+        """Make ``table`` durable as one segment; it is absorbed on the next write open."""
+        self.incoming.mkdir(parents=True, exist_ok=True)
+        name = f"{time.time_ns():020d}-{os.getpid()}-{uuid.uuid4().hex[:12]}{SEGMENT_SUFFIX}"
+        final = self.incoming / name
+        tmp = final.with_name(name + _TMP_SUFFIX)
+        with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+            writer.write_table(table)
+        os.replace(tmp, final)
+        return final
+
+    def pending_segments(self) -> list[Path]:
+        """Segments waiting to be absorbed, oldest first."""
+        try:
+            names = sorted(
+                entry.name
+                for entry in os.scandir(self.incoming)
+                if entry.name.endswith(SEGMENT_SUFFIX) and entry.is_file()
+            )
+        except FileNotFoundError:
+            return []
+        return [self.incoming / name for name in names]
+
+    # -- the database side ---------------------------------------------------------------
+
+    @contextmanager
+    def write_connection(self, *, timeout: float | None = None) -> Iterator[Connection]:
+        """A read-write connection to an up-to-date schema, closed on exit."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        con = self._open(read_only=False, timeout=timeout)
+        try:
+            migrate(con)
+            ensure_views(con)
+            yield con
+        finally:
+            con.close()
+
+    def absorb(self, *, timeout: float | None = None) -> AbsorbReport:
+        """Move pending segments into the database file. Safe to run from any process at
+        any time; raises ``StoreBusyError`` if the file stays locked past ``timeout``."""
+        report = AbsorbReport()
+        if not self.pending_segments() and self._prepared and self.path.exists():
+            return report
+        with self._absorb_lock, self.write_connection(timeout=timeout) as con:
+            self._prepared = True
+            self._clear_stale_tmp()
+            segments = self.pending_segments()  # listed again, now that we hold the lock
+            while segments:
+                chunk, segments = self._take_chunk(segments, report)
+                tables = [table for _, table in chunk]
+                if tables:
+                    con.execute("BEGIN TRANSACTION")
+                    try:
+                        report.spans_added += insert_spans(con, pa.concat_tables(tables))
+                        con.execute("COMMIT")
+                    except BaseException:
+                        con.execute("ROLLBACK")
+                        raise
+                for path, _ in chunk:
+                    path.unlink(missing_ok=True)
+                report.segments += len(chunk)
+            if report.segments:
+                con.execute("CHECKPOINT")
+        return report
+
+    def ingest(self, table: pa.Table, *, timeout: float | None = None) -> int:
+        """Insert a batch straight into the database (bulk loads); returns spans added."""
+        with self._absorb_lock, self.write_connection(timeout=timeout) as con:
+            self._prepared = True
+            con.execute("BEGIN TRANSACTION")
+            try:
+                added = insert_spans(con, table)
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            return added
+
+    @contextmanager
+    def read_connection(self, *, timeout: float | None = None) -> Iterator[Connection]:
+        """A read-only connection that sees every span recorded so far, closed on exit."""
+        self._prepare(timeout)
+        con = self._open(read_only=True, timeout=timeout)
+        try:
+            if schema_version(con) < SCHEMA_VERSION:
+                raise StoreError(
+                    f"{self.path} was written by an older baton and could not be upgraded "
+                    "because another program holds it; close that program and retry"
+                )
+            yield con
+        finally:
+            con.close()
+
+    def query(
+        self, sql: str, params: Sequence[Any] | None = None, *, timeout: float | None = None
+    ) -> QueryResult:
+        """Run one read-only query; DuckDB's errors come through as ``duckdb.Error``."""
+        with self.read_connection(timeout=timeout) as con:
+            cursor = con.execute(sql, params) if params is not None else con.execute(sql)
+            if cursor.description is None:
+                return QueryResult([], [], [])
+            columns = [d[0] for d in cursor.description]
+            types = [str(d[1]) for d in cursor.description]
+            return QueryResult(columns, types, cursor.fetchall())
+
+    def status(self) -> StoreStatus:
+        """Location, size, schema version and rows per table and view."""
+        with self.read_connection() as con:
+            counts: dict[str, int] = {}
+            for name in ("spans", *VIEW_NAMES):
+                row = con.execute(f"SELECT count(*) FROM {name}").fetchone()
+                counts[name] = int(row[0]) if row else 0
+            version = schema_version(con)
+        pending = self.pending_segments()
+        return StoreStatus(
+            path=self.path,
+            size_bytes=_size(self.path) + _size(self.path.with_name(self.path.name + ".wal")),
+            schema_version=version,
+            rows=counts,
+            pending_segments=len(pending),
+            pending_bytes=sum(_size(p) for p in pending),
+        )
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _prepare(self, timeout: float | None) -> None:
+        """Before reading: create or upgrade the file and absorb pending segments. If
+        another program holds the lock, a reader goes on with what is already absorbed."""
+        if self._prepared and self.path.exists() and not self.pending_segments():
+            return
+        wait = self.lock_timeout if timeout is None else timeout
+        exists = self.path.exists()
+        try:
+            self.absorb(timeout=min(wait, 2.0) if exists else wait)
+        except StoreBusyError:
+            if not exists:
+                raise
+
+    def _open(self, *, read_only: bool, timeout: float | None) -> Connection:
+        wait = self.lock_timeout if timeout is None else timeout
+        deadline = time.monotonic() + wait
+        delay = 0.005
+        while True:
+            try:
+                return duckdb.connect(str(self.path), read_only=read_only)
+            except duckdb.ConnectionException as exc:
+                # This process already has the file open in the other mode: share it.
+                if "different configuration" not in str(exc):
+                    raise StoreError(f"cannot open {self.path}: {exc}") from exc
+                if read_only:
+                    return duckdb.connect(str(self.path), read_only=False)
+                last = exc
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower():
+                    raise StoreError(f"cannot open {self.path}: {exc}") from exc
+                last = exc
+            if time.monotonic() >= deadline:
+                raise StoreBusyError(_busy_message(self.path, last, wait)) from last
+            time.sleep(delay)
+            delay = min(delay * 2, 0.1)
+
+    def _take_chunk(
+        self, segments: list[Path], report: AbsorbReport
+    ) -> tuple[list[tuple[Path, pa.Table]], list[Path]]:
+        chunk: list[tuple[Path, pa.Table]] = []
+        rows = 0
+        rest = list(segments)
+        while rest and rows < _ABSORB_CHUNK_ROWS:
+            path = rest.pop(0)
+            try:
+                table = read_segment(path)
+            except FileNotFoundError:
+                continue
+            except Exception as exc:  # a damaged file must not block the others
+                report.corrupt.append(self._quarantine(path, exc))
+                continue
+            chunk.append((path, table))
+            rows += table.num_rows
+        return chunk, rest
+
+    def _quarantine(self, path: Path, exc: Exception) -> Path:
+        target_dir = self.incoming / "corrupt"
+        target_dir.mkdir(exist_ok=True)
+        target = target_dir / path.name
+        os.replace(path, target)
+        logger.warning("segment %s is unreadable (%s); moved it to %s", path, exc, target)
+        return target
+
+    def _clear_stale_tmp(self) -> None:
+        # Left by recorders killed mid-write; old enough that no writer is still on them.
+        cutoff = time.time() - _STALE_TMP_SECONDS
+        try:
+            entries = list(os.scandir(self.incoming))
+        except FileNotFoundError:
+            return
+        for entry in entries:
+            if entry.name.endswith(_TMP_SUFFIX) and entry.stat().st_mtime < cutoff:
+                Path(entry.path).unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class StoreStatus:
+    path: Path
+    size_bytes: int
+    schema_version: int
+    rows: dict[str, int]
+    pending_segments: int
+    pending_bytes: int
+
+
+def read_segment(path: Path) -> pa.Table:
+    """One segment file as an Arrow table."""
+    with pa.OSFile(str(path), "rb") as source:
+        return pa.ipc.open_file(source).read_all()
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
+def _busy_message(path: Path, exc: Exception, waited: float) -> str:
+    holder = _HOLDER.search(str(exc))
+    who = f"{holder.group(1)} (PID {holder.group(2)})" if holder else "another program"
+    return (
+        f"the store {path} has been locked by {who} for over {waited:g}s. "
+        "baton's own recorders never hold it for long; if that program is a DuckDB "
+        "shell or notebook, close its connection and retry."
+    )
