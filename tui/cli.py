@@ -1,0 +1,28 @@
+"""The ``baton`` command line.
+
+Each group of commands lives in its own module and registers on ``main`` here; the
+commands are thin: they parse options, call ``tracer``/``replay``, and print.
+"""
+
+from __future__ import annotations
+
+import click
+
+from tui.cli_store import sql, store, traces
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="baton", prog_name="baton")
+def main() -> None:
+    """baton records multi-agent LLM runs (handoffs, agents called as tools) as
+    OpenTelemetry spans in DuckDB, answers SQL over the handoff history, and replays
+    conversations turn by turn in the terminal.
+
+    Every command takes --store PATH; without it the store is $BATON_STORE, else a
+    file in your user data directory (see `baton store path`).
+    """
+
+
+main.add_command(sql)
+main.add_command(traces)
+main.add_command(store)

@@ -1,0 +1,91 @@
+"""``baton sql``, ``baton traces`` and ``baton store``: asking the store questions."""
+
+from __future__ import annotations
+
+import click
+
+from tracer.store import Store
+from tui.formatting import cell_text, format_csv, format_json, format_table, human_size
+from tui.options import open_store, reports_errors, store_option
+
+
+@click.command()
+@store_option
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+    help="json prints an array of row objects.",
+)
+@click.argument("query")
+@reports_errors
+def sql(store_path: str | None, output_format: str, query: str) -> None:
+    """Run a read-only SQL QUERY over the store.
+
+    \b
+    Tables and views: spans, conversations, turns, handoffs, tool_calls, loops.
+    Example:
+      baton sql "select from_agent, to_agent, count(*) from handoffs group by all"
+    """
+    result = open_store(store_path).query(query)
+    if not result.columns:
+        return
+    formatter = {"table": format_table, "csv": format_csv, "json": format_json}[output_format]
+    click.echo(formatter(result.columns, result.rows))
+
+
+@click.command()
+@store_option
+@click.option("-n", "--limit", default=20, show_default=True, help="How many to list.")
+@reports_errors
+def traces(store_path: str | None, limit: int) -> None:
+    """List recent conversations, newest first, one line each."""
+    store = open_store(store_path)
+    result = store.query(
+        "SELECT conversation_id, started_at, duration_ms, n_traces, n_turns, n_handoffs, "
+        "n_tool_calls, agents, has_loop, has_error "
+        "FROM conversations ORDER BY started_at DESC LIMIT ?",
+        [limit],
+    )
+    if not result.rows:
+        click.echo(f"No conversations in {store.path} yet. Record a run first (see the README).")
+        return
+    for cid, started, ms, n_traces, turns, handoffs, tools, agents, loop, error in result.rows:
+        marks = "".join([" ⟲ loop" if loop else "", " ✗ error" if error else ""])
+        runs = f"  {n_traces} runs" if n_traces > 1 else ""
+        click.echo(
+            f"{cell_text(started)[:19]}  {cid}  {turns} turns  {handoffs} handoffs  "
+            f"{tools} tool calls  {(ms or 0) / 1000:.1f}s{runs}  {' → '.join(agents)}{marks}"
+        )
+
+
+@click.group()
+def store() -> None:
+    """Where the store is and what it holds."""
+
+
+@store.command("path")
+@store_option
+def store_path_command(store_path: str | None) -> None:
+    """Print the store's location."""
+    click.echo(str(Store(store_path).path))
+
+
+@store.command("status")
+@store_option
+@reports_errors
+def store_status(store_path: str | None) -> None:
+    """Location, size, schema version and rows per table and view."""
+    status = open_store(store_path).status()
+    click.echo(f"store           {status.path}")
+    click.echo(f"size            {human_size(status.size_bytes)}")
+    click.echo(f"schema version  {status.schema_version}")
+    if status.pending_segments:
+        click.echo(
+            f"pending         {status.pending_segments} segments "
+            f"({human_size(status.pending_bytes)}) waiting to be absorbed"
+        )
+    for name, count in status.rows.items():
+        click.echo(f"{name:<15} {count}")
