@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tracer.exporter import StoreExporter
 from tracer.provider import get_tracer, setup, shutdown
+from tracer.recording import record
 from tracer.sanitize import Limits
 from tracer.store import Store, StoreBusyError, StoreError
 
@@ -14,6 +15,7 @@ __all__ = [
     "StoreError",
     "StoreExporter",
     "get_tracer",
+    "record",
     "setup",
     "shutdown",
 ]

@@ -1,6 +1,7 @@
 """Writing a batch of span rows into the ``spans`` table, and resolving what spans
-learn only from their relatives: the agent they ran under, the source of a handoff,
-and the conversation of their trace.
+learn only from their relatives: the agent they ran under, whether a tool ran an
+agent (an agent used as a tool), the source of a handoff, and the conversation of
+their trace.
 
 Spans of one trace arrive in any order and in different batches (a parent usually ends,
 and so is exported, after its children), so resolution runs over every trace a batch
@@ -73,6 +74,28 @@ def resolve_touched(con: duckdb.DuckDBPyConnection) -> None:
         ).fetchone()
         if not changed or not changed[0]:
             break
+    # A tool whose work was an agent run is an agent used as a tool (the Agents SDK's
+    # `agent.as_tool()` records a function span with the nested run below it): the
+    # first agent under it, through spans that are neither agents nor tools, is its target.
+    con.execute(
+        f"""
+        UPDATE spans AS t SET op = 'agent_tool', to_agent = coalesce(t.to_agent, f.agent)
+        FROM (
+            WITH RECURSIVE up(trace_id, agent, started, cur, depth) AS (
+                SELECT trace_id, agent_name, start_time, parent_span_id, 0
+                FROM spans
+                WHERE {touched} AND op = 'agent' AND agent_name IS NOT NULL
+                UNION ALL
+                SELECT u.trace_id, u.agent, u.started, p.parent_span_id, u.depth + 1
+                FROM up AS u JOIN spans AS p ON p.trace_id = u.trace_id AND p.span_id = u.cur
+                WHERE p.op NOT IN ('agent', 'tool', 'agent_tool', 'handoff', 'workflow')
+                  AND u.depth < {_MAX_NESTING}
+            )
+            SELECT trace_id, cur, arg_min(agent, started) AS agent FROM up GROUP BY trace_id, cur
+        ) AS f
+        WHERE t.trace_id = f.trace_id AND t.span_id = f.cur AND t.op = 'tool'
+        """
+    )
     # A transfer's source is the agent that made it, when the producer did not say.
     con.execute(
         f"""

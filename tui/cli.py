@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import click
 
+from tui.cli_capture import collect, export_command, import_command
 from tui.cli_store import sql, store, traces
 
 
@@ -26,3 +27,6 @@ def main() -> None:
 main.add_command(sql)
 main.add_command(traces)
 main.add_command(store)
+main.add_command(collect)
+main.add_command(import_command)
+main.add_command(export_command)

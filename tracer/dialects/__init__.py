@@ -11,13 +11,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from tracer.dialects import genai, logfire, openai_agents, openinference, otel_agents
 from tracer.dialects.base import OPS, Normalised, SpanView
-from tracer.dialects import genai
 
 Dialect = Callable[[SpanView], "Normalised | None"]
 
 #: Tried in order; more specific producers come before the generic GenAI conventions.
-DIALECTS: list[Dialect] = [genai.normalise]
+DIALECTS: list[Dialect] = [
+    openai_agents.normalise,
+    openinference.normalise,
+    otel_agents.normalise,
+    logfire.normalise,
+    genai.normalise,
+]
 
 
 def normalise(span: SpanView) -> Normalised:

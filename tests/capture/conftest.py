@@ -1,0 +1,86 @@
+"""Fixtures for the capture tests: stores, the Agents SDK's processor list, and a
+real ``baton collect`` process on a free loopback port."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tracer.store import Store
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    return Store(tmp_path / "store.duckdb")
+
+
+@pytest.fixture
+def sdk_processors() -> Iterator[None]:
+    """No Agents SDK processor (and so no OpenAI export) during the test; the list the
+    process had is put back afterwards."""
+    from agents.tracing import get_trace_provider, set_trace_processors
+
+    provider = get_trace_provider()
+    before = list(getattr(getattr(provider, "_multi_processor", None), "_processors", ()))
+    set_trace_processors([])
+    yield
+    set_trace_processors(before)
+
+
+@dataclass
+class CollectorProcess:
+    process: subprocess.Popen[str]
+    url: str
+    endpoint: str
+    store: Store
+    banner: list[str]
+
+    def stop(self) -> tuple[int, str, str]:
+        """SIGTERM, then wait: (exit code, rest of stdout, stderr)."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        out, err = self.process.communicate(timeout=60)
+        return self.process.returncode, out, err
+
+
+def start_collector(store_path: Path, *args: str) -> CollectorProcess:
+    env = dict(os.environ)
+    env.pop("BATON_COLLECT_TOKEN", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tui", "collect", "--store", str(store_path), "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert process.stdout is not None
+    banner = [process.stdout.readline() for _ in range(3)]
+    match = re.search(r"http://127\.0\.0\.1:(\d+)/v1/traces", banner[0])
+    if match is None:
+        process.kill()
+        raise AssertionError(f"baton collect did not start: {banner} {process.stderr.read()}")
+    port = match.group(1)
+    return CollectorProcess(
+        process,
+        url=f"http://127.0.0.1:{port}/v1/traces",
+        endpoint=f"http://127.0.0.1:{port}",
+        store=Store(store_path),
+        banner=banner,
+    )
+
+
+@pytest.fixture
+def collector(tmp_path: Path) -> Iterator[CollectorProcess]:
+    running = start_collector(tmp_path / "collected.duckdb")
+    yield running
+    if running.process.poll() is None:
+        running.process.kill()
+        running.process.wait()
