@@ -290,10 +290,11 @@ def serve(
         timeout_graceful_shutdown=10,
     )
     server = _Server(config)
-    collector.start_absorbing()
-    if on_ready is not None:
-        on_ready()
-    server.run(sockets=[sock])
+    with server.capture_signals():  # from before "ready", so an early SIGTERM is graceful too
+        collector.start_absorbing()
+        if on_ready is not None:
+            on_ready()
+        server.run(sockets=[sock])
 
 
 def in_thread(collector: Collector, sock: socket.socket) -> tuple[uvicorn.Server, threading.Thread]:

@@ -56,9 +56,10 @@ def export_spans(store: Store, out: Path, fmt: str, spans: SpanFilter | None = N
 def _parquet(store: Store, out: Path, where: str, params: list[Any]) -> int:
     count = 0
     with store.read_connection() as con:
-        reader: Any = con.execute(
-            f"SELECT * FROM spans{where} ORDER BY trace_id, start_time, span_id", params
-        ).to_arrow_reader(50_000)
+        relation: Any = con.cursor().sql(
+            f"SELECT * FROM spans{where} ORDER BY trace_id, start_time, span_id", params=params
+        )
+        reader = relation.to_arrow_reader(50_000)
         with pq.ParquetWriter(out, reader.schema) as writer:
             for batch in reader:
                 writer.write_batch(batch)
@@ -68,7 +69,8 @@ def _parquet(store: Store, out: Path, where: str, params: list[Any]) -> int:
 
 _OTLP_COLUMNS = (
     "trace_id, span_id, parent_span_id, name, kind, epoch_us(start_time), "
-    "epoch_us(end_time), status, status_message, scope, attributes, events, resource"
+    "epoch_us(end_time), status, status_message, scope, attributes, events, resource, "
+    "duration_ms"
 )
 
 
@@ -111,20 +113,21 @@ def _write_request(sink: IO[str], rows: list[tuple[Any, ...]]) -> None:
 
 def _span(row: tuple[Any, ...]) -> dict[str, Any]:
     (trace_id, span_id, parent, name, kind, start_us, end_us, status, message, _, attrs,
-     events, _resource) = row  # fmt: skip
+     events, _resource, duration_ms) = row  # fmt: skip
+    start_ns, end_ns = _nanoseconds(start_us, end_us, duration_ms)
     span: dict[str, Any] = {
         "traceId": trace_id,
         "spanId": span_id,
         "name": name,
         "kind": _KIND_NUMBERS.get(kind or "", 1),
-        "startTimeUnixNano": str(start_us * 1000),
+        "startTimeUnixNano": str(start_ns),
         "attributes": _key_values(json.loads(attrs) if attrs else {}),
         "status": {"code": _STATUS_NUMBERS.get(status or "", 0)},
     }
     if parent:
         span["parentSpanId"] = parent
-    if end_us is not None:
-        span["endTimeUnixNano"] = str(end_us * 1000)
+    if end_ns is not None:
+        span["endTimeUnixNano"] = str(end_ns)
     if message:
         span["status"]["message"] = message
     loaded_events = json.loads(events) if events else []
@@ -139,6 +142,21 @@ def _span(row: tuple[Any, ...]) -> dict[str, Any]:
             if isinstance(event, dict)
         ]
     return span
+
+
+def _nanoseconds(
+    start_us: int, end_us: int | None, duration_ms: float | None
+) -> tuple[int, int | None]:
+    """Start and end in nanoseconds that give back the stored microsecond times *and* the
+    stored duration, which keeps the producer's nanoseconds."""
+    if end_us is None:
+        return start_us * 1000, None
+    if duration_ms is None:
+        return start_us * 1000, end_us * 1000
+    nanos = round(duration_ms * 1e6)
+    offset = min(max((end_us - start_us) * 1000 - nanos, 0), 999)
+    start_ns = start_us * 1000 + offset
+    return start_ns, start_ns + nanos
 
 
 def _key_values(attributes: Any) -> list[dict[str, Any]]:

@@ -3,14 +3,18 @@ real ``baton collect`` process on a free loopback port."""
 
 from __future__ import annotations
 
+import http.client
+import json
 import os
 import re
 import signal
 import subprocess
 import sys
+import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -84,3 +88,37 @@ def collector(tmp_path: Path) -> Iterator[CollectorProcess]:
     if running.process.poll() is None:
         running.process.kill()
         running.process.wait()
+
+
+@dataclass
+class Answer:
+    status_code: int
+    headers: dict[str, str]
+    content: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+
+def post(url: str, body: bytes = b"", headers: dict[str, str] | None = None) -> Answer:
+    """One HTTP request with the standard library, whatever the answer's status."""
+    return _request("POST", url, body, headers or {})
+
+
+def get(url: str) -> Answer:
+    return _request("GET", url, None, {})
+
+
+def _request(method: str, url: str, body: bytes | None, headers: dict[str, str]) -> Answer:
+    parts = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+    try:
+        connection.request(method, parts.path or "/", body=body, headers=headers)
+        response = connection.getresponse()
+        return Answer(
+            response.status,
+            {k.lower(): v for k, v in response.getheaders()},
+            response.read(),
+        )
+    finally:
+        connection.close()

@@ -1,0 +1,171 @@
+"""Each producer's instrumentation, on a real Agents SDK workflow, shipped to a real
+``baton collect`` over OTLP the way users ship it: the store's ``handoffs`` and
+``tool_calls`` must say what the SDK's own run items say happened."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, ClassVar
+
+import pytest
+from agents.tracing import Span, Trace, TracingProcessor, set_trace_processors
+from conftest import CollectorProcess
+from opentelemetry import trace as otel_trace
+from opentelemetry.exporter.otlp.proto.http import Compression
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from sdk_workflow import expected_from, recorded, run_support
+
+pytestmark = pytest.mark.usefixtures("sdk_processors")
+
+
+@pytest.fixture
+def otlp_provider(collector: CollectorProcess) -> Iterator[TracerProvider]:
+    """An OpenTelemetry SDK provider exporting to the collector with the standard
+    OTLP/HTTP protobuf exporter (gzip, as many deployments configure it)."""
+    provider = TracerProvider()
+    exporter = OTLPSpanExporter(endpoint=collector.url, compression=Compression.Gzip)
+    provider.add_span_processor(BatchSpanProcessor(exporter, max_export_batch_size=512))
+    yield provider
+    provider.shutdown()
+
+
+def stored_sources(collector: CollectorProcess) -> set[str]:
+    rows = collector.store.query("SELECT DISTINCT source FROM spans WHERE op <> 'other'").rows
+    return {row[0] for row in rows}
+
+
+def finish(collector: CollectorProcess, provider: TracerProvider) -> None:
+    """Flush the exporter, then stop the collector the way a user does (SIGTERM)."""
+    provider.force_flush()
+    code, out, err = collector.stop()
+    assert code == 0, err
+    assert "stopped" in out
+
+
+async def test_openinference_instrumentation(
+    collector: CollectorProcess, otlp_provider: TracerProvider
+) -> None:
+    from openinference.instrumentation.openai_agents import OpenAIAgentsInstrumentor
+
+    instrumentor = OpenAIAgentsInstrumentor()
+    instrumentor.instrument(tracer_provider=otlp_provider)
+    try:
+        result = await run_support()
+    finally:
+        instrumentor.uninstrument()
+    finish(collector, otlp_provider)
+
+    assert recorded(collector.store) == expected_from(result)
+    assert stored_sources(collector) == {"openinference"}
+    roots = collector.store.query("SELECT op FROM spans WHERE parent_span_id IS NULL").rows
+    assert roots == [("workflow",)]
+
+
+async def test_opentelemetry_contrib_instrumentation(
+    collector: CollectorProcess, otlp_provider: TracerProvider
+) -> None:
+    from opentelemetry.instrumentation.openai_agents import OpenAIAgentsInstrumentor
+
+    instrumentor = OpenAIAgentsInstrumentor()
+    instrumentor.instrument(tracer_provider=otlp_provider)
+    try:
+        result = await run_support()
+    finally:
+        instrumentor.uninstrument()
+    finish(collector, otlp_provider)
+
+    assert recorded(collector.store) == expected_from(result)
+    assert stored_sources(collector) == {"otel_openai_agents"}
+    handoff_ops = collector.store.query(
+        "SELECT DISTINCT attributes->>'gen_ai.operation.name' FROM spans WHERE op = 'handoff'"
+    ).rows
+    assert handoff_ops == [("agent_handoff",)]
+
+
+class LogfireStyle(TracingProcessor):
+    """Mirrors SDK spans into OpenTelemetry spans shaped as Pydantic Logfire's Agents SDK
+    integration shapes them (logfire itself is not a dependency): the message template
+    as the span name, the formatted message in ``logfire.msg``, the span data's fields
+    as plain attributes."""
+
+    _TEMPLATES: ClassVar[dict[str, str]] = {
+        "agent": "Agent run: {name!r}",
+        "function": "Function: {name}",
+        "handoff": "Handoff: {from_agent} → {to_agent}",
+        "generation": "Chat completion with {gen_ai.request.model!r}",
+        "guardrail": "Guardrail {name!r} {triggered=}",
+    }
+
+    def __init__(self, provider: TracerProvider) -> None:
+        self.tracer = provider.get_tracer("logfire")
+        self.open: dict[str, Any] = {}
+
+    def on_trace_start(self, trace: Trace) -> None:
+        self.open[trace.trace_id] = self.tracer.start_span(trace.name)
+
+    def on_trace_end(self, trace: Trace) -> None:
+        self.open.pop(trace.trace_id).end()
+
+    def on_span_start(self, span: Span[Any]) -> None:
+        parent = self.open[span.parent_id or span.trace_id]
+        context = otel_trace.set_span_in_context(parent)
+        kind = span.span_data.type
+        template = self._TEMPLATES.get(kind, "OpenAI agents: {type} span")
+        self.open[span.span_id] = self.tracer.start_span(
+            template, context=context, attributes={"logfire.msg_template": template}
+        )
+
+    def on_span_end(self, span: Span[Any]) -> None:
+        otel_span = self.open.pop(span.span_id)
+        data = span.span_data.export()
+        fields = {k: v for k, v in data.items() if isinstance(v, (str, int, float, bool))}
+        message = otel_span.name
+        if data["type"] == "agent":
+            message = f"Agent run: {data['name']!r}"
+        elif data["type"] in ("function", "handoff"):
+            message = otel_span.name.format(**fields)
+        otel_span.set_attributes({**fields, "logfire.msg": message})
+        otel_span.end()
+
+    def shutdown(self) -> None: ...
+    def force_flush(self) -> None: ...
+
+
+async def test_logfire_style_spans(
+    collector: CollectorProcess, otlp_provider: TracerProvider
+) -> None:
+    set_trace_processors([LogfireStyle(otlp_provider)])
+    result = await run_support()
+    finish(collector, otlp_provider)
+
+    assert recorded(collector.store) == expected_from(result)
+    assert stored_sources(collector) == {"logfire"}
+
+
+def test_a_plain_span_named_handoff_arrow_is_a_handoff(
+    collector: CollectorProcess, otlp_provider: TracerProvider
+) -> None:
+    tracer = otlp_provider.get_tracer("my-app")
+    attributes = {"gen_ai.operation.name": "invoke_agent"}
+    with tracer.start_as_current_span("invoke_agent Triage") as span:
+        span.set_attributes({**attributes, "gen_ai.agent.name": "Triage"})
+        with tracer.start_as_current_span("Handoff: Triage → Billing"):
+            pass
+    with tracer.start_as_current_span("invoke_agent Billing") as span:
+        span.set_attributes({**attributes, "gen_ai.agent.name": "Billing"})
+        with tracer.start_as_current_span("Handoff: Billing -> Triage"):
+            pass
+        with tracer.start_as_current_span("something else entirely"):
+            pass
+    finish(collector, otlp_provider)
+
+    rows = collector.store.query(
+        "SELECT from_agent, to_agent, source FROM spans WHERE op = 'handoff' ORDER BY start_time"
+    ).rows
+    assert rows == [("Triage", "Billing", "logfire"), ("Billing", "Triage", "logfire")]
+    other = collector.store.query(
+        "SELECT op, source, agent_name FROM spans WHERE name = 'something else entirely'"
+    ).rows
+    assert other == [("other", "unknown", "Billing")]
