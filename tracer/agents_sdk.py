@@ -288,10 +288,19 @@ _routing_lock = threading.Lock()
 
 
 def routing_processor(route: Callable[[], Destination | None]) -> RoutingTracingProcessor:
-    """The process's one routing processor, registered alongside the others on first use."""
+    """The process's one routing processor, registered alongside the others (again, if
+    the program replaced the SDK's processor list since)."""
     global _routing
     with _routing_lock:
         if _routing is None:
             _routing = RoutingTracingProcessor(route)
-            set_trace_processors([*_registered_processors(), _routing])
+        registered = _registered_processors()
+        if not any(p is _routing for p in registered):
+            set_trace_processors([*registered, _routing])
         return _routing
+
+
+def flush_routing() -> None:
+    """Write what the routing processor holds (the end of a ``tracer.record`` block)."""
+    if _routing is not None:
+        _routing.force_flush()

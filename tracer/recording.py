@@ -150,11 +150,11 @@ def _equip_opentelemetry() -> None:
                 )
 
 
-def _equip_agents_sdk() -> Any:
+def _equip_agents_sdk() -> None:
     """The Agents SDK processor that routes traces to the active recording (only when the
     program uses the SDK: importing it is not free)."""
     if "agents" not in sys.modules:
-        return None
+        return
     from tracer.agents_sdk import Destination, routing_processor
 
     def route() -> Destination | None:
@@ -163,7 +163,7 @@ def _equip_agents_sdk() -> Any:
             return None
         return Destination(recording.store, current_conversation_id.get())
 
-    return routing_processor(route)
+    routing_processor(route)
 
 
 class record:
@@ -197,10 +197,10 @@ class record:
 
     def __enter__(self) -> Recording:
         store = self._store_arg if isinstance(self._store_arg, Store) else Store(self._store_arg)
-        recording = Recording(store, self.conversation_id, Limits.from_env())
+        conversation = self.conversation_id or current_conversation_id.get()
+        recording = Recording(store, conversation, Limits.from_env())
         _equip_opentelemetry()
         _equip_agents_sdk()
-        conversation = self.conversation_id or current_conversation_id.get()
         self._tokens.append(
             (recording, _active.set(recording), current_conversation_id.set(conversation))
         )
@@ -216,9 +216,10 @@ class record:
         _active.reset(active_token)
         current_conversation_id.reset(conversation_token)
         recording.closed = True
-        sdk = _equip_agents_sdk()
-        if sdk is not None:
-            sdk.force_flush()
+        if "tracer.agents_sdk" in sys.modules:
+            from tracer.agents_sdk import flush_routing
+
+            flush_routing()
         recording.flush()
 
     async def __aenter__(self) -> Recording:

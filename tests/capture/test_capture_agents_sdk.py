@@ -247,3 +247,64 @@ async def test_the_processor_never_raises_into_the_sdk(
         result = await run_support()
     assert result.final_output == "Refund of 42 EUR issued"
     assert "could not record" in caplog.text
+
+
+async def test_model_calls_keep_model_usage_content_and_the_tool_call_ids(
+    store: Store,
+) -> None:
+    from agents import OpenAIChatCompletionsModel
+    from openai import AsyncOpenAI
+    from scripted_openai import scripted_openai, text_reply, tool_call_reply
+    from sdk_workflow import lookup_invoice
+
+    replies = [
+        tool_call_reply("call_route", "transfer_to_billing", {}, (11, 5)),
+        tool_call_reply("call_lookup", "lookup_invoice", {"invoice_id": "B7"}, (12, 6)),
+        text_reply("Invoice B7 is paid.", (13, 7)),
+    ]
+    agents_sdk.install(store)
+    with scripted_openai(replies) as (base_url, received):
+        client = AsyncOpenAI(base_url=base_url, api_key="sk-test-0123456789abcdefghij")
+        model = OpenAIChatCompletionsModel(model="gpt-scripted", openai_client=client)
+        billing = Agent(name="Billing", model=model, tools=[lookup_invoice])
+        triage = Agent(name="Triage", model=model, handoffs=[billing])
+        result = await Runner.run(triage, "Is invoice B7 paid?")
+    assert result.final_output == "Invoice B7 is paid."
+    assert len(received) == 3
+
+    turns = store.query(
+        "SELECT agent_name, model, input_tokens, output_tokens FROM turns ORDER BY turn"
+    ).rows
+    assert turns == [
+        ("Triage", "gpt-scripted", 11, 5),
+        ("Billing", "gpt-scripted", 12, 6),
+        ("Billing", "gpt-scripted", 13, 7),
+    ]
+    finals = store.query("SELECT final_answer FROM spans WHERE op = 'chat' ORDER BY start_time")
+    assert finals.rows == [(False,), (False,), (True,)]
+    calls = store.query("SELECT tool_name, call_id, arguments, result FROM tool_calls").rows
+    assert calls == [("lookup_invoice", "call_lookup", '{"invoice_id": "B7"}',
+                      "invoice B7: 42 EUR, paid")]  # fmt: skip
+    contents = store.query(
+        "SELECT attributes->>'openai_agents.data.input', attributes->>'openai_agents.data.output'"
+        " FROM spans WHERE op = 'chat' ORDER BY start_time LIMIT 1"
+    ).rows[0]
+    assert "Is invoice B7 paid?" in contents[0]
+    assert "transfer_to_billing" in contents[1]
+    everything = store.query("SELECT string_agg(attributes::VARCHAR, ' ') FROM spans").rows[0][0]
+    assert "sk-test-0123456789" not in everything
+
+
+async def test_content_capture_off_leaves_inputs_and_outputs_out(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tracer.config import settings
+
+    monkeypatch.setattr(settings, "capture_content", False)
+    agents_sdk.install(store)
+    await run_support()
+    kept = store.query(
+        "SELECT count(*) FROM spans WHERE tool_arguments IS NOT NULL OR tool_result IS NOT NULL"
+    ).rows
+    assert kept == [(0,)]
+    assert store.query("SELECT count(*) FROM tool_calls").rows == [(2,)]

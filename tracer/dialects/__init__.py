@@ -12,7 +12,9 @@ from collections.abc import Callable
 from typing import Any
 
 from tracer.dialects import genai, logfire, openai_agents, openinference, otel_agents
-from tracer.dialects.base import OPS, Normalised, SpanView
+from tracer.dialects.base import OPS, Normalised, SpanView, text_or_none
+
+CONVERSATION_ID = "gen_ai.conversation.id"
 
 Dialect = Callable[[SpanView], "Normalised | None"]
 
@@ -32,7 +34,9 @@ def normalise(span: SpanView) -> Normalised:
         found = dialect(span)
         if found is not None:
             return found
-    return Normalised()
+    # Unknown shape, but a conversation id in the GenAI spelling still counts (a span
+    # started inside `tracer.record(conversation_id=...)` carries one).
+    return Normalised(conversation_id=text_or_none(span.attributes.get(CONVERSATION_ID)))
 
 
 def span_view(
