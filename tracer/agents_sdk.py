@@ -12,10 +12,12 @@ store's lock and never raises into the SDK.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -67,7 +69,8 @@ class StoreTracingProcessor(TracingProcessor):
         self._converter = SdkSpanConverter()
         self._destinations: dict[str, Destination] = {}
         self._lock = threading.RLock()
-        self._last_flush = time.monotonic()
+        self._flusher: threading.Thread | None = None
+        self._stop_flusher = threading.Event()
         self._last_absorb = time.monotonic()
         self._absorbing: threading.Thread | None = None
         self._written: dict[object, Store] = {}
@@ -101,6 +104,7 @@ class StoreTracingProcessor(TracingProcessor):
             if self._stopped:
                 return
             self._stopped = True
+        self._stop_flushing()
         self._guard(self._flush, None)
         for store in list(self._written.values()):
             try:
@@ -160,15 +164,31 @@ class StoreTracingProcessor(TracingProcessor):
                 self._converter.buffer(span.trace_id).conversation_id = destination.conversation_id
             buffer: TraceBuffer = self._converter.buffer(span.trace_id)
             buffer.spans.append(item)
-            if (
-                len(buffer.spans) >= self.max_buffered_spans
-                or time.monotonic() - self._last_flush >= self.flush_interval
-            ):
+            if len(buffer.spans) >= self.max_buffered_spans:
                 self._flush(None)
+            elif self._flusher is None:
+                self._start_flusher()
+
+    def _start_flusher(self) -> None:
+        """A thread that writes what long-running traces hold every ``flush_interval``
+        seconds, so a process killed mid-run loses at most that much."""
+
+        def loop() -> None:
+            while not self._stop_flusher.wait(self.flush_interval):
+                self._guard(self._flush, None)
+
+        self._flusher = threading.Thread(target=loop, name="baton-sdk-flush", daemon=True)
+        self._flusher.start()
+        _with_threads.add(self)
+
+    def _stop_flushing(self) -> None:
+        self._stop_flusher.set()
+        for thread in (self._flusher, self._absorbing):
+            if thread is not None and thread is not threading.current_thread():
+                thread.join(timeout=10)
 
     def _flush(self, _: Any) -> None:
         with self._lock:
-            self._last_flush = time.monotonic()
             open_traces = [tid for tid, b in self._converter.traces.items() if b.spans]
             self._write(open_traces, final=False)
 
@@ -207,6 +227,19 @@ class StoreTracingProcessor(TracingProcessor):
 
         self._absorbing = threading.Thread(target=absorb, name="baton-absorb", daemon=True)
         self._absorbing.start()
+        _with_threads.add(self)
+
+
+_with_threads: weakref.WeakSet[StoreTracingProcessor] = weakref.WeakSet()
+
+
+@atexit.register
+def _flush_at_exit() -> None:
+    """Write what every processor still holds and stop their threads before the
+    interpreter tears down (the SDK shuts down only the processors still registered)."""
+    for processor in list(_with_threads):
+        processor.force_flush()
+        processor._stop_flushing()
 
 
 def _add_live_data(item: dict[str, Any], span: Span[Any]) -> None:

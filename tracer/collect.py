@@ -1,10 +1,10 @@
 """``baton collect``: an OTLP/HTTP trace receiver that records into a store.
 
 Any OpenTelemetry-instrumented program exports to it with the standard OTLP HTTP
-exporter (``OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318``). Each accepted
-request becomes one segment file — a request never waits for the store's lock — and a
-background thread absorbs segments into the database every few seconds, and once more
-at exit.
+exporter (``OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318``). An accepted request
+is on disk before it is answered (protobuf in the spool, see ``collect_spool``; JSON
+as a segment) and never waits for the store's lock; a background thread absorbs
+segments into the database every few seconds, and once more at exit.
 
 Answers: 200 (with ``partial_success`` counting spans that could not be stored), 400
 for a body that is not an OTLP trace request, 401 without the bearer token when one is
@@ -20,6 +20,7 @@ import logging
 import signal
 import socket
 import threading
+import time
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -32,13 +33,16 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from tracer.collect_spool import Spool
 from tracer.otlp import (
     Decoded,
     MalformedRequest,
     UnsupportedContentType,
+    check_protobuf,
     decode,
     error_body,
     media_type,
+    parse_protobuf,
     response_body,
 )
 from tracer.sanitize import Limits
@@ -78,18 +82,22 @@ class Collector:
         *,
         max_body: int = DEFAULT_MAX_BODY,
         token: str | None = None,
-        absorb_interval: float = 2.0,
+        absorb_when_idle: float = 1.0,
+        absorb_at_least_every: float = 30.0,
         limits: Limits | None = None,
     ) -> None:
         self.store = store
         self.max_body = max_body
         self.token = token
-        self.absorb_interval = absorb_interval
+        self.absorb_when_idle = absorb_when_idle
+        self.absorb_at_least_every = absorb_at_least_every
+        self._last_request = time.monotonic()
         self.limits = limits or Limits.from_env()
         self.stats = CollectorStats()
         self._stats_lock = threading.Lock()
         self._stop = threading.Event()
         self._absorber: threading.Thread | None = None
+        self.spool = Spool(store, self.limits)
         self.app = Starlette(
             routes=[
                 Route(TRACES_PATH, self.receive, methods=["POST"]),
@@ -124,10 +132,19 @@ class Collector:
         return Response(response_body(decoded, kind), status_code=200, media_type=media)
 
     def ingest(self, body: bytes, kind: str) -> Decoded:
-        """Decode one request body and write its spans as a segment."""
-        decoded = decode(body, kind, SpanRows(self.limits))
-        if len(decoded.rows):
-            self.store.write_segment(decoded.rows.to_arrow())
+        """Accept one request body: protobuf goes to the spool (converted off the request
+        path), JSON is decoded and written as a segment here. Returns the counts."""
+        self._last_request = time.monotonic()
+        if kind == "protobuf":
+            request = parse_protobuf(body)
+            decoded = Decoded(SpanRows(self.limits))
+            check_protobuf(request, decoded)
+            if decoded.accepted:
+                self.spool.put(body, request)
+        else:
+            decoded = decode(body, kind, SpanRows(self.limits))
+            if len(decoded.rows):
+                self.store.write_segment(decoded.rows.to_arrow())
         with self._stats_lock:
             self.stats.requests += 1
             self.stats.spans += decoded.accepted
@@ -199,14 +216,26 @@ class Collector:
 
     # -- absorbing -----------------------------------------------------------------------
 
-    def start_absorbing(self) -> None:
-        """Absorb segments into the store every ``absorb_interval`` seconds, off the
-        request path, skipping a round whenever another program holds the lock."""
+    def start(self) -> None:
+        """Start the spool's converter and the absorber. Segments move into the store
+        once no request has come for ``absorb_when_idle`` seconds, and at least every
+        ``absorb_at_least_every`` seconds under a steady stream: during a burst the CPU
+        goes to answering senders (their spans are already safe on disk, and readers
+        absorb what is pending when they open the store). A round is skipped while
+        another program holds the lock."""
         if self._absorber is not None:
             return
+        self.spool.start()
 
         def loop() -> None:
-            while not self._stop.wait(self.absorb_interval):
+            last_absorb = time.monotonic()
+            while not self._stop.wait(self.absorb_when_idle / 2):
+                now = time.monotonic()
+                idle = now - self._last_request >= self.absorb_when_idle
+                overdue = now - last_absorb >= self.absorb_at_least_every
+                if not (idle or overdue) or not self.store.pending_segments():
+                    continue
+                last_absorb = now
                 try:
                     self.store.absorb(timeout=0)
                 except StoreBusyError:
@@ -218,7 +247,9 @@ class Collector:
         self._absorber.start()
 
     def close(self) -> str | None:
-        """Stop the absorber and absorb what is left; returns a problem to report, if any."""
+        """Convert what the spool holds, stop the absorber and absorb what is left;
+        returns a problem to report, if any."""
+        self.spool.stop()
         self._stop.set()
         if self._absorber is not None:
             self._absorber.join()
@@ -291,18 +322,7 @@ def serve(
     )
     server = _Server(config)
     with server.capture_signals():  # from before "ready", so an early SIGTERM is graceful too
-        collector.start_absorbing()
+        collector.start()
         if on_ready is not None:
             on_ready()
         server.run(sockets=[sock])
-
-
-def in_thread(collector: Collector, sock: socket.socket) -> tuple[uvicorn.Server, threading.Thread]:
-    """Serve in a background thread (tests, benchmarks); stop with ``server.should_exit
-    = True`` and join the thread."""
-    config = uvicorn.Config(collector.app, log_level="warning", access_log=False, lifespan="off")
-    server = _Server(config)
-    collector.start_absorbing()
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    return server, thread

@@ -32,8 +32,6 @@ _PROTOBUF_TYPES = frozenset({PROTOBUF, "application/protobuf", "application/vnd.
 _KINDS = {0: "internal", 1: "internal", 2: "server", 3: "client", 4: "producer", 5: "consumer"}
 _STATUS = {0: "unset", 1: "ok", 2: "error"}
 _MAX_DEPTH = 32
-_ZERO_TRACE = "0" * 32
-_ZERO_SPAN = "0" * 16
 
 
 class MalformedRequest(ValueError):
@@ -128,6 +126,14 @@ def _varint(value: int) -> bytes:
 
 
 def _decode_protobuf(body: bytes, decoded: Decoded) -> None:
+    request = parse_protobuf(body)
+    check_protobuf(request, decoded)
+    protobuf_rows(request, decoded.rows)
+
+
+def parse_protobuf(body: bytes) -> Any:
+    """The ``ExportTraceServiceRequest`` in ``body``; raises MalformedRequest. A body whose
+    only fault is a string that is not UTF-8 parses with the lenient twin."""
     request: Any = ExportTraceServiceRequest()
     try:
         request.ParseFromString(body)
@@ -145,34 +151,54 @@ def _decode_protobuf(body: bytes, decoded: Decoded) -> None:
             ) from again
     except RecursionError as exc:
         raise MalformedRequest("the body nests values too deeply to be an OTLP request") from exc
-    rows = decoded.rows
+    return request
+
+
+def check_protobuf(request: Any, decoded: Decoded) -> None:
+    """Count the spans of a parsed request that can and cannot be stored."""
     for resource_spans in request.resource_spans:
-        resource = _pb_attributes(resource_spans.resource.attributes)
-        resource_json = rows.resource_json(resource)
+        for scope_spans in resource_spans.scope_spans:
+            for span in scope_spans.spans:
+                problem = _pb_problem(span)
+                if problem is None:
+                    decoded.accepted += 1
+                else:
+                    decoded.reject(problem)
+
+
+def protobuf_rows(request: Any, rows: SpanRows) -> int:
+    """Add the storable spans of a parsed request to ``rows``; returns how many."""
+    added = 0
+    for resource_spans in request.resource_spans:
+        resource_json = rows.resource_json(_pb_attributes(resource_spans.resource.attributes))
         for scope_spans in resource_spans.scope_spans:
             scope = _text(scope_spans.scope.name) or None
             for span in scope_spans.spans:
-                _pb_span(span, scope, resource_json, decoded)
+                if _pb_problem(span) is None:
+                    _pb_span(span, scope, resource_json, rows)
+                    added += 1
+    return added
 
 
-def _pb_span(span: Any, scope: str | None, resource_json: str, decoded: Decoded) -> None:
-    trace_id = span.trace_id.hex()
-    span_id = span.span_id.hex()
-    if len(trace_id) != 32 or trace_id == _ZERO_TRACE:
-        decoded.reject("span without a valid 16-byte trace id")
-        return
-    if len(span_id) != 16 or span_id == _ZERO_SPAN:
-        decoded.reject("span without a valid 8-byte span id")
-        return
+def _pb_problem(span: Any) -> str | None:
+    trace_id: bytes = span.trace_id
+    if len(trace_id) != 16 or not any(trace_id):
+        return "span without a valid 16-byte trace id"
+    span_id: bytes = span.span_id
+    if len(span_id) != 8 or not any(span_id):
+        return "span without a valid 8-byte span id"
     if not span.start_time_unix_nano:
-        decoded.reject("span without a start time")
-        return
-    parent = span.parent_span_id.hex()
+        return "span without a start time"
+    return None
+
+
+def _pb_span(span: Any, scope: str | None, resource_json: str, rows: SpanRows) -> None:
+    parent = span.parent_span_id
     status = span.status
-    decoded.rows.add(
-        trace_id=trace_id,
-        span_id=span_id,
-        parent_span_id=parent if len(parent) == 16 and parent != _ZERO_SPAN else None,
+    rows.add(
+        trace_id=span.trace_id.hex(),
+        span_id=span.span_id.hex(),
+        parent_span_id=parent.hex() if len(parent) == 8 and any(parent) else None,
         name=_text(span.name),
         kind=_KINDS.get(span.kind, "internal"),
         start_ns=span.start_time_unix_nano,
@@ -191,11 +217,24 @@ def _pb_span(span: Any, scope: str | None, resource_json: str, decoded: Decoded)
         resource_json=resource_json,
         scope=scope,
     )
-    decoded.accepted += 1
+
+
+_SCALARS = frozenset({"bool_value", "int_value", "double_value"})
 
 
 def _pb_attributes(pairs: Iterable[Any]) -> dict[str, Any]:
-    return {_text(kv.key): _pb_value(kv.value, 0) for kv in pairs}
+    attributes: dict[str, Any] = {}
+    for kv in pairs:  # the common shapes inline: this runs for every attribute received
+        value = kv.value
+        which = value.WhichOneof("value")
+        key = kv.key if type(kv.key) is str else _text(kv.key)
+        if which == "string_value" and type(value.string_value) is str:
+            attributes[key] = value.string_value
+        elif which in _SCALARS:
+            attributes[key] = getattr(value, which)
+        else:
+            attributes[key] = _pb_value(value, 0)
+    return attributes
 
 
 def _pb_value(value: Any, depth: int) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from pathlib import Path
@@ -308,3 +309,37 @@ async def test_content_capture_off_leaves_inputs_and_outputs_out(
     ).rows
     assert kept == [(0,)]
     assert store.query("SELECT count(*) FROM tool_calls").rows == [(2,)]
+
+
+async def test_a_long_trace_is_written_while_it_runs(store: Store) -> None:
+    processor = agents_sdk.install(store)
+    processor.flush_interval = 0.05
+    seen: list[int] = []
+
+    @function_tool
+    async def slow_step() -> str:
+        """Waits until the spans so far are readable."""
+        for _ in range(400):  # up to 20 s; the flusher writes every 0.05 s
+            count = store.query("SELECT count(*) FROM spans").rows[0][0]
+            if count:
+                seen.append(count)
+                return "done"
+            await asyncio.sleep(0.05)
+        return "never written"
+
+    agent = Agent(
+        name="Worker",
+        tools=[slow_step],
+        model=ScriptedModel(
+            [[function_call("slow_step", {}, call_id="s1")], [assistant_message("ok")]],
+            emit_traces=True,
+        ),
+    )
+    with trace("long job"):
+        result = await Runner.run(agent, "go")
+    assert result.new_items[1].output == "done"  # type: ignore[union-attr]
+    assert seen and seen[0] >= 1
+    # The spans written early and the rest written at the end make one whole trace.
+    rows = store.query("SELECT count(*), count(DISTINCT trace_id) FROM spans").rows[0]
+    assert rows[1] == 1
+    assert store.query("SELECT count(*) FROM spans WHERE parent_span_id IS NULL").rows == [(1,)]
