@@ -19,7 +19,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from tracer.otlp import parse_protobuf, protobuf_rows
+from tracer.otlp import MalformedRequest, parse_protobuf, protobuf_rows
 from tracer.sanitize import Limits
 from tracer.spanrows import SpanRows
 from tracer.store import Store
@@ -82,9 +82,15 @@ class Spool:
                 if len(rows):
                     self.store.write_segment(rows.to_arrow())
                 path.unlink(missing_ok=True)
-            except Exception:  # one bad file must not stop the others
-                logger.exception("could not convert %s; moved it aside", path)
-                corrupt = self.store.incoming / "corrupt"
-                corrupt.mkdir(exist_ok=True)
-                if path.exists():
-                    os.replace(path, corrupt / path.name)
+            except MalformedRequest as exc:
+                self._set_aside(path, str(exc))
+            except Exception as exc:  # one bad file must not stop the others
+                logger.exception("unexpected error converting %s", path)
+                self._set_aside(path, repr(exc))
+
+    def _set_aside(self, path: Path, reason: str) -> None:
+        corrupt = self.store.incoming / "corrupt"
+        corrupt.mkdir(exist_ok=True)
+        if path.exists():
+            os.replace(path, corrupt / path.name)
+        logger.warning("could not convert %s (%s); moved it to %s", path.name, reason, corrupt)

@@ -252,3 +252,45 @@ def test_listening_beyond_loopback_without_a_token_warns(tmp_path: Path, host: s
     _, err = process.communicate(timeout=30)
     assert process.returncode == 0
     assert "without --token" in err
+
+
+def test_a_killed_receiver_loses_no_acknowledged_span(tmp_path: Path) -> None:
+    store_path = tmp_path / "crash.duckdb"
+    first = start_collector(store_path)
+    for batch in range(5):
+        request = ExportTraceServiceRequest()
+        spans = request.resource_spans.add().scope_spans.add()
+        for index in range(200):
+            span = spans.spans.add()
+            span.trace_id = bytes.fromhex(TRACE)
+            span.span_id = (batch * 1000 + index + 1).to_bytes(8, "big")
+            span.name = f"span {batch}-{index}"
+            span.start_time_unix_nano = 1_700_000_000_000_000_000 + index
+        answer = post(first.url, request.SerializeToString(), headers=PROTOBUF)
+        assert answer.status_code == 200
+    first.process.kill()  # no chance to convert or absorb anything
+    first.process.wait()
+
+    second = start_collector(store_path)
+    code, _, _ = second.stop()
+    assert code == 0
+    assert second.store.query("SELECT count(*) FROM spans").rows == [(1000,)]
+
+
+def test_a_damaged_spool_file_is_set_aside_and_the_others_converted(tmp_path: Path) -> None:
+    store_path = tmp_path / "spooled.duckdb"
+    spool = Path(f"{store_path}.incoming") / "otlp-spool"
+    spool.mkdir(parents=True)
+    (spool / "00000000000000000001-1-aaaaaaaaaaaa.pb").write_bytes(b"\xff\xff not protobuf")
+    (spool / "00000000000000000002-1-bbbbbbbbbbbb.pb").write_bytes(
+        protobuf_request("left in the spool", b"\x09" * 8)
+    )
+    collector = start_collector(store_path)
+    code, _, err = collector.stop()
+    assert code == 0
+    assert "00000000000000000001-1-aaaaaaaaaaaa.pb" in err
+    assert collector.store.query("SELECT name FROM spans").rows == [("left in the spool",)]
+    assert [p.name for p in (spool.parent / "corrupt").iterdir()] == [
+        "00000000000000000001-1-aaaaaaaaaaaa.pb"
+    ]
+    assert list(spool.iterdir()) == []
