@@ -53,9 +53,53 @@ def _completion(message: dict[str, Any], finish: str, usage: tuple[int, int]) ->
     }
 
 
+def response_reply(output: list[dict[str, Any]], usage: tuple[int, int]) -> dict[str, Any]:
+    """A Responses API answer with ``output`` items."""
+    return {
+        "id": "resp_scripted",
+        "object": "response",
+        "created_at": 1_700_000_000,
+        "model": "gpt-scripted-responses",
+        "status": "completed",
+        "output": output,
+        "parallel_tool_calls": True,
+        "tool_choice": "auto",
+        "tools": [],
+        "usage": {
+            "input_tokens": usage[0],
+            "output_tokens": usage[1],
+            "total_tokens": sum(usage),
+            "input_tokens_details": {"cached_tokens": 0},
+            "output_tokens_details": {"reasoning_tokens": 0},
+        },
+    }
+
+
+def function_call_item(call_id: str, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "function_call",
+        "id": f"fc_{call_id}",
+        "call_id": call_id,
+        "name": name,
+        "arguments": json.dumps(arguments),
+        "status": "completed",
+    }
+
+
+def message_item(text: str) -> dict[str, Any]:
+    return {
+        "type": "message",
+        "id": "msg_scripted",
+        "role": "assistant",
+        "status": "completed",
+        "content": [{"type": "output_text", "text": text, "annotations": []}],
+    }
+
+
 @contextmanager
 def scripted_openai(replies: list[dict[str, Any]]) -> Iterator[tuple[str, list[Any]]]:
-    """Serve ``replies`` in order; yields (base_url, the request bodies received)."""
+    """Serve ``replies`` in order on both /v1/chat/completions and /v1/responses;
+    yields (base_url, the request bodies received)."""
     received: list[Any] = []
     pending = list(replies)
 
@@ -65,7 +109,12 @@ def scripted_openai(replies: list[dict[str, Any]]) -> Iterator[tuple[str, list[A
             return JSONResponse({"error": {"message": "script exhausted"}}, status_code=500)
         return JSONResponse(pending.pop(0))
 
-    app = Starlette(routes=[Route("/v1/chat/completions", completions, methods=["POST"])])
+    app = Starlette(
+        routes=[
+            Route("/v1/chat/completions", completions, methods=["POST"]),
+            Route("/v1/responses", completions, methods=["POST"]),
+        ]
+    )
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]

@@ -343,3 +343,51 @@ async def test_a_long_trace_is_written_while_it_runs(store: Store) -> None:
     rows = store.query("SELECT count(*), count(DISTINCT trace_id) FROM spans").rows[0]
     assert rows[1] == 1
     assert store.query("SELECT count(*) FROM spans WHERE parent_span_id IS NULL").rows == [(1,)]
+
+
+async def test_responses_api_calls_keep_model_usage_output_and_call_ids(store: Store) -> None:
+    from agents import OpenAIResponsesModel
+    from openai import AsyncOpenAI
+    from scripted_openai import (
+        function_call_item,
+        message_item,
+        response_reply,
+        scripted_openai,
+    )
+    from sdk_workflow import lookup_invoice
+
+    replies = [
+        response_reply([function_call_item("call_r1", "transfer_to_billing", {})], (21, 3)),
+        response_reply(
+            [function_call_item("call_r2", "lookup_invoice", {"invoice_id": "C3"})], (22, 4)
+        ),
+        response_reply([message_item("C3 is paid.")], (23, 5)),
+    ]
+    agents_sdk.install(store)
+    with scripted_openai(replies) as (base_url, received):
+        client = AsyncOpenAI(base_url=base_url, api_key="sk-test-0123456789abcdefghij")
+        model = OpenAIResponsesModel(model="gpt-scripted-responses", openai_client=client)
+        billing = Agent(name="Billing", model=model, tools=[lookup_invoice])
+        triage = Agent(name="Triage", model=model, handoffs=[billing])
+        result = await Runner.run(triage, "Is invoice C3 paid?")
+    assert result.final_output == "C3 is paid."
+    assert len(received) == 3
+
+    turns = store.query(
+        "SELECT agent_name, model, input_tokens, output_tokens FROM turns ORDER BY turn"
+    ).rows
+    assert turns == [
+        ("Triage", "gpt-scripted-responses", 21, 3),
+        ("Billing", "gpt-scripted-responses", 22, 4),
+        ("Billing", "gpt-scripted-responses", 23, 5),
+    ]
+    finals = store.query("SELECT final_answer FROM spans WHERE op = 'chat' ORDER BY start_time")
+    assert finals.rows == [(False,), (False,), (True,)]
+    assert recorded(store) == expected_from(result)
+    calls = store.query("SELECT call_id FROM tool_calls").rows
+    assert calls == [("call_r2",)]
+    first_input = store.query(
+        "SELECT attributes->>'openai_agents.data.input' FROM spans WHERE op = 'chat' "
+        "ORDER BY start_time LIMIT 1"
+    ).rows[0][0]
+    assert "Is invoice C3 paid?" in first_input
