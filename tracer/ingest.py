@@ -35,15 +35,18 @@ def conform(table: pa.Table) -> pa.Table:
 def insert_spans(con: duckdb.DuckDBPyConnection, table: pa.Table) -> int:
     """Insert ``table``'s spans (a span already stored, or repeated in the batch, is kept
     once) and resolve the traces it touches. Returns how many spans were new.
-    Runs in the caller's transaction."""
+    Runs in the caller's transaction; callers hold the store's write lock, which is what
+    makes the anti-join a sufficient uniqueness check."""
     if table.num_rows == 0:
         return 0
     con.register("_baton_batch", conform(table))
     try:
         before = _count(con)
         con.execute(
-            f"INSERT OR IGNORE INTO spans ({_COLUMNS}) "
-            f"SELECT {_COLUMNS} FROM _baton_batch "
+            f"INSERT INTO spans ({_COLUMNS}) "
+            f"SELECT {_COLUMNS} FROM _baton_batch AS b "
+            "WHERE NOT EXISTS (SELECT 1 FROM spans AS s "
+            "                  WHERE s.trace_id = b.trace_id AND s.span_id = b.span_id) "
             "QUALIFY row_number() OVER (PARTITION BY trace_id, span_id ORDER BY start_time) = 1"
         )
         added = _count(con) - before

@@ -6,6 +6,7 @@ costs that value (replaced with a visible marker), never the span or the batch.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -65,7 +66,9 @@ def truncate(text: str, limit: int) -> str:
     return f"{text[:limit]}…[baton: truncated {len(text) - limit} chars]"
 
 
+@functools.lru_cache(maxsize=4096)
 def is_secret_key(key: str) -> bool:
+    """Whether an attribute named ``key`` holds a credential (cached: keys repeat)."""
     last = key.rsplit(".", 1)[-1].lower().replace("-", "_")
     return last in _SECRET_KEY_SEGMENTS
 
@@ -89,7 +92,6 @@ def clean_attributes(attributes: Mapping[str, Any] | None, limits: Limits) -> di
     limit = limits.max_value_chars
     cleaned: dict[str, Any] = {}
     for key, value in attributes.items():
-        key = str(key)
         if is_secret_key(key):
             cleaned[key] = REDACTED
         elif type(value) is str:

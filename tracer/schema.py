@@ -52,6 +52,9 @@ Connection = duckdb.DuckDBPyConnection
 
 
 def _m001_spans(con: Connection) -> None:
+    # (trace_id, span_id) is unique, kept so by ingest's anti-join rather than an index:
+    # absorbs are serialised by DuckDB's write lock, and an ART index over a large store
+    # costs more memory and insert time than the join.
     con.execute("CREATE TABLE _baton_meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)")
     con.execute(
         """
@@ -84,8 +87,7 @@ def _m001_spans(con: Connection) -> None:
             scope           VARCHAR,
             attributes      JSON,
             events          JSON,
-            resource        JSON,
-            PRIMARY KEY (trace_id, span_id)
+            resource        JSON
         )
         """
     )

@@ -82,7 +82,9 @@ class SpanRows:
         cols["duration_ms"].append(None if end is None else (end - start_ns) / 1e6)
         cols["status"].append(status)
         cols["status_message"].append(
-            redact_text(truncate(status_message, limits.max_value_chars)) if status_message else None
+            redact_text(truncate(status_message, limits.max_value_chars))
+            if status_message
+            else None
         )
         for column in _NORMALISED:
             cols[column].append(getattr(found, column))
@@ -150,4 +152,3 @@ def _clean_event(event: Mapping[str, Any], limits: Limits) -> dict[str, Any]:
 
 def _repair(value: Any) -> Any:
     return valid_utf8(value) if isinstance(value, str) else value
-

@@ -228,6 +228,7 @@ class Store:
         wait = self.lock_timeout if timeout is None else timeout
         deadline = time.monotonic() + wait
         delay = 0.005
+        last: duckdb.Error
         while True:
             try:
                 return duckdb.connect(str(self.path), read_only=read_only)
@@ -282,8 +283,13 @@ class Store:
         except FileNotFoundError:
             return
         for entry in entries:
-            if entry.name.endswith(_TMP_SUFFIX) and entry.stat().st_mtime < cutoff:
-                Path(entry.path).unlink(missing_ok=True)
+            if not entry.name.endswith(_TMP_SUFFIX):
+                continue
+            try:
+                if entry.stat().st_mtime < cutoff:
+                    Path(entry.path).unlink(missing_ok=True)
+            except FileNotFoundError:  # its writer renamed it meanwhile
+                continue
 
 
 @dataclass(frozen=True)

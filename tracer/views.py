@@ -224,9 +224,7 @@ def ensure_views(con: duckdb.DuckDBPyConnection) -> bool:
     try:
         for _, sql in VIEWS:
             con.execute(sql)
-        con.execute(
-            "INSERT OR REPLACE INTO _baton_meta VALUES ('views_hash', ?)", [_VIEWS_HASH]
-        )
+        con.execute("INSERT OR REPLACE INTO _baton_meta VALUES ('views_hash', ?)", [_VIEWS_HASH])
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

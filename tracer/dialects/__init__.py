@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from tracer.dialects.base import OPS, Normalised, SpanView
 from tracer.dialects import genai
+from tracer.dialects.base import OPS, Normalised, SpanView
 
 Dialect = Callable[[SpanView], "Normalised | None"]
 
