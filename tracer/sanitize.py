@@ -91,7 +91,10 @@ def clean_attributes(attributes: Mapping[str, Any] | None, limits: Limits) -> di
         return {}
     limit = limits.max_value_chars
     cleaned: dict[str, Any] = {}
-    for key, value in attributes.items():
+    # OpenTelemetry's BoundedAttributes iterates through the slow generic Mapping
+    # machinery; its plain dict, where present, holds the same items.
+    plain = getattr(attributes, "_dict", attributes)
+    for key, value in plain.items():
         if is_secret_key(key):
             cleaned[key] = REDACTED
         elif type(value) is str:
@@ -112,10 +115,16 @@ def to_json(value: Any, limits: Limits) -> str:
     become strings, and strings that are not valid UTF-8 keep a replacement character.
     """
     try:
-        text = json.dumps(value, ensure_ascii=False, allow_nan=False, default=_fallback(limits))
+        text = _encoder(limits).encode(value)
     except (ValueError, TypeError, RecursionError):
         text = json.dumps(_plain(value, limits, 0), ensure_ascii=False, allow_nan=False)
     return redact_text(text)
+
+
+@functools.lru_cache(maxsize=8)
+def _encoder(limits: Limits) -> json.JSONEncoder:
+    # One encoder per limit, reused: json.dumps with options builds a new one per call.
+    return json.JSONEncoder(ensure_ascii=False, allow_nan=False, default=_fallback(limits))
 
 
 def _fallback(limits: Limits) -> Any:

@@ -30,7 +30,7 @@ import pyarrow as pa
 
 from tracer.ingest import insert_spans
 from tracer.location import resolve_store_path
-from tracer.schema import SCHEMA_VERSION, migrate, schema_version
+from tracer.schema import SCHEMA_VERSION, migrate, scalar, schema_version
 from tracer.views import VIEW_NAMES, ensure_views
 
 logger = logging.getLogger("baton.store")
@@ -196,8 +196,7 @@ class Store:
         with self.read_connection() as con:
             counts: dict[str, int] = {}
             for name in ("spans", *VIEW_NAMES):
-                row = con.execute(f"SELECT count(*) FROM {name}").fetchone()
-                counts[name] = int(row[0]) if row else 0
+                counts[name] = int(scalar(con, f"SELECT count(*) FROM {name}"))
             version = schema_version(con)
         pending = self.pending_segments()
         return StoreStatus(

@@ -11,6 +11,8 @@ import hashlib
 
 import duckdb
 
+from tracer.schema import scalar
+
 TURNS = """
 CREATE OR REPLACE VIEW turns AS
 SELECT
@@ -217,8 +219,7 @@ _VIEWS_HASH = hashlib.sha256("".join(sql for _, sql in VIEWS).encode()).hexdiges
 
 def ensure_views(con: duckdb.DuckDBPyConnection) -> bool:
     """(Re)create the views if the store has other definitions; True when it did."""
-    row = con.execute("SELECT value FROM _baton_meta WHERE key = 'views_hash'").fetchone()
-    if row is not None and row[0] == _VIEWS_HASH:
+    if scalar(con, "SELECT value FROM _baton_meta WHERE key = 'views_hash'") == _VIEWS_HASH:
         return False
     con.execute("BEGIN TRANSACTION")
     try:
