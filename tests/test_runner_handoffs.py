@@ -22,15 +22,21 @@ def support_agents(model: tracer.Model) -> tuple[tracer.Agent, tracer.Agent, tra
         return {"order_id": order_id, "amount": 42.0, "paid": True}
 
     refunds = tracer.Agent(
-        name="Refunds", instructions="Issue refunds.", model=model,
+        name="Refunds",
+        instructions="Issue refunds.",
+        model=model,
         handoff_description="Refunds paid invoices.",
     )
     billing = tracer.Agent(
-        name="Billing", instructions="Answer billing questions.", model=model,
-        tools=[lookup_invoice], handoffs=[refunds],
+        name="Billing",
+        instructions="Answer billing questions.",
+        model=model,
+        tools=[lookup_invoice],
+        handoffs=[refunds],
     )
-    triage = tracer.Agent(name="Triage", instructions="Route the user.", model=model,
-                          handoffs=[billing])
+    triage = tracer.Agent(
+        name="Triage", instructions="Route the user.", model=model, handoffs=[billing]
+    )
     return triage, billing, refunds
 
 
@@ -38,14 +44,19 @@ async def test_triage_billing_refunds_records_the_handoffs_in_order(
     recording, chat_server, openai_model
 ):
     server = chat_server(
-        completion(tool_calls=[tool_call("transfer_to_billing", call_id="h1")],
-                   prompt_tokens=10, completion_tokens=2, model="gpt-test-2025"),
+        completion(
+            tool_calls=[tool_call("transfer_to_billing", call_id="h1")],
+            prompt_tokens=10,
+            completion_tokens=2,
+            model="gpt-test-2025",
+        ),
         completion(tool_calls=[tool_call("lookup_invoice", {"order_id": 7}, call_id="t1")]),
         completion(tool_calls=[tool_call("transfer_to_refunds", call_id="h2")]),
-        completion(content="Your 42.00 EUR are on their way back.", prompt_tokens=30,
-                   completion_tokens=9),
+        completion(
+            content="Your 42.00 EUR are on their way back.", prompt_tokens=30, completion_tokens=9
+        ),
     )
-    triage, billing, refunds = support_agents(openai_model(server))
+    triage, _, refunds = support_agents(openai_model(server))
 
     result = await tracer.Runner.run(triage, "I was charged twice for order 7.")
 
@@ -56,13 +67,22 @@ async def test_triage_billing_refunds_records_the_handoffs_in_order(
     assert len(result.trace_id or "") == 32
     # Control changed hands and the conversation carried over.
     billing_request = server.requests[1]
-    assert billing_request["messages"][0] == {"role": "system", "content": "Answer billing questions."}
-    assert billing_request["messages"][1] == {"role": "user", "content": "I was charged twice for order 7."}
+    assert billing_request["messages"][0] == {
+        "role": "system",
+        "content": "Answer billing questions.",
+    }
+    assert billing_request["messages"][1] == {
+        "role": "user",
+        "content": "I was charged twice for order 7.",
+    }
     assert billing_request["messages"][3] == {
-        "role": "tool", "tool_call_id": "h1", "content": '{"assistant":"Billing"}'
+        "role": "tool",
+        "tool_call_id": "h1",
+        "content": '{"assistant":"Billing"}',
     }
     assert [t["function"]["name"] for t in billing_request["tools"]] == [
-        "lookup_invoice", "transfer_to_refunds"
+        "lookup_invoice",
+        "transfer_to_refunds",
     ]
     assert server.requests[2]["messages"][-1]["content"] == (
         '{"order_id": 7, "amount": 42.0, "paid": true}'
@@ -70,7 +90,9 @@ async def test_triage_billing_refunds_records_the_handoffs_in_order(
 
     tracer.shutdown()
     store = recording
-    handoffs = query(store, "SELECT seq, turn, from_agent, to_agent, trace_id FROM handoffs ORDER BY seq")
+    handoffs = query(
+        store, "SELECT seq, turn, from_agent, to_agent, trace_id FROM handoffs ORDER BY seq"
+    )
     assert [(h["seq"], h["turn"], h["from_agent"], h["to_agent"]) for h in handoffs] == [
         (1, 1, "Triage", "Billing"),
         (2, 3, "Billing", "Refunds"),
@@ -78,19 +100,28 @@ async def test_triage_billing_refunds_records_the_handoffs_in_order(
     assert {h["trace_id"] for h in handoffs} == {result.trace_id}
     turns = query(store, "SELECT turn, agent_name, model, input_tokens FROM turns ORDER BY turn")
     assert [(t["turn"], t["agent_name"]) for t in turns] == [
-        (1, "Triage"), (2, "Billing"), (3, "Billing"), (4, "Refunds")
+        (1, "Triage"),
+        (2, "Billing"),
+        (3, "Billing"),
+        (4, "Refunds"),
     ]
     assert turns[0]["model"] == "gpt-test-2025" and turns[0]["input_tokens"] == 10
     (lookup,) = query(store, "SELECT * FROM tool_calls")
     assert (lookup["agent_name"], lookup["tool_name"], lookup["call_id"]) == (
-        "Billing", "lookup_invoice", "t1"
+        "Billing",
+        "lookup_invoice",
+        "t1",
     )
     assert (lookup["is_agent"], lookup["status"], lookup["turn"]) == (False, "unset", 2)
     assert json.loads(lookup["arguments"]) == {"order_id": 7}
     (conversation,) = query(store, "SELECT * FROM conversations")
     assert conversation["conversation_id"] == result.conversation_id
     assert conversation["agents"] == ["Triage", "Billing", "Refunds"]
-    assert (conversation["n_turns"], conversation["n_handoffs"], conversation["n_tool_calls"]) == (4, 2, 1)
+    assert (conversation["n_turns"], conversation["n_handoffs"], conversation["n_tool_calls"]) == (
+        4,
+        2,
+        1,
+    )
     assert not conversation["has_loop"] and not conversation["has_error"]
     # One trace: the workflow span is its root, each agent activation its child.
     spans = query(
@@ -101,7 +132,9 @@ async def test_triage_billing_refunds_records_the_handoffs_in_order(
     assert root["name"] == "invoke_workflow Triage" and root["parent_span_id"] is None
     agents = [s for s in spans if s["name"].startswith("invoke_agent")]
     assert [a["name"] for a in agents] == [
-        "invoke_agent Triage", "invoke_agent Billing", "invoke_agent Refunds"
+        "invoke_agent Triage",
+        "invoke_agent Billing",
+        "invoke_agent Refunds",
     ]
     assert {a["parent_span_id"] for a in agents} == {root["span_id"]}
     assert [s["kind"] for s in spans if s["name"].startswith("chat")] == ["client"] * 4
@@ -110,7 +143,9 @@ async def test_triage_billing_refunds_records_the_handoffs_in_order(
 
 async def test_agent_as_tool_is_a_tool_call_not_a_handoff(recording, chat_server, openai_model):
     server = chat_server(
-        completion(tool_calls=[tool_call("ask_researcher", {"input": "refund policy?"}, call_id="a1")]),
+        completion(
+            tool_calls=[tool_call("ask_researcher", {"input": "refund policy?"}, call_id="a1")]
+        ),
         completion(tool_calls=[tool_call("search", {"query": "refund policy"}, call_id="s1")]),
         completion(content="Refunds within 30 days."),
         completion(content="Our policy: refunds within 30 days."),
@@ -124,7 +159,8 @@ async def test_agent_as_tool_is_a_tool_call_not_a_handoff(recording, chat_server
 
     researcher = tracer.Agent(name="Researcher", model=model, tools=[search])
     triage = tracer.Agent(
-        name="Triage", model=model,
+        name="Triage",
+        model=model,
         tools=[researcher.as_tool("ask_researcher", "Ask the researcher a question.")],
     )
 
@@ -134,17 +170,29 @@ async def test_agent_as_tool_is_a_tool_call_not_a_handoff(recording, chat_server
     assert result.last_agent is triage  # the caller kept control
     assert server.requests[1]["messages"] == [{"role": "user", "content": "refund policy?"}]
     assert server.requests[3]["messages"][-1] == {
-        "role": "tool", "tool_call_id": "a1", "content": "Refunds within 30 days."
+        "role": "tool",
+        "tool_call_id": "a1",
+        "content": "Refunds within 30 days.",
     }
     tracer.shutdown()
     store = recording
     assert query(store, "SELECT * FROM handoffs") == []
-    calls = query(store, "SELECT tool_name, agent_name, is_agent, result FROM tool_calls ORDER BY started_at")
+    calls = query(
+        store, "SELECT tool_name, agent_name, is_agent, result FROM tool_calls ORDER BY started_at"
+    )
     assert calls == [
-        {"tool_name": "ask_researcher", "agent_name": "Triage", "is_agent": True,
-         "result": "Refunds within 30 days."},
-        {"tool_name": "search", "agent_name": "Researcher", "is_agent": False,
-         "result": "3 articles about refund policy"},
+        {
+            "tool_name": "ask_researcher",
+            "agent_name": "Triage",
+            "is_agent": True,
+            "result": "Refunds within 30 days.",
+        },
+        {
+            "tool_name": "search",
+            "agent_name": "Researcher",
+            "is_agent": False,
+            "result": "3 articles about refund policy",
+        },
     ]
     (tool_span,) = query(
         store, "SELECT span_id, trace_id, attributes FROM spans WHERE op = 'agent_tool'"
@@ -152,7 +200,9 @@ async def test_agent_as_tool_is_a_tool_call_not_a_handoff(recording, chat_server
     attributes = json.loads(tool_span["attributes"])
     assert attributes["gen_ai.transfer.mode"] == "return_to_caller"
     assert attributes["gen_ai.transfer.target.name"] == "Researcher"
-    (nested,) = query(store, "SELECT parent_span_id, trace_id FROM spans WHERE name = 'invoke_agent Researcher'")
+    (nested,) = query(
+        store, "SELECT parent_span_id, trace_id FROM spans WHERE name = 'invoke_agent Researcher'"
+    )
     assert nested == {"parent_span_id": tool_span["span_id"], "trace_id": tool_span["trace_id"]}
     turns = query(store, "SELECT agent_name FROM turns ORDER BY turn")
     assert [t["agent_name"] for t in turns] == ["Triage", "Researcher", "Researcher", "Triage"]
@@ -160,10 +210,12 @@ async def test_agent_as_tool_is_a_tool_call_not_a_handoff(recording, chat_server
 
 async def test_only_the_first_of_several_handoffs_is_followed(recording, chat_server, openai_model):
     server = chat_server(
-        completion(tool_calls=[
-            tool_call("transfer_to_billing", call_id="h1"),
-            tool_call("transfer_to_refunds", call_id="h2"),
-        ]),
+        completion(
+            tool_calls=[
+                tool_call("transfer_to_billing", call_id="h1"),
+                tool_call("transfer_to_refunds", call_id="h2"),
+            ]
+        ),
         completion(content="Billing here."),
     )
     triage, billing, refunds = support_agents(openai_model(server))
@@ -196,16 +248,22 @@ async def test_input_filter_and_instruction_functions(chat_server, openai_model)
     )
     model = openai_model(server)
 
-    async def billing_instructions(ctx: tracer.RunContext[dict[str, str]], agent: tracer.Agent) -> str:
+    async def billing_instructions(
+        ctx: tracer.RunContext[dict[str, str]], agent: tracer.Agent
+    ) -> str:
         return f"You are {agent.name}; the customer is {ctx.context['customer']}."
 
     billing = tracer.Agent(name="Billing", model=model, instructions=billing_instructions)
     only_user_messages = tracer.handoff(
-        billing, tool_name="to_billing", description="Billing questions.",
+        billing,
+        tool_name="to_billing",
+        description="Billing questions.",
         input_filter=lambda messages: [m for m in messages if m["role"] == "user"],
     )
     triage = tracer.Agent(
-        name="Triage", model=model, handoffs=[only_user_messages],
+        name="Triage",
+        model=model,
+        handoffs=[only_user_messages],
         instructions=lambda ctx, agent: f"{agent.name} for {ctx.context['customer']}",
     )
     assert triage.handoffs[0] is only_user_messages
@@ -215,10 +273,16 @@ async def test_input_filter_and_instruction_functions(chat_server, openai_model)
     assert result.final_output == "Billing here."
     first, second = server.requests
     assert first["messages"][0] == {"role": "system", "content": "Triage for Ada"}
-    assert first["tools"] == [{"type": "function", "function": {
-        "name": "to_billing", "description": "Billing questions.",
-        "parameters": {"type": "object", "properties": {}, "additionalProperties": False},
-    }}]
+    assert first["tools"] == [
+        {
+            "type": "function",
+            "function": {
+                "name": "to_billing",
+                "description": "Billing questions.",
+                "parameters": {"type": "object", "properties": {}, "additionalProperties": False},
+            },
+        }
+    ]
     assert second["messages"] == [
         {"role": "system", "content": "You are Billing; the customer is Ada."},
         {"role": "user", "content": "Why two charges?"},
@@ -228,10 +292,17 @@ async def test_input_filter_and_instruction_functions(chat_server, openai_model)
 
 
 async def test_conversation_id_comes_from_argument_then_context_then_fresh(recording):
-    agent = tracer.Agent(name="Echo", model=tracer.ScriptedModel([
-        tracer.ModelResponse(content="one"), tracer.ModelResponse(content="two"),
-        tracer.ModelResponse(content="three"), tracer.ModelResponse(content="four"),
-    ]))
+    agent = tracer.Agent(
+        name="Echo",
+        model=tracer.ScriptedModel(
+            [
+                tracer.ModelResponse(content="one"),
+                tracer.ModelResponse(content="two"),
+                tracer.ModelResponse(content="three"),
+                tracer.ModelResponse(content="four"),
+            ]
+        ),
+    )
     explicit = await tracer.Runner.run(agent, "hi", conversation_id="conv-explicit")
     token = current_conversation_id.set("conv-from-context")
     try:
@@ -246,7 +317,9 @@ async def test_conversation_id_comes_from_argument_then_context_then_fresh(recor
     assert overridden.conversation_id == "conv-explicit"
     assert fresh.conversation_id not in ("conv-explicit", "conv-from-context", fresh.trace_id)
     tracer.shutdown()
-    rows = query(recording, "SELECT conversation_id, n_traces FROM conversations ORDER BY conversation_id")
+    rows = query(
+        recording, "SELECT conversation_id, n_traces FROM conversations ORDER BY conversation_id"
+    )
     assert rows == [
         {"conversation_id": "conv-explicit", "n_traces": 2},
         {"conversation_id": "conv-from-context", "n_traces": 1},

@@ -5,6 +5,7 @@ the trace records it."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from pydantic import BaseModel
@@ -33,7 +34,9 @@ def ping_pong_replies() -> list[dict[str, object]]:
 
 
 def workflow_span(store: tracer.Store) -> dict[str, object]:
-    (row,) = query(store, "SELECT status, status_message, error_type, events FROM spans WHERE op = 'workflow'")
+    (row,) = query(
+        store, "SELECT status, status_message, error_type, events FROM spans WHERE op = 'workflow'"
+    )
     return row
 
 
@@ -46,7 +49,11 @@ async def test_loop_guard_raises_with_the_partial_result(recording, chat_server,
 
     error = caught.value
     assert "Triage ⇄ Billing ×3" in str(error) and "LoopGuard(policy='answer')" in str(error)
-    assert (error.loop.agents, error.loop.first_seq, error.loop.last_seq) == (("Triage", "Billing"), 1, 3)
+    assert (error.loop.agents, error.loop.first_seq, error.loop.last_seq) == (
+        ("Triage", "Billing"),
+        1,
+        3,
+    )
     assert error.result is not None and error.result.last_agent is billing
     assert error.result.final_output is None
     assert len(server.requests) == 3  # stopped as soon as the loop was seen
@@ -55,15 +62,20 @@ async def test_loop_guard_raises_with_the_partial_result(recording, chat_server,
     assert (workflow["status"], workflow["error_type"]) == ("error", "HandoffLoopError")
     (event,) = [e for e in json.loads(workflow["events"]) if e["name"] == "baton.loop_detected"]
     assert event["attributes"] == {
-        "baton.loop.agents": ["Triage", "Billing"], "baton.loop.handoffs": 3,
-        "baton.loop.first_seq": 1, "baton.loop.last_seq": 3, "baton.loop.policy": "raise",
+        "baton.loop.agents": ["Triage", "Billing"],
+        "baton.loop.handoffs": 3,
+        "baton.loop.first_seq": 1,
+        "baton.loop.last_seq": 3,
+        "baton.loop.policy": "raise",
     }
     # The store's own loop detection agrees with the guard.
     (loop,) = query(recording, "SELECT agents, first_seq, last_seq, handoffs FROM loops")
     assert loop == {"agents": ["Triage", "Billing"], "first_seq": 1, "last_seq": 3, "handoffs": 3}
     (conversation,) = query(recording, "SELECT has_loop, has_error FROM conversations")
     assert conversation == {"has_loop": True, "has_error": True}
-    (agent_span,) = query(recording, "SELECT status, error_type FROM spans WHERE op = 'agent' AND status = 'error'")
+    (agent_span,) = query(
+        recording, "SELECT status, error_type FROM spans WHERE op = 'agent' AND status = 'error'"
+    )
     assert agent_span["error_type"] == "HandoffLoopError"
 
 
@@ -141,7 +153,9 @@ async def test_max_turns_counts_model_calls_across_agents(recording, chat_server
     assert partial is not None and partial.last_agent is billing
     assert partial.usage.requests == 3
     assert [i.output for i in partial.new_items if isinstance(i, tracer.result.ToolResultItem)] == [
-        '{"assistant":"Billing"}', "12:00", "12:00"
+        '{"assistant":"Billing"}',
+        "12:00",
+        "12:00",
     ]
     assert len(server.requests) == 3
     tracer.shutdown()
@@ -173,7 +187,9 @@ async def test_http_errors_after_the_clients_retries_end_the_run(
     assert conversation["has_error"]
 
 
-async def test_a_retried_error_that_recovers_is_one_model_call(recording, chat_server, openai_model):
+async def test_a_retried_error_that_recovers_is_one_model_call(
+    recording, chat_server, openai_model
+):
     server = chat_server(HTTPReply(503, "busy", headers=FAST_RETRY), completion(content="hi"))
     agent = tracer.Agent(name="Assistant", model=openai_model(server))
     assert (await tracer.Runner.run(agent, "hello")).final_output == "hi"
@@ -212,7 +228,7 @@ async def test_tool_arguments_that_are_not_json_end_the_run(recording, chat_serv
         return "found"
 
     agent = tracer.Agent(name="Billing", model=openai_model(server), tools=[lookup])
-    with pytest.raises(tracer.ModelBehaviorError, match="not JSON: '{order: 7'"):
+    with pytest.raises(tracer.ModelBehaviorError, match=re.escape("not JSON: '{order: 7'")):
         await tracer.Runner.run(agent, "order 7?")
 
     assert called == [] and len(server.requests) == 1
@@ -263,7 +279,7 @@ async def test_an_answer_that_does_not_fit_the_output_type_ends_the_run(chat_ser
 
 async def test_run_sync_refuses_to_nest_in_a_running_loop():
     agent = tracer.Agent(name="A", model=tracer.ScriptedModel([]))
-    with pytest.raises(RuntimeError, match="await Runner.run"):
+    with pytest.raises(RuntimeError, match=r"await Runner\.run"):
         tracer.Runner.run_sync(agent, "hi")
 
 

@@ -31,28 +31,53 @@ def build_agents(model: tracer.Model) -> tracer.Agent:
         return f"order {order_id}: shipped"
 
     summariser = tracer.Agent(name="Summariser", model=model, output_type=Summary)
-    billing = tracer.Agent(name="Billing", model=model, tools=[lookup],
-                           instructions="You handle billing.")
+    billing = tracer.Agent(
+        name="Billing", model=model, tools=[lookup], instructions="You handle billing."
+    )
     return tracer.Agent(
-        name="Triage", model=model, instructions="Route the user.", handoffs=[billing],
+        name="Triage",
+        model=model,
+        instructions="Route the user.",
+        handoffs=[billing],
         tools=[summariser.as_tool("summarise", "Summarise the request.")],
     )
 
 
 def scripted_run() -> list[dict[str, object]]:
     return [
-        completion("Let me check.", [
-            tool_call("summarise", {"input": "where is order 7"}, call_id="s1"),
-            tool_call("transfer_to_billing", call_id="h1"),
-        ], prompt_tokens=11, completion_tokens=7, model="gpt-test-a", id="chatcmpl-1"),
-        completion('{"topic": "shipping", "urgent": false}', model="gpt-test-b", id="chatcmpl-2",
-                   prompt_tokens=5, completion_tokens=3),
-        completion(None, [
-            tool_call("lookup", {"order_id": 7}, call_id="l1"),
-            tool_call("lookup", '{"order_id":8}', call_id="l2"),
-        ], id="chatcmpl-3"),
-        completion("Order 7 has shipped; 8 too.", finish_reason="length", id="chatcmpl-4",
-                   prompt_tokens=40, completion_tokens=12),
+        completion(
+            "Let me check.",
+            [
+                tool_call("summarise", {"input": "where is order 7"}, call_id="s1"),
+                tool_call("transfer_to_billing", call_id="h1"),
+            ],
+            prompt_tokens=11,
+            completion_tokens=7,
+            model="gpt-test-a",
+            id="chatcmpl-1",
+        ),
+        completion(
+            '{"topic": "shipping", "urgent": false}',
+            model="gpt-test-b",
+            id="chatcmpl-2",
+            prompt_tokens=5,
+            completion_tokens=3,
+        ),
+        completion(
+            None,
+            [
+                tool_call("lookup", {"order_id": 7}, call_id="l1"),
+                tool_call("lookup", '{"order_id":8}', call_id="l2"),
+            ],
+            id="chatcmpl-3",
+        ),
+        completion(
+            "Order 7 has shipped; 8 too.",
+            finish_reason="length",
+            id="chatcmpl-4",
+            prompt_tokens=40,
+            completion_tokens=12,
+        ),
     ]
 
 
@@ -78,11 +103,15 @@ async def test_recorded_answers_can_be_served_again_exactly(recording, chat_serv
     assert replay_server.requests == server.requests
 
 
-async def test_chat_spans_carry_messages_in_the_semconv_parts_format(recording, chat_server, openai_model):
+async def test_chat_spans_carry_messages_in_the_semconv_parts_format(
+    recording, chat_server, openai_model
+):
     server = chat_server(*scripted_run())
     await tracer.Runner.run(build_agents(openai_model(server)), "Where is order 7?")
     tracer.shutdown()
-    chats = query(recording, "SELECT agent_name, attributes FROM spans WHERE op = 'chat' ORDER BY start_time")
+    chats = query(
+        recording, "SELECT agent_name, attributes FROM spans WHERE op = 'chat' ORDER BY start_time"
+    )
     billing = json.loads(chats[2]["attributes"])
     assert chats[2]["agent_name"] == "Billing"
     assert json.loads(billing["gen_ai.system_instructions"]) == [
@@ -90,29 +119,54 @@ async def test_chat_spans_carry_messages_in_the_semconv_parts_format(recording, 
     ]
     assert json.loads(billing["gen_ai.input.messages"]) == [
         {"role": "user", "parts": [{"type": "text", "content": "Where is order 7?"}]},
-        {"role": "assistant", "parts": [
-            {"type": "text", "content": "Let me check."},
-            {"type": "tool_call", "id": "s1", "name": "summarise",
-             "arguments": '{"input": "where is order 7"}'},
-            {"type": "tool_call", "id": "h1", "name": "transfer_to_billing", "arguments": "{}"},
-        ]},
-        {"role": "tool", "parts": [{"type": "tool_call_response", "id": "s1",
-                                    "response": '{"topic":"shipping","urgent":false}'}]},
-        {"role": "tool", "parts": [{"type": "tool_call_response", "id": "h1",
-                                    "response": '{"assistant":"Billing"}'}]},
+        {
+            "role": "assistant",
+            "parts": [
+                {"type": "text", "content": "Let me check."},
+                {
+                    "type": "tool_call",
+                    "id": "s1",
+                    "name": "summarise",
+                    "arguments": '{"input": "where is order 7"}',
+                },
+                {"type": "tool_call", "id": "h1", "name": "transfer_to_billing", "arguments": "{}"},
+            ],
+        },
+        {
+            "role": "tool",
+            "parts": [
+                {
+                    "type": "tool_call_response",
+                    "id": "s1",
+                    "response": '{"topic":"shipping","urgent":false}',
+                }
+            ],
+        },
+        {
+            "role": "tool",
+            "parts": [
+                {"type": "tool_call_response", "id": "h1", "response": '{"assistant":"Billing"}'}
+            ],
+        },
     ]
     assert billing["gen_ai.operation.name"] == "chat"
     assert billing["gen_ai.request.model"] == "gpt-test"
     assert billing["gen_ai.provider.name"] == "openai"
     assert billing["gen_ai.response.finish_reasons"] == ["tool_calls"]
     last = json.loads(chats[3]["attributes"])
-    assert json.loads(last["gen_ai.output.messages"]) == [{
-        "role": "assistant", "finish_reason": "length",
-        "parts": [{"type": "text", "content": "Order 7 has shipped; 8 too."}],
-    }]
+    assert json.loads(last["gen_ai.output.messages"]) == [
+        {
+            "role": "assistant",
+            "finish_reason": "length",
+            "parts": [{"type": "text", "content": "Order 7 has shipped; 8 too."}],
+        }
+    ]
     tools = query(recording, "SELECT tool_name, arguments, result FROM tool_calls ORDER BY call_id")
-    assert [t["arguments"] for t in tools] == ['{"order_id": 7}', '{"order_id":8}',
-                                               '{"input": "where is order 7"}']
+    assert [t["arguments"] for t in tools] == [
+        '{"order_id": 7}',
+        '{"order_id":8}',
+        '{"input": "where is order 7"}',
+    ]
 
 
 async def test_capture_off_keeps_the_shape_and_drops_the_content(store, chat_server, openai_model):
@@ -125,8 +179,13 @@ async def test_capture_off_keeps_the_shape_and_drops_the_content(store, chat_ser
         tracer.config.settings.capture_content = True
 
     attributes = [json.loads(r["attributes"]) for r in query(store, "SELECT attributes FROM spans")]
-    content_keys = {"gen_ai.input.messages", "gen_ai.output.messages", "gen_ai.system_instructions",
-                    "gen_ai.tool.call.arguments", "gen_ai.tool.call.result"}
+    content_keys = {
+        "gen_ai.input.messages",
+        "gen_ai.output.messages",
+        "gen_ai.system_instructions",
+        "gen_ai.tool.call.arguments",
+        "gen_ai.tool.call.result",
+    }
     assert not any(content_keys & set(a) for a in attributes)
     assert "Where is order 7" not in json.dumps(attributes)
     assert [h["to_agent"] for h in query(store, "SELECT to_agent FROM handoffs")] == ["Billing"]
@@ -147,8 +206,11 @@ def test_the_chat_server_answers_bad_requests_and_keeps_serving(chat_server):
     server = chat_server(completion("still here"))
 
     def post(path: str, body: bytes) -> tuple[int, dict[str, object]]:
-        request = urllib.request.Request(server.base_url.removesuffix("/v1") + path, data=body,
-                                         headers={"content-type": "application/json"})
+        request = urllib.request.Request(
+            server.base_url.removesuffix("/v1") + path,
+            data=body,
+            headers={"content-type": "application/json"},
+        )
         try:
             with urllib.request.urlopen(request) as response:
                 return response.status, json.loads(response.read())

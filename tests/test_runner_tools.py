@@ -51,7 +51,8 @@ def test_schema_comes_from_type_hints_and_the_docstring():
     assert params["required"] == ["order_id"]
     assert params["additionalProperties"] is False
     assert params["properties"]["order_id"] == {
-        "type": "integer", "description": "The order to ship, as printed on the invoice."
+        "type": "integer",
+        "description": "The order to ship, as printed on the invoice.",
     }
     assert params["properties"]["speed"]["enum"] == ["standard", "express"]
     assert params["properties"]["speed"]["description"] == "How fast."
@@ -66,25 +67,32 @@ def test_schema_comes_from_type_hints_and_the_docstring():
         """:param query: what to look for"""
         return query
 
-    assert find.definition == {"type": "function", "function": {
-        "name": "lookup", "description": "Find things.",
-        "parameters": {
-            "additionalProperties": False,
-            "properties": {"query": {"description": "what to look for", "type": "string"}},
-            "required": ["query"], "type": "object",
+    assert find.definition == {
+        "type": "function",
+        "function": {
+            "name": "lookup",
+            "description": "Find things.",
+            "parameters": {
+                "additionalProperties": False,
+                "properties": {"query": {"description": "what to look for", "type": "string"}},
+                "required": ["query"],
+                "type": "object",
+            },
         },
-    }}
+    }
 
 
 async def test_a_raising_tool_and_bad_arguments_are_error_results_and_the_run_goes_on(
     recording, chat_server, openai_model
 ):
     server = chat_server(
-        completion(tool_calls=[
-            tool_call("charge", {"amount": 5}, call_id="c1"),
-            tool_call("charge", {"amount": "lots"}, call_id="c2"),
-            tool_call("refund_everything", {}, call_id="c3"),
-        ]),
+        completion(
+            tool_calls=[
+                tool_call("charge", {"amount": 5}, call_id="c1"),
+                tool_call("charge", {"amount": "lots"}, call_id="c2"),
+                tool_call("refund_everything", {}, call_id="c3"),
+            ]
+        ),
         completion(content="Sorry, the card was declined."),
     )
 
@@ -97,9 +105,15 @@ async def test_a_raising_tool_and_bad_arguments_are_error_results_and_the_run_go
     result = await tracer.Runner.run(agent, "Charge me 5")
 
     assert result.final_output == "Sorry, the card was declined."
-    sent = {m["tool_call_id"]: m["content"] for m in server.requests[1]["messages"] if m["role"] == "tool"}
+    sent = {
+        m["tool_call_id"]: m["content"]
+        for m in server.requests[1]["messages"]
+        if m["role"] == "tool"
+    }
     assert sent["c1"] == "Error running charge: RuntimeError: card declined"
-    assert sent["c2"].startswith("Error: invalid arguments for charge: amount: Input should be a valid integer")
+    assert sent["c2"].startswith(
+        "Error: invalid arguments for charge: amount: Input should be a valid integer"
+    )
     assert sent["c3"] == "Error: Billing has no tool 'refund_everything' (its tools: charge)"
     errors = [item for item in result.new_items if isinstance(item, tracer.result.ToolResultItem)]
     assert [e.is_error for e in errors] == [True, True, True]
@@ -126,10 +140,12 @@ async def test_a_raising_tool_and_bad_arguments_are_error_results_and_the_run_go
 
 async def test_parallel_async_tool_calls_run_concurrently(chat_server, openai_model):
     server = chat_server(
-        completion(tool_calls=[
-            tool_call("fetch", {"source": "crm"}, call_id="f1"),
-            tool_call("fetch", {"source": "billing"}, call_id="f2"),
-        ]),
+        completion(
+            tool_calls=[
+                tool_call("fetch", {"source": "crm"}, call_id="f1"),
+                tool_call("fetch", {"source": "billing"}, call_id="f2"),
+            ]
+        ),
         completion(content="done"),
     )
     both_started = asyncio.Barrier(2)
@@ -162,13 +178,17 @@ async def test_parallel_sync_tool_calls_run_concurrently_in_threads(recording):
         seen.append(_current_tool_name())
         return name.upper()
 
-    model = tracer.ScriptedModel([
-        tracer.ModelResponse(tool_calls=(
-            tracer.ToolCall("l1", "load", '{"name": "a"}'),
-            tracer.ToolCall("l2", "load", '{"name": "b"}'),
-        )),
-        tracer.ModelResponse(content="A and B"),
-    ])
+    model = tracer.ScriptedModel(
+        [
+            tracer.ModelResponse(
+                tool_calls=(
+                    tracer.ToolCall("l1", "load", '{"name": "a"}'),
+                    tracer.ToolCall("l2", "load", '{"name": "b"}'),
+                )
+            ),
+            tracer.ModelResponse(content="A and B"),
+        ]
+    )
     agent = tracer.Agent(name="Loader", model=model, tools=[load])
     result = await tracer.Runner.run(agent, "load both")
 
@@ -200,18 +220,23 @@ async def test_tools_can_take_the_run_context_and_return_structured_values():
         """Plain functions are wrapped for you."""
         return [x, x]
 
-    model = tracer.ScriptedModel([
-        tracer.ModelResponse(tool_calls=(
-            tracer.ToolCall("i1", "latest_invoice", ""),
-            tracer.ToolCall("p1", "plain_function", '{"x": 2}'),
-        )),
-        tracer.ModelResponse(content="ok"),
-    ])
+    model = tracer.ScriptedModel(
+        [
+            tracer.ModelResponse(
+                tool_calls=(
+                    tracer.ToolCall("i1", "latest_invoice", ""),
+                    tracer.ToolCall("p1", "plain_function", '{"x": 2}'),
+                )
+            ),
+            tracer.ModelResponse(content="ok"),
+        ]
+    )
     agent = tracer.Agent(name="Billing", model=model, tools=[latest_invoice, plain_function])
     assert isinstance(agent.tools[1], tracer.FunctionTool)
 
     await tracer.Runner.run(agent, "latest?", context={"customer": "ada"})
 
     assert [m["content"] for m in model.requests[1].messages[-2:]] == [
-        '{"number":"ada-1","total":9.5}', "[2, 2]"
+        '{"number":"ada-1","total":9.5}',
+        "[2, 2]",
     ]

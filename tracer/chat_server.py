@@ -99,7 +99,10 @@ class ChatServer:
     def start(self) -> ChatServer:
         if self._thread is None:
             self._thread = threading.Thread(
-                target=self._httpd.serve_forever, name="baton-chat-server", daemon=True
+                target=self._httpd.serve_forever,
+                kwargs={"poll_interval": 0.05},  # how soon `stop` is noticed
+                name="baton-chat-server",
+                daemon=True,
             )
             self._thread.start()
         return self

@@ -29,6 +29,11 @@ def input_messages(history: Sequence[Message]) -> str:
     return dumps([_message_parts(message) for message in history])
 
 
+def message_json(message: Message) -> str:
+    """One message of ``gen_ai.input.messages``, as JSON."""
+    return dumps(_message_parts(message))
+
+
 def output_messages(response: ModelResponse) -> str:
     """The model's answer, as ``gen_ai.output.messages`` JSON."""
     parts: list[dict[str, Any]] = []

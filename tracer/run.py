@@ -336,10 +336,8 @@ class _Run:
         return result_text(result.final_output)
 
     def _hand_off(self, call: ToolCall, target: Handoff, agent_span: Span) -> str:
-        span = self.spans.transfer(call, target.agent.name, PASS_CONTROL, agent_span)
         text = dumps({"assistant": target.agent.name})
-        self.spans.tool_result(span, text)
-        span.end()
+        self.spans.transfer(call, target.agent.name, PASS_CONTROL, agent_span, text).end()
         return text
 
     def _watch_for_loops(self, source: Agent, target: Agent) -> None:

@@ -8,6 +8,7 @@ record, so a run nobody records pays next to nothing.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from opentelemetry import trace
@@ -17,7 +18,7 @@ from opentelemetry.trace import Link, Span, SpanKind, Status, StatusCode
 from tracer import genai_format
 from tracer.config import settings
 from tracer.loops import Loop
-from tracer.models.base import Model, ModelRequest, ModelResponse, ToolCall
+from tracer.models.base import Message, Model, ModelRequest, ModelResponse, ToolCall
 from tracer.provider import get_tracer
 
 OPERATION = "gen_ai.operation.name"
@@ -47,11 +48,13 @@ class RunSpans:
         self.tracer = get_tracer()
         self.conversation_id = conversation_id
         self.capture = settings.capture_content
+        # Each history message's JSON, made once per run rather than once per model call.
+        self._message_json: dict[int, tuple[Message, str]] = {}
 
     def workflow(self, name: str) -> Span:
         """The root span of a run: a new trace, linked to the caller's span if any."""
         caller = trace.get_current_span().get_span_context()
-        return self.tracer.start_span(
+        span = self.tracer.start_span(
             f"invoke_workflow {name}",
             context=_ROOT,
             links=[Link(caller)] if caller.is_valid else None,
@@ -61,6 +64,9 @@ class RunSpans:
                 CONVERSATION: self.conversation_id,
             },
         )
+        # Children of a span nobody records are not recorded either: skip their content.
+        self.capture = self.capture and span.is_recording()
+        return span
 
     def agent(self, name: str, parent: Span) -> Span:
         """One activation of an agent."""
@@ -87,22 +93,18 @@ class RunSpans:
                 attributes[key] = value
         if request.output is not None:
             attributes["gen_ai.output.type"] = "json"
-        span = self.tracer.start_span(
+        if self.capture:
+            attributes[genai_format.INPUT_MESSAGES] = self._input_messages(request.messages)
+            if request.system:
+                attributes[genai_format.SYSTEM_INSTRUCTIONS] = genai_format.system_instructions(
+                    request.system
+                )
+        return self.tracer.start_span(
             f"chat {model.name}",
             context=trace.set_span_in_context(parent),
             kind=SpanKind.CLIENT,
             attributes=attributes,
         )
-        if self.capture and span.is_recording():
-            span.set_attribute(
-                genai_format.INPUT_MESSAGES, genai_format.input_messages(request.messages)
-            )
-            if request.system:
-                span.set_attribute(
-                    genai_format.SYSTEM_INSTRUCTIONS,
-                    genai_format.system_instructions(request.system),
-                )
-        return span
 
     def chat_response(self, span: Span, response: ModelResponse) -> None:
         """What the model answered: enough to re-serve the response exactly."""
@@ -125,18 +127,23 @@ class RunSpans:
         """A function tool call (or a call of a tool the agent does not have)."""
         return self._tool_span(f"execute_tool {call.name}", call, parent, {})
 
-    def transfer(self, call: ToolCall, target: str, mode: str, parent: Span) -> Span:
+    def transfer(
+        self, call: ToolCall, target: str, mode: str, parent: Span, result: str | None = None
+    ) -> Span:
         """A handoff (``pass_control``) or a call of an agent used as a tool
-        (``return_to_caller``); ``parent`` is the calling agent's span."""
+        (``return_to_caller``); ``parent`` is the calling agent's span. ``result``: what
+        the model will read, when it is known from the start (a handoff's)."""
         extra = {
             "gen_ai.transfer.mode": mode,
             TARGET_NAME: target,
             "gen_ai.transfer.target.type": "agent",
         }
+        if result is not None and self.capture:
+            extra[TOOL_RESULT] = result
         return self._tool_span(f"execute_tool {call.name} {target}", call, parent, extra)
 
     def tool_result(self, span: Span, result: str) -> None:
-        if self.capture and span.is_recording():
+        if self.capture:
             span.set_attribute(TOOL_RESULT, result)
 
     def handoff_ignored(self, agent_span: Span, call: ToolCall, target: str) -> None:
@@ -180,6 +187,16 @@ class RunSpans:
         return self.tracer.start_span(
             name, context=trace.set_span_in_context(parent), attributes=attributes
         )
+
+    def _input_messages(self, history: Sequence[Message]) -> str:
+        cache = self._message_json
+        parts = []
+        for message in history:
+            hit = cache.get(id(message))
+            if hit is None or hit[0] is not message:  # holding the message keeps its id unique
+                hit = cache[id(message)] = (message, genai_format.message_json(message))
+            parts.append(hit[1])
+        return f"[{','.join(parts)}]"
 
 
 def trace_id_of(span: Span) -> str | None:

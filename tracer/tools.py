@@ -8,6 +8,7 @@ import asyncio
 import inspect
 import json
 import re
+import sys
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -79,11 +80,13 @@ def function_tool(
     their descriptions from the docstring's ``Args:`` section (or ``:param x:``), the
     tool's description from the docstring's first part. A first parameter annotated
     ``RunContext`` receives the run context and is not shown to the model."""
+    # Hints that name types local to the defining function resolve in its namespace.
+    local_names = dict(sys._getframe(1).f_locals)
 
     def build(function: Callable[..., Any]) -> FunctionTool:
         summary, param_docs = parse_docstring(inspect.getdoc(function))
         tool_name = name or function.__name__
-        model, takes_context = _arguments_model(function, tool_name, param_docs)
+        model, takes_context = _arguments_model(function, tool_name, param_docs, local_names)
         return FunctionTool(
             name=tool_name,
             description=description if description is not None else summary,
@@ -117,9 +120,18 @@ def describe_validation_error(exc: ValidationError) -> str:
 
 
 def _arguments_model(
-    function: Callable[..., Any], tool_name: str, param_docs: Mapping[str, str]
+    function: Callable[..., Any],
+    tool_name: str,
+    param_docs: Mapping[str, str],
+    local_names: Mapping[str, Any],
 ) -> tuple[type[BaseModel], bool]:
-    hints = typing.get_type_hints(function, include_extras=True)
+    try:
+        hints = typing.get_type_hints(function, localns=dict(local_names), include_extras=True)
+    except NameError as exc:
+        raise TypeError(
+            f"tool {tool_name}: cannot resolve its type hints ({exc}); define the types it "
+            "uses at module level"
+        ) from exc
     params = list(inspect.signature(function).parameters.values())
     takes_context = bool(params) and wants_context(hints.get(params[0].name))
     if takes_context:
