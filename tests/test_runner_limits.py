@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 
+import openai
 import pytest
 from pydantic import BaseModel
 from runner_fixtures import query
@@ -294,3 +296,64 @@ async def test_a_model_object_that_raises_is_a_model_error():
     with pytest.raises(tracer.ModelError, match="KeyError") as caught:
         await tracer.Runner.run(agent, "hi")
     assert isinstance(caught.value.__cause__, KeyError)
+
+
+async def test_a_model_that_does_not_answer_in_time_is_a_model_error(chat_server):
+    release = threading.Event()
+
+    def slow(request: dict[str, object]) -> dict[str, object]:
+        release.wait(timeout=10)
+        return completion(content="too late")
+
+    server = chat_server(responder=slow)
+    client = openai.AsyncOpenAI(
+        base_url=server.base_url, api_key="test-key", timeout=0.2, max_retries=0
+    )
+    agent = tracer.Agent(name="A", model=tracer.OpenAIChatModel("gpt-test", client=client))
+    try:
+        with pytest.raises(tracer.ModelError, match="did not answer in time"):
+            await tracer.Runner.run(agent, "hello")
+    finally:
+        release.set()
+        await client.close()
+
+
+async def test_model_settings_reach_the_endpoint_and_the_record(
+    recording, chat_server, openai_model
+):
+    server = chat_server(completion(content="ok"))
+    settings = tracer.ModelSettings(
+        temperature=0.2,
+        top_p=0.9,
+        max_tokens=50,
+        seed=7,
+        tool_choice="lookup",
+        parallel_tool_calls=False,
+        stop=("END",),
+        extra_body={"top_k": 3},
+    )
+
+    def lookup(order_id: int) -> str:
+        """Find an order."""
+        return "found"
+
+    agent = tracer.Agent(
+        name="A", model=openai_model(server), model_settings=settings, tools=[lookup]
+    )
+    await tracer.Runner.run(agent, "hello")
+
+    sent = server.requests[0]
+    assert (sent["temperature"], sent["top_p"], sent["max_tokens"], sent["seed"]) == (
+        0.2,
+        0.9,
+        50,
+        7,
+    )
+    assert sent["tool_choice"] == {"type": "function", "function": {"name": "lookup"}}
+    assert sent["parallel_tool_calls"] is False
+    assert (sent["stop"], sent["top_k"]) == (["END"], 3)
+    tracer.shutdown()
+    (chat,) = query(recording, "SELECT attributes FROM spans WHERE op = 'chat'")
+    attributes = json.loads(chat["attributes"])
+    assert attributes["gen_ai.request.temperature"] == 0.2
+    assert attributes["gen_ai.request.max_tokens"] == 50

@@ -221,13 +221,16 @@ def _handler_for(server: ChatServer) -> type[BaseHTTPRequestHandler]:
             else:
                 payload = reply
             body = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(body)))
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(body)
+            try:
+                self.send_response(status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(body)))
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                self.close_connection = True  # the client gave up waiting (its timeout)
 
         def log_message(self, format: str, *args: Any) -> None:
             pass  # quiet: tests and demos read the requests from `server.requests`

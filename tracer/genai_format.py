@@ -10,7 +10,7 @@ record exact even when the model sent something that is not JSON.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from tracer.models.base import Message, ModelResponse, ToolCall
@@ -24,13 +24,8 @@ def dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
-def input_messages(history: Sequence[Message]) -> str:
-    """The conversation sent to the model, as ``gen_ai.input.messages`` JSON."""
-    return dumps([_message_parts(message) for message in history])
-
-
 def message_json(message: Message) -> str:
-    """One message of ``gen_ai.input.messages``, as JSON."""
+    """One message of ``gen_ai.input.messages`` (a JSON list of these), as JSON."""
     return dumps(_message_parts(message))
 
 
