@@ -10,7 +10,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from openai.lib._pydantic import to_strict_json_schema
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from tracer.context import RunContext
@@ -164,4 +163,6 @@ Agent.model_rebuild()
 def output_schema(output_type: type[BaseModel]) -> OutputSchema:
     """The strict JSON schema the model's answer must follow (the one ``openai``'s own
     ``chat.completions.parse`` sends for a pydantic model)."""
+    from openai.lib._pydantic import to_strict_json_schema  # openai loads slowly: on first use
+
     return OutputSchema(name=output_type.__name__, json_schema=to_strict_json_schema(output_type))

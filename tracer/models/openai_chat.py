@@ -6,12 +6,13 @@ from __future__ import annotations
 import asyncio
 import os
 import weakref
-from typing import Any
-
-import openai
+from typing import TYPE_CHECKING, Any
 
 from tracer.errors import ModelBehaviorError, ModelError
 from tracer.models.base import ModelRequest, ModelResponse, ToolCall
+
+if TYPE_CHECKING:
+    import openai
 
 DEFAULT_MODEL_ENV = "OPENAI_DEFAULT_MODEL"
 DEFAULT_MODEL = "gpt-4.1-mini"
@@ -21,6 +22,8 @@ DEFAULT_MODEL = "gpt-4.1-mini"
 _default_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, openai.AsyncOpenAI] = (
     weakref.WeakKeyDictionary()
 )
+# `openai` is imported where it is used: it takes ~0.3 s, and `import tracer` (every `baton`
+# command) should not pay that unless a model is called.
 
 _STATUS_ADVICE = {
     400: "the endpoint rejected the request; check the model's support for tools and "
@@ -58,6 +61,8 @@ class OpenAIChatModel:
         loop = asyncio.get_running_loop()
         client = _default_clients.get(loop)
         if client is None:
+            import openai
+
             try:
                 client = openai.AsyncOpenAI()
             except openai.OpenAIError as exc:
@@ -69,6 +74,8 @@ class OpenAIChatModel:
         return client
 
     async def respond(self, request: ModelRequest) -> ModelResponse:
+        import openai
+
         client = self.client
         try:
             completion = await client.chat.completions.create(**self._arguments(request))
