@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 import threading
 from typing import Annotated, Literal
 
@@ -240,3 +242,10 @@ async def test_tools_can_take_the_run_context_and_return_structured_values():
         '{"number":"ada-1","total":9.5}',
         "[2, 2]",
     ]
+
+
+def test_importing_tracer_leaves_openai_and_textual_unloaded():
+    # `import tracer` runs on every `baton` command; openai takes ~0.3 s to import.
+    code = "import sys, tracer; print(sorted({'openai', 'textual'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
