@@ -91,8 +91,9 @@ def build(call_ids: str = "h") -> tracer.Agent:
                     output_tokens=25,
                 ),
                 reply(
-                    "The 900 EUR charge (ch_51) is your annual plan renewal and does not look "
-                    "fraudulent. If you still don't recognise it you can dispute it within 60 days.",
+                    "The 900 EUR charge (ch_51) is your annual plan renewal and does not "
+                    "look fraudulent. If you still don't recognise it you can dispute it "
+                    "within 60 days.",
                     input_tokens=690,
                     output_tokens=45,
                 ),

@@ -76,7 +76,8 @@ def build(call_ids: str = "t") -> tracer.Agent:
     refunds = tracer.Agent(
         name="Refunds",
         handoff_description="Issues refunds for charges that should not have happened.",
-        instructions="Refund duplicate or wrong charges, then hand back to Triage for anything else.",
+        instructions="Refund duplicate or wrong charges, then hand back to Triage "
+        "for anything else.",
         tools=[issue_refund],
         handoffs=[triage],
         model=model(
