@@ -10,9 +10,7 @@ _FALSE = {"0", "false", "no", "off"}
 
 #: The conversation that work started in this context belongs to (``tracer.record``
 #: sets it; the runner and the capture processors stamp it on what they record).
-current_conversation_id: ContextVar[str | None] = ContextVar(
-    "baton_conversation_id", default=None
-)
+current_conversation_id: ContextVar[str | None] = ContextVar("baton_conversation_id", default=None)
 
 
 class _Settings:

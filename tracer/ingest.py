@@ -1,11 +1,8 @@
-"""Writing a batch of span rows into the ``spans`` table, and resolving what spans
-learn only from their relatives: the agent they ran under, whether a tool ran an
-agent (an agent used as a tool), the source of a handoff, and the conversation of
-their trace.
+"""Writing a batch of span rows into the ``spans`` table.
 
-Spans of one trace arrive in any order and in different batches (a parent usually ends,
-and so is exported, after its children), so resolution runs over every trace a batch
-touches, after the insert, and is idempotent.
+The batch's inherited columns are resolved first (``tracer.resolve``), then it is
+inserted with spans already stored, or repeated in the batch, kept once, and finally
+stored spans that the batch completes are updated.
 """
 
 from __future__ import annotations
@@ -13,9 +10,9 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
-from tracer.schema import COLUMN_NAMES, SPAN_SCHEMA
+from tracer.resolve import apply_fixes, resolve
+from tracer.schema import COLUMN_NAMES, SPAN_SCHEMA, scalar
 
-_MAX_NESTING = 64
 _COLUMNS = ", ".join(COLUMN_NAMES)
 
 
@@ -34,92 +31,28 @@ def conform(table: pa.Table) -> pa.Table:
 
 
 def insert_spans(con: duckdb.DuckDBPyConnection, table: pa.Table) -> int:
-    """Insert ``table``'s spans (a span already stored, or repeated in the batch, is kept
-    once) and resolve the traces it touches. Returns how many spans were new.
-    Runs in the caller's transaction."""
+    """Insert ``table``'s spans and resolve the traces it touches; returns how many spans
+    were new. Runs in the caller's transaction; callers hold the store's write lock,
+    which is what makes the anti-join a sufficient uniqueness check."""
     if table.num_rows == 0:
         return 0
-    con.register("_baton_batch", conform(table))
+    resolution = resolve(con, conform(table))
+    con.register("_baton_batch", resolution.table)
     try:
         before = _count(con)
         con.execute(
-            f"INSERT OR IGNORE INTO spans ({_COLUMNS}) "
-            f"SELECT {_COLUMNS} FROM _baton_batch "
+            f"INSERT INTO spans ({_COLUMNS}) "
+            f"SELECT {_COLUMNS} FROM _baton_batch AS b "
+            "WHERE NOT EXISTS (SELECT 1 FROM spans AS s "
+            "                  WHERE s.trace_id = b.trace_id AND s.span_id = b.span_id) "
             "QUALIFY row_number() OVER (PARTITION BY trace_id, span_id ORDER BY start_time) = 1"
         )
         added = _count(con) - before
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE _baton_touched AS "
-            "SELECT DISTINCT trace_id FROM _baton_batch"
-        )
     finally:
         con.unregister("_baton_batch")
-    resolve_touched(con)
+    apply_fixes(con, resolution)
     return added
 
 
-def resolve_touched(con: duckdb.DuckDBPyConnection) -> None:
-    """Fill inherited columns for the traces listed in temp table ``_baton_touched``."""
-    touched = "trace_id IN (SELECT trace_id FROM _baton_touched)"
-    # The agent a span ran under is its nearest enclosing agent's; one level per pass.
-    for _ in range(_MAX_NESTING):
-        changed = con.execute(
-            f"""
-            UPDATE spans AS c SET agent_name = p.agent_name
-            FROM spans AS p
-            WHERE c.{touched} AND c.agent_name IS NULL AND c.op <> 'workflow'
-              AND p.trace_id = c.trace_id AND p.span_id = c.parent_span_id
-              AND p.agent_name IS NOT NULL
-            """
-        ).fetchone()
-        if not changed or not changed[0]:
-            break
-    # A tool whose work was an agent run is an agent used as a tool (the Agents SDK's
-    # `agent.as_tool()` records a function span with the nested run below it): the
-    # first agent under it, through spans that are neither agents nor tools, is its target.
-    con.execute(
-        f"""
-        UPDATE spans AS t SET op = 'agent_tool', to_agent = coalesce(t.to_agent, f.agent)
-        FROM (
-            WITH RECURSIVE up(trace_id, agent, started, cur, depth) AS (
-                SELECT trace_id, agent_name, start_time, parent_span_id, 0
-                FROM spans
-                WHERE {touched} AND op = 'agent' AND agent_name IS NOT NULL
-                UNION ALL
-                SELECT u.trace_id, u.agent, u.started, p.parent_span_id, u.depth + 1
-                FROM up AS u JOIN spans AS p ON p.trace_id = u.trace_id AND p.span_id = u.cur
-                WHERE p.op NOT IN ('agent', 'tool', 'agent_tool', 'handoff', 'workflow')
-                  AND u.depth < {_MAX_NESTING}
-            )
-            SELECT trace_id, cur, arg_min(agent, started) AS agent FROM up GROUP BY trace_id, cur
-        ) AS f
-        WHERE t.trace_id = f.trace_id AND t.span_id = f.cur AND t.op = 'tool'
-        """
-    )
-    # A transfer's source is the agent that made it, when the producer did not say.
-    con.execute(
-        f"""
-        UPDATE spans SET from_agent = agent_name
-        WHERE {touched} AND op IN ('handoff', 'agent_tool')
-          AND from_agent IS NULL AND agent_name IS NOT NULL
-        """
-    )
-    # Every span carries its trace's conversation: the first explicit one, else the trace.
-    con.execute(
-        f"""
-        UPDATE spans AS s SET conversation_id = c.cid
-        FROM (
-            SELECT trace_id,
-                   coalesce(arg_min(conversation_id, start_time) FILTER (
-                       WHERE conversation_id IS NOT NULL AND conversation_id <> trace_id
-                   ), trace_id) AS cid
-            FROM spans WHERE {touched} GROUP BY trace_id
-        ) AS c
-        WHERE s.trace_id = c.trace_id AND s.conversation_id IS DISTINCT FROM c.cid
-        """
-    )
-
-
 def _count(con: duckdb.DuckDBPyConnection) -> int:
-    row = con.execute("SELECT count(*) FROM spans").fetchone()
-    return int(row[0]) if row else 0
+    return int(scalar(con, "SELECT count(*) FROM spans"))

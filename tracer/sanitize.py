@@ -6,6 +6,7 @@ costs that value (replaced with a visible marker), never the span or the batch.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -65,7 +66,9 @@ def truncate(text: str, limit: int) -> str:
     return f"{text[:limit]}…[baton: truncated {len(text) - limit} chars]"
 
 
+@functools.lru_cache(maxsize=4096)
 def is_secret_key(key: str) -> bool:
+    """Whether an attribute named ``key`` holds a credential (cached: keys repeat)."""
     last = key.rsplit(".", 1)[-1].lower().replace("-", "_")
     return last in _SECRET_KEY_SEGMENTS
 
@@ -88,8 +91,10 @@ def clean_attributes(attributes: Mapping[str, Any] | None, limits: Limits) -> di
         return {}
     limit = limits.max_value_chars
     cleaned: dict[str, Any] = {}
-    for key, value in attributes.items():
-        key = str(key)
+    # OpenTelemetry's BoundedAttributes iterates through the slow generic Mapping
+    # machinery; its plain dict, where present, holds the same items.
+    plain = getattr(attributes, "_dict", attributes)
+    for key, value in plain.items():
         if is_secret_key(key):
             cleaned[key] = REDACTED
         elif type(value) is str:
@@ -110,10 +115,16 @@ def to_json(value: Any, limits: Limits) -> str:
     become strings, and strings that are not valid UTF-8 keep a replacement character.
     """
     try:
-        text = json.dumps(value, ensure_ascii=False, allow_nan=False, default=_fallback(limits))
+        text = _encoder(limits).encode(value)
     except (ValueError, TypeError, RecursionError):
         text = json.dumps(_plain(value, limits, 0), ensure_ascii=False, allow_nan=False)
     return redact_text(text)
+
+
+@functools.lru_cache(maxsize=8)
+def _encoder(limits: Limits) -> json.JSONEncoder:
+    # One encoder per limit, reused: json.dumps with options builds a new one per call.
+    return json.JSONEncoder(ensure_ascii=False, allow_nan=False, default=_fallback(limits))
 
 
 def _fallback(limits: Limits) -> Any:

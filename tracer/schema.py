@@ -9,6 +9,7 @@ next time it is opened for writing. Views are not migrations: they are recreated
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -52,6 +53,9 @@ Connection = duckdb.DuckDBPyConnection
 
 
 def _m001_spans(con: Connection) -> None:
+    # (trace_id, span_id) is unique, kept so by ingest's anti-join rather than an index:
+    # absorbs are serialised by DuckDB's write lock, and an ART index over a large store
+    # costs more memory and insert time than the join.
     con.execute("CREATE TABLE _baton_meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)")
     con.execute(
         """
@@ -84,8 +88,7 @@ def _m001_spans(con: Connection) -> None:
             scope           VARCHAR,
             attributes      JSON,
             events          JSON,
-            resource        JSON,
-            PRIMARY KEY (trace_id, span_id)
+            resource        JSON
         )
         """
     )
@@ -112,15 +115,21 @@ class SchemaTooNewError(RuntimeError):
     """The store was written by a newer baton than this one."""
 
 
+def scalar(con: Connection, sql: str, params: list[object] | None = None) -> Any:
+    """The single value ``sql`` returns (None for no row), leaving no result pending:
+    DuckDB refuses to register tables while a result is only partly fetched."""
+    rows = con.execute(sql, params).fetchall() if params else con.execute(sql).fetchall()
+    return rows[0][0] if rows else None
+
+
 def schema_version(con: Connection) -> int:
     """How many migrations the store has had (0 for a new, empty file)."""
-    exists = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = '_baton_migrations'"
-    ).fetchone()
-    if not exists or not exists[0]:
+    exists = scalar(
+        con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = '_baton_migrations'"
+    )
+    if not exists:
         return 0
-    row = con.execute("SELECT coalesce(max(id), 0) FROM _baton_migrations").fetchone()
-    return int(row[0]) if row else 0
+    return int(scalar(con, "SELECT coalesce(max(id), 0) FROM _baton_migrations"))
 
 
 def migrate(con: Connection, upto: int = SCHEMA_VERSION) -> int:

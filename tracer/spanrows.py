@@ -12,13 +12,14 @@ from typing import Any
 
 import pyarrow as pa
 from opentelemetry.sdk.trace import ReadableSpan
-from opentelemetry.trace import StatusCode
+from opentelemetry.trace import SpanKind, StatusCode
 
 from tracer.dialects import SpanView, normalise
 from tracer.sanitize import Limits, clean_attributes, redact_text, to_json, truncate, valid_utf8
 from tracer.schema import SPAN_COLUMNS, SPAN_SCHEMA
 
 _STATUS = {StatusCode.UNSET: "unset", StatusCode.OK: "ok", StatusCode.ERROR: "error"}
+_KIND = {kind: kind.name.lower() for kind in SpanKind}
 _NORMALISED = (
     "op",
     "agent_name",
@@ -82,7 +83,9 @@ class SpanRows:
         cols["duration_ms"].append(None if end is None else (end - start_ns) / 1e6)
         cols["status"].append(status)
         cols["status_message"].append(
-            redact_text(truncate(status_message, limits.max_value_chars)) if status_message else None
+            redact_text(truncate(status_message, limits.max_value_chars))
+            if status_message
+            else None
         )
         for column in _NORMALISED:
             cols[column].append(getattr(found, column))
@@ -105,7 +108,7 @@ class SpanRows:
             span_id=f"{context.span_id:016x}",
             parent_span_id=f"{parent.span_id:016x}" if parent is not None else None,
             name=span.name,
-            kind=span.kind.name.lower(),
+            kind=_KIND[span.kind],
             start_ns=span.start_time,
             end_ns=span.end_time,
             status=_STATUS.get(span.status.status_code, "unset"),
@@ -150,4 +153,3 @@ def _clean_event(event: Mapping[str, Any], limits: Limits) -> dict[str, Any]:
 
 def _repair(value: Any) -> Any:
     return valid_utf8(value) if isinstance(value, str) else value
-

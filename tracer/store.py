@@ -30,7 +30,7 @@ import pyarrow as pa
 
 from tracer.ingest import insert_spans
 from tracer.location import resolve_store_path
-from tracer.schema import SCHEMA_VERSION, migrate, schema_version
+from tracer.schema import SCHEMA_VERSION, migrate, scalar, schema_version
 from tracer.views import VIEW_NAMES, ensure_views
 
 logger = logging.getLogger("baton.store")
@@ -196,8 +196,7 @@ class Store:
         with self.read_connection() as con:
             counts: dict[str, int] = {}
             for name in ("spans", *VIEW_NAMES):
-                row = con.execute(f"SELECT count(*) FROM {name}").fetchone()
-                counts[name] = int(row[0]) if row else 0
+                counts[name] = int(scalar(con, f"SELECT count(*) FROM {name}"))
             version = schema_version(con)
         pending = self.pending_segments()
         return StoreStatus(
@@ -228,6 +227,7 @@ class Store:
         wait = self.lock_timeout if timeout is None else timeout
         deadline = time.monotonic() + wait
         delay = 0.005
+        last: duckdb.Error
         while True:
             try:
                 return duckdb.connect(str(self.path), read_only=read_only)
@@ -282,8 +282,13 @@ class Store:
         except FileNotFoundError:
             return
         for entry in entries:
-            if entry.name.endswith(_TMP_SUFFIX) and entry.stat().st_mtime < cutoff:
-                Path(entry.path).unlink(missing_ok=True)
+            if not entry.name.endswith(_TMP_SUFFIX):
+                continue
+            try:
+                if entry.stat().st_mtime < cutoff:
+                    Path(entry.path).unlink(missing_ok=True)
+            except FileNotFoundError:  # its writer renamed it meanwhile
+                continue
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 import pytest
 from agents.tracing import Span, Trace, TracingProcessor, set_trace_processors
-from conftest import CollectorProcess
+from collector_process import CollectorProcess
 from opentelemetry import trace as otel_trace
 from opentelemetry.exporter.otlp.proto.http import Compression
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
