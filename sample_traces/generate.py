@@ -27,11 +27,11 @@ from opentelemetry.sdk.trace import Event, ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.sdk.trace.id_generator import IdGenerator
-from tracer.exporting import SpanFilter, export_spans
 
 import tracer
 from tracer.config import settings
 from tracer.exporter import StoreExporter
+from tracer.exporting import SpanFilter, export_spans
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
