@@ -150,3 +150,23 @@ async def test_an_instrumentation_on_the_global_provider_is_recorded(store: Stor
     for trace_id, _ in store.query("SELECT trace_id, 1 FROM spans GROUP BY trace_id").rows:
         assert recorded(store, trace_id) == expected_from(result)
     assert store.query("SELECT DISTINCT conversation_id FROM spans").rows == [("oi-conv",)]
+
+
+async def test_a_baton_runner_run_in_the_block(store: Store) -> None:
+    billing = tracer.Agent(
+        name="Billing", model=tracer.ScriptedModel([tracer.ModelResponse(content="Paid.")])
+    )
+    triage = tracer.Agent(
+        name="Triage",
+        handoffs=[billing],
+        model=tracer.ScriptedModel(
+            [tracer.ModelResponse(tool_calls=[tracer.ToolCall("c1", "transfer_to_billing", "{}")])]
+        ),
+    )
+    with tracer.record(store, conversation_id="runner-conv"):
+        result = await tracer.Runner.run(triage, "Is it paid?")
+    assert result.conversation_id == "runner-conv"
+    assert store.query("SELECT from_agent, to_agent FROM handoffs").rows == [("Triage", "Billing")]
+    assert store.query(
+        "SELECT DISTINCT conversation_id, source FROM spans WHERE op <> 'other'"
+    ).rows == [("runner-conv", "baton")]
