@@ -22,8 +22,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from agents.tracing import Span, Trace, TracingProcessor, get_trace_provider, set_trace_processors
-from agents.tracing.processors import default_processor
+try:
+    from agents.tracing import (
+        Span,
+        Trace,
+        TracingProcessor,
+        get_trace_provider,
+        set_trace_processors,
+    )
+    from agents.tracing.processors import default_processor
+except ImportError as missing:  # pragma: no cover - depends on the installed extras
+    raise ImportError(
+        "tracer.agents_sdk records OpenAI Agents SDK runs and needs that SDK: "
+        "pip install 'baton[agents]'"
+    ) from missing
 
 from tracer.config import current_conversation_id, settings
 from tracer.sanitize import Limits
