@@ -23,7 +23,8 @@ from typing import IO, Any
 import pyarrow.parquet as pq
 
 from tracer.ingest import conform
-from tracer.otlp import Decoded, MalformedRequest, decode_json_document, is_otlp_json
+from tracer.otlp import Decoded, MalformedRequest
+from tracer.otlp_json import decode_json_document, is_otlp_json
 from tracer.sanitize import Limits
 from tracer.sdk_spans import SdkSpanConverter
 from tracer.spanrows import SpanRows

@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from tracer.otlp import Decoded, MalformedRequest, decode, decode_json_document
+from tracer.otlp import Decoded, MalformedRequest, decode
+from tracer.otlp_json import decode_json_document
 from tracer.spanrows import SpanRows
 
 FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
