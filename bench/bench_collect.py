@@ -139,6 +139,46 @@ def receiver(count: int, workdir: Path) -> Run:
     return Run(result["spans"] / result["seconds"], cpu / total * 1e6, absorb)
 
 
+def exporter_alone(count: int) -> float:
+    """spans/s of the same sender against a receiver that discards every body: the
+    ceiling the exporter itself sets (it encodes each batch before sending it)."""
+    import socket
+    import threading
+
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    async def discard(request: Request) -> Response:
+        await request.body()
+        return Response(b"", media_type="application/x-protobuf")
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    app = Starlette(routes=[Route("/v1/traces", discard, methods=["POST"])])
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    while not server.started:
+        thread.join(0.01)
+    try:
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}/v1/traces"
+        sender = subprocess.run(
+            [sys.executable, __file__, "--send", url, "--spans", str(count)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+    result = json.loads(sender.stdout.strip().splitlines()[-1])
+    return float(result["spans"] / result["seconds"])
+
+
 def in_process(count: int, workdir: Path) -> Run:
     """``StoreExporter.export`` called directly on the same spans, batch by batch."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -189,10 +229,12 @@ def main() -> None:
           f"median of {args.repeat} runs each, alternating")  # fmt: skip
     collected: list[Run] = []
     direct: list[Run] = []
+    alone: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         for _ in range(args.repeat):
             collected.append(receiver(args.spans, Path(tmp)))
             direct.append(in_process(args.spans, Path(tmp)))
+            alone.append(exporter_alone(args.spans))
     rate = median(r.spans_per_second for r in collected)
     base = median(r.spans_per_second for r in direct)
     cpu = median(r.cpu_us_per_span for r in collected)
@@ -201,6 +243,11 @@ def main() -> None:
         ("spans/s  baton collect (OTLP/HTTP, exporter in another process)", f"{rate:,.0f}"),
         ("spans/s  StoreExporter.export in-process (baseline)", f"{base:,.0f}"),
         ("         ratio", f"{rate / base:.2f}"),
+        (
+            "spans/s  the same exporter, receiver discarding (the sender's ceiling)",
+            f"{median(alone):,.0f}",
+        ),
+        ("         ratio baton collect / ceiling", f"{rate / median(alone):.2f}"),
         ("CPU/span baton collect: decode, store, absorb (µs)", f"{cpu:.1f}"),
         ("CPU/span StoreExporter: convert, store, absorb (µs)", f"{base_cpu:.1f}"),
         ("         ratio", f"{cpu / base_cpu:.2f}"),
