@@ -203,10 +203,19 @@ def test_a_bearer_token_is_required_when_set(tmp_path: Path) -> None:
         )
         assert (missing.status_code, wrong.status_code, right.status_code) == (401, 401, 200)
         assert missing.headers["www-authenticate"] == "Bearer"
+        provider = TracerProvider()
+        exporter = OTLPSpanExporter(
+            endpoint=collector.url, headers={"Authorization": "Bearer s3cret-token"}
+        )
+        provider.add_span_processor(SimpleSpanProcessor(exporter))
+        with provider.get_tracer("app").start_as_current_span("from the exporter"):
+            pass
+        provider.shutdown()
     finally:
         code, _, _ = collector.stop()
     assert code == 0
-    assert collector.store.query("SELECT name FROM spans").rows == [("guarded",)]
+    names = collector.store.query("SELECT name FROM spans ORDER BY name").rows
+    assert names == [("from the exporter",), ("guarded",)]
 
 
 def test_sigint_stores_everything_and_exits_0(collector: CollectorProcess) -> None:
