@@ -4,6 +4,14 @@ from __future__ import annotations
 
 from replay.content import StepContent
 from replay.errors import NotFoundError
+from replay.graph import agent_graph
+from replay.listing import (
+    ConversationPage,
+    StoredLoop,
+    list_conversations,
+    list_loops,
+    store_version,
+)
 from replay.load import load_conversation
 from replay.model import (
     AgentEdge,
@@ -24,6 +32,7 @@ __all__ = [
     "AgentEdge",
     "AgentGraph",
     "Conversation",
+    "ConversationPage",
     "ConversationSummary",
     "Message",
     "MessagePart",
@@ -31,9 +40,14 @@ __all__ = [
     "RunError",
     "Step",
     "StepContent",
+    "StoredLoop",
     "ToolCall",
     "TraceLoop",
     "Transition",
     "UserTurn",
+    "agent_graph",
+    "list_conversations",
+    "list_loops",
     "load_conversation",
+    "store_version",
 ]

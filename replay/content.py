@@ -14,10 +14,9 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from replay.model import Message, MessagePart
 from tracer.dialects import ChatMessages, read_messages
 from tracer.dialects.base import PartsMessage
-
-from replay.model import Message, MessagePart
 
 _EMPTY: tuple[Message, ...] = ()
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from tracer.loops import Loop
-from tracer.store import Store
-
 from replay.errors import check_store_exists
 from replay.model import ConversationSummary, TraceLoop
+from tracer.loops import Loop
+from tracer.store import Store
 
 #: What ``list_conversations`` can sort by (columns of the ``conversations`` view).
 SORT_KEYS = (
@@ -130,7 +129,9 @@ def list_loops(store: Store, *, conversation_id: str | None = None) -> list[Stor
     """The store's ping-pong loops (the ``loops`` view, with the store's threshold),
     newest conversation first."""
     check_store_exists(store)
-    where, params = ("WHERE l.conversation_id = ?", [conversation_id]) if conversation_id else ("", [])
+    where, params = (
+        ("WHERE l.conversation_id = ?", [conversation_id]) if conversation_id else ("", [])
+    )
     with store.read_connection() as con:
         rows = con.execute(
             "SELECT l.conversation_id, l.trace_id, l.agents, l.first_seq, l.last_seq, "

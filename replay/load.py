@@ -17,9 +17,6 @@ from typing import Any
 
 import duckdb
 
-from tracer.loops import Handoff, LoopSettings, find_loops
-from tracer.store import Store
-
 from replay.content import StepContent
 from replay.errors import NotFoundError, check_store_exists
 from replay.model import (
@@ -32,6 +29,8 @@ from replay.model import (
     UserTurn,
 )
 from replay.settings import read_loop_settings
+from tracer.loops import Handoff, LoopSettings, find_loops
+from tracer.store import Store
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _MIN_PREFIX = 4
@@ -84,7 +83,9 @@ def _collector_paused() -> Iterator[None]:
 def _locate(con: duckdb.DuckDBPyConnection, store: Store, wanted: str) -> tuple[str, str, str]:
     """(conversation id, WHERE clause, its parameter) for a conversation or trace id."""
     if not wanted:
-        raise NotFoundError(f"give a conversation or trace id (see `baton traces --store {store.path}`)")
+        raise NotFoundError(
+            f"give a conversation or trace id (see `baton traces --store {store.path}`)"
+        )
     row = con.execute("SELECT 1 FROM spans WHERE conversation_id = ? LIMIT 1", [wanted]).fetchall()
     if row:
         return wanted, "conversation_id = ?", wanted
@@ -107,8 +108,7 @@ def _locate(con: duckdb.DuckDBPyConnection, store: Store, wanted: str) -> tuple[
         if candidates:
             listed = ", ".join(f"{kind} {value}" for kind, value in candidates[:5])
             raise NotFoundError(
-                f"{wanted!r} is the start of several ids in {store.path}: {listed}; "
-                "give more of it"
+                f"{wanted!r} is the start of several ids in {store.path}: {listed}; give more of it"
             )
     raise NotFoundError(
         f"no conversation or trace {wanted!r} in {store.path}; "
@@ -167,7 +167,9 @@ class _Builder:
         for trace_id, rows in traces.items():
             self._trace(trace_id, rows)
         starts, ends = c["start_us"], c["end_us"]
-        last = max((e if e is not None else s for s, e in zip(starts, ends, strict=True)), default=None)
+        last = max(
+            (e if e is not None else s for s, e in zip(starts, ends, strict=True)), default=None
+        )
         return Conversation(
             conversation_id=conversation_id,
             trace_ids=tuple(traces),
@@ -185,9 +187,11 @@ class _Builder:
     def _trace(self, trace_id: str, rows: list[int]) -> None:
         c = self.c
         ops, span_ids, starts = c["op"], c["span_id"], c["start_us"]
-        levels = _levels(rows, span_ids, c["parent_span_id"], ops) if "agent_tool" in (
-            ops[r] for r in rows
-        ) else {}
+        levels = (
+            _levels(rows, span_ids, c["parent_span_id"], ops)
+            if "agent_tool" in (ops[r] for r in rows)
+            else {}
+        )
 
         calls: dict[str | None, _Calls] = {}
         drafts: list[_Draft] = []

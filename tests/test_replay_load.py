@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import duckdb
 import pytest
+from opentelemetry.trace import Status, StatusCode
 from spanmaker import SpanMaker, ping_pong_run
 
 from replay import Message, MessagePart, NotFoundError, StepContent, load_conversation
@@ -22,7 +24,9 @@ def text(role: str, content: str) -> dict[str, object]:
     return {"role": role, "parts": [{"type": "text", "content": content}]}
 
 
-def support_run(maker: SpanMaker, conversation_id: str = "conv-1", question: str = "refund?") -> None:
+def support_run(
+    maker: SpanMaker, conversation_id: str = "conv-1", question: str = "refund?"
+) -> None:
     """Triage hands to Billing, which looks up an invoice, asks Policy (an agent used as a
     tool, which itself calls a tool), then hands to Refunds, which answers."""
     with maker.workflow(conversation_id):
@@ -34,7 +38,12 @@ def support_run(maker: SpanMaker, conversation_id: str = "conv-1", question: str
                     {
                         "role": "assistant",
                         "parts": [
-                            {"type": "tool_call", "id": "c1", "name": "transfer_to_billing", "arguments": {}}
+                            {
+                                "type": "tool_call",
+                                "id": "c1",
+                                "name": "transfer_to_billing",
+                                "arguments": {},
+                            }
                         ],
                         "finish_reason": "tool_calls",
                     }
@@ -48,7 +57,9 @@ def support_run(maker: SpanMaker, conversation_id: str = "conv-1", question: str
             with maker.agent_tool("ask_policy", "Policy"), maker.agent("Policy"):
                 maker.chat()
                 maker.tool("read_policy", arguments='{"section": 4}', result="30 days")
-                maker.chat(final=True, output_messages=[text("assistant", "Refunds within 30 days.")])
+                maker.chat(
+                    final=True, output_messages=[text("assistant", "Refunds within 30 days.")]
+                )
             maker.chat()
             maker.handoff("Refunds")
         with maker.agent("Refunds"):
@@ -56,9 +67,7 @@ def support_run(maker: SpanMaker, conversation_id: str = "conv-1", question: str
                 final=True,
                 input_tokens=100,
                 output_tokens=7,
-                output_messages=[
-                    {**text("assistant", "Refund issued."), "finish_reason": "stop"}
-                ],
+                output_messages=[{**text("assistant", "Refund issued."), "finish_reason": "stop"}],
             )
 
 
@@ -80,7 +89,11 @@ def test_a_run_reads_back_turn_by_turn(store: Store) -> None:
     ]
     first, lookup, asks, hands, answer = conversation.steps
     assert first.handoff is not None
-    assert (first.handoff.from_agent, first.handoff.to_agent, first.handoff.seq) == ("Triage", "Billing", 1)
+    assert (first.handoff.from_agent, first.handoff.to_agent, first.handoff.seq) == (
+        "Triage",
+        "Billing",
+        1,
+    )
     assert first.input_messages == (
         Message("system", (MessagePart("text", "You route."),)),
         Message("user", (MessagePart("text", "refund?"),)),
@@ -96,9 +109,16 @@ def test_a_run_reads_back_turn_by_turn(store: Store) -> None:
         ("lookup_invoice", '{"id": "A-1"}', '{"total": 42}', False)
     ]
     (policy_call,) = asks.tool_calls
-    assert (policy_call.name, policy_call.is_agent, policy_call.agent) == ("ask_policy", True, "Policy")
+    assert (policy_call.name, policy_call.is_agent, policy_call.agent) == (
+        "ask_policy",
+        True,
+        "Policy",
+    )
     # The agent used as a tool: its own turns hang off the call, with their tool calls.
-    assert [(s.turn, s.agent, s.index) for s in policy_call.nested] == [(4, "Policy", 3), (5, "Policy", 3)]
+    assert [(s.turn, s.agent, s.index) for s in policy_call.nested] == [
+        (4, "Policy", 3),
+        (5, "Policy", 3),
+    ]
     assert [c.name for c in policy_call.nested[0].tool_calls] == ["read_policy"]
     assert policy_call.nested[1].output_messages is not None
     assert policy_call.nested[1].output_messages[0].text == "Refunds within 30 days."
@@ -134,10 +154,18 @@ def test_the_steps_agree_with_the_store_views(store: Store) -> None:
                 yield from all_steps(call.nested)
 
     turns = sorted((s.turn, s.agent, s.span_id) for s in all_steps(conversation.steps))
-    assert turns == [tuple(r) for r in store.query("SELECT turn, agent_name, span_id FROM turns ORDER BY turn").rows]
-    handoffs = [(t.seq, t.turn, t.from_agent, t.to_agent, t.span_id) for t in conversation.transitions]
+    assert turns == [
+        tuple(r)
+        for r in store.query("SELECT turn, agent_name, span_id FROM turns ORDER BY turn").rows
+    ]
+    handoffs = [
+        (t.seq, t.turn, t.from_agent, t.to_agent, t.span_id) for t in conversation.transitions
+    ]
     assert handoffs == [
-        tuple(r) for r in store.query("SELECT seq, turn, from_agent, to_agent, span_id FROM handoffs ORDER BY seq").rows
+        tuple(r)
+        for r in store.query(
+            "SELECT seq, turn, from_agent, to_agent, span_id FROM handoffs ORDER BY seq"
+        ).rows
     ]
 
 
@@ -147,7 +175,11 @@ def test_runs_of_one_conversation_are_grouped_by_user_turn(store: Store) -> None
     with maker.workflow("conv-2"), maker.agent("Refunds"):
         maker.chat(
             final=True,
-            input_messages=[text("user", "first question"), text("assistant", "Refund issued."), text("user", "thanks, when?")],
+            input_messages=[
+                text("user", "first question"),
+                text("assistant", "Refund issued."),
+                text("user", "thanks, when?"),
+            ],
         )
     maker.close()
 
@@ -159,7 +191,12 @@ def test_runs_of_one_conversation_are_grouped_by_user_turn(store: Store) -> None
         (2, "thanks, when?", 6, 6),
     ]
     last = conversation.steps[-1]
-    assert (last.index, last.turn, last.user_turn, last.trace_id) == (6, 1, 2, conversation.trace_ids[1])
+    assert (last.index, last.turn, last.user_turn, last.trace_id) == (
+        6,
+        1,
+        2,
+        conversation.trace_ids[1],
+    )
 
 
 def test_a_trace_id_loads_that_run_alone_and_a_prefix_is_enough(store: Store) -> None:
@@ -168,7 +205,9 @@ def test_a_trace_id_loads_that_run_alone_and_a_prefix_is_enough(store: Store) ->
     with maker.workflow("conv-3"), maker.agent("Refunds"):
         maker.chat(final=True)
     maker.close()
-    second = store.query("SELECT trace_id FROM spans GROUP BY trace_id ORDER BY min(start_time) DESC LIMIT 1").rows[0][0]
+    second = store.query(
+        "SELECT trace_id FROM spans GROUP BY trace_id ORDER BY min(start_time) DESC LIMIT 1"
+    ).rows[0][0]
 
     run = load_conversation(store, second)
     assert run.trace_ids == (second,)
@@ -183,19 +222,30 @@ def test_unknown_ids_name_the_store_searched(store: Store) -> None:
     support_run(maker, "conv-a")
     support_run(maker, "conv-b")
     maker.close()
-    with pytest.raises(NotFoundError, match=f"no conversation or trace 'nope' in {store.path}"):
+    with pytest.raises(
+        NotFoundError, match=re.escape(f"no conversation or trace 'nope' in {store.path}")
+    ):
         load_conversation(store, "nope")
-    with pytest.raises(NotFoundError, match="start of several ids.*conv-a.*conv-b"):
+    with pytest.raises(NotFoundError, match=r"start of several ids.*conv-a.*conv-b"):
         load_conversation(store, "conv")
     missing = Store(store.path.with_name("missing.duckdb"))
-    with pytest.raises(NotFoundError, match=f"there is no store at {missing.path}"):
+    with pytest.raises(NotFoundError, match=re.escape(f"there is no store at {missing.path}")):
         load_conversation(missing, "conv-a")
     assert not missing.path.exists()  # looking did not create one
 
 
 def test_loops_are_found_with_the_store_threshold_or_the_one_given(store: Store) -> None:
     maker = SpanMaker(store)
-    ping_pong_run(maker, [("Triage", "Billing"), ("Billing", "Triage"), ("Triage", "Billing"), ("Billing", "Triage")], "loop")
+    ping_pong_run(
+        maker,
+        [
+            ("Triage", "Billing"),
+            ("Billing", "Triage"),
+            ("Triage", "Billing"),
+            ("Billing", "Triage"),
+        ],
+        "loop",
+    )
     maker.close()
 
     conversation = load_conversation(store, "loop")
@@ -205,10 +255,15 @@ def test_loops_are_found_with_the_store_threshold_or_the_one_given(store: Store)
     assert (found.loop.first_seq, found.loop.last_seq, found.loop.handoffs) == (1, 4, 4)
     assert (found.first_step, found.last_step) == (1, 4)
     assert found.describe() == "Triage ⇄ Billing ×4 · turns 1–4"
-    view = store.query("SELECT agents, first_seq, last_seq, handoffs, first_turn, last_turn FROM loops").rows
+    view = store.query(
+        "SELECT agents, first_seq, last_seq, handoffs, first_turn, last_turn FROM loops"
+    ).rows
     assert view == [(list(found.loop.agents), 1, 4, 4, found.loop.first_turn, found.loop.last_turn)]
 
-    assert load_conversation(store, "loop", loop_settings=LoopSettings(two_cycle_handoffs=5)).loops == ()
+    assert (
+        load_conversation(store, "loop", loop_settings=LoopSettings(two_cycle_handoffs=5)).loops
+        == ()
+    )
     with store.write_connection() as con:
         con.execute("UPDATE baton_settings SET value = '5' WHERE key = 'loop.two_cycle_handoffs'")
     assert load_conversation(store, "loop").loops == ()
@@ -217,15 +272,12 @@ def test_loops_are_found_with_the_store_threshold_or_the_one_given(store: Store)
 
 def test_failures_are_listed_with_the_step_they_belong_to(store: Store) -> None:
     maker = SpanMaker(store)
-    with maker.workflow("errors"):
-        with maker.agent("Billing") as agent:
-            maker.chat()
-            maker.tool("charge_card", result="Error: declined", error="ValueError")
-            maker.chat(error="ModelError")
-            from opentelemetry.trace import Status, StatusCode
-
-            agent.set_attribute("error.type", "ModelError")
-            agent.set_status(Status(StatusCode.ERROR, "ModelError: the model failed"))
+    with maker.workflow("errors"), maker.agent("Billing") as agent:
+        maker.chat()
+        maker.tool("charge_card", result="Error: declined", error="ValueError")
+        maker.chat(error="ModelError")
+        agent.set_attribute("error.type", "ModelError")
+        agent.set_status(Status(StatusCode.ERROR, "ModelError: the model failed"))
     maker.close()
 
     conversation = load_conversation(store, "errors")
@@ -245,10 +297,20 @@ def test_content_that_is_cut_or_odd_reads_as_text_not_a_crash(store: Store) -> N
     attributes = {
         "gen_ai.operation.name": "chat",
         "gen_ai.input.messages": '[{"role": "user", "parts": [{"type": "text", "content": "a very long',
-        "gen_ai.output.messages": json.dumps([{"role": "assistant", "content": "plain content"}, "stray"]),
+        "gen_ai.output.messages": json.dumps(
+            [{"role": "assistant", "content": "plain content"}, "stray"]
+        ),
     }
-    rows.add(trace_id="ab" * 16, span_id="01" * 8, parent_span_id=None, name="chat", kind="client",
-             start_ns=1_700_000_000_000_000_000, end_ns=1_700_000_000_100_000_000, attributes=attributes)
+    rows.add(
+        trace_id="ab" * 16,
+        span_id="01" * 8,
+        parent_span_id=None,
+        name="chat",
+        kind="client",
+        start_ns=1_700_000_000_000_000_000,
+        end_ns=1_700_000_000_100_000_000,
+        attributes=attributes,
+    )
     store.ingest(rows.to_arrow())
 
     (step,) = load_conversation(store, "ab" * 16).steps
@@ -262,8 +324,16 @@ def test_content_that_is_cut_or_odd_reads_as_text_not_a_crash(store: Store) -> N
 
 def test_spans_of_unknown_producers_load_without_steps(store: Store) -> None:
     rows = SpanRows()
-    rows.add(trace_id="cd" * 16, span_id="02" * 8, parent_span_id=None, name="GET /", kind="server",
-             start_ns=1_700_000_000_000_000_000, end_ns=1_700_000_001_000_000_000, attributes={"http.method": "GET"})
+    rows.add(
+        trace_id="cd" * 16,
+        span_id="02" * 8,
+        parent_span_id=None,
+        name="GET /",
+        kind="server",
+        start_ns=1_700_000_000_000_000_000,
+        end_ns=1_700_000_001_000_000_000,
+        attributes={"http.method": "GET"},
+    )
     store.ingest(rows.to_arrow())
     conversation = load_conversation(store, "cd" * 16)
     assert conversation.steps == () and conversation.sources == ("unknown",)
@@ -296,9 +366,15 @@ def test_an_older_store_another_program_holds_gets_a_clear_message(tmp_path: Pat
     con.close()
     # Another process reading the file keeps us from upgrading it (DuckDB's file lock).
     holder = subprocess.Popen(
-        [sys.executable, "-c", f"import duckdb, sys; c = duckdb.connect({str(path)!r}, read_only=True); "
-         "print('open', flush=True); sys.stdin.read()"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, sys; c = duckdb.connect({str(path)!r}, read_only=True); "
+            "print('open', flush=True); sys.stdin.read()",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "open"
@@ -325,18 +401,33 @@ def test_every_conversation_of_a_varied_store_agrees_with_the_views(store: Store
             out.setdefault(cid, []).append(tuple(rest))
         return out
 
-    handoffs = grouped("SELECT conversation_id, seq, turn, from_agent, to_agent FROM handoffs ORDER BY trace_id, seq")
-    loops = grouped("SELECT conversation_id, agents, first_seq, last_seq, handoffs, first_turn, last_turn FROM loops ORDER BY trace_id, first_seq")
-    summaries = grouped("SELECT conversation_id, n_turns, n_tool_calls, has_error FROM conversations")
+    handoffs = grouped(
+        "SELECT conversation_id, seq, turn, from_agent, to_agent FROM handoffs ORDER BY trace_id, seq"
+    )
+    loops = grouped(
+        "SELECT conversation_id, agents, first_seq, last_seq, handoffs, first_turn, last_turn FROM loops ORDER BY trace_id, first_seq"
+    )
+    summaries = grouped(
+        "SELECT conversation_id, n_turns, n_tool_calls, has_error FROM conversations"
+    )
     assert sum(1 for rows in loops.values() if rows) > 5  # the store has loops to compare
     for cid, ((n_turns, n_tool_calls, has_error),) in summaries.items():
         conversation = load_conversation(store, cid)
         assert len(conversation.steps) == n_turns
         assert sum(len(s.tool_calls) for s in conversation.steps) == n_tool_calls
         assert bool(conversation.errors) == has_error
-        assert [(t.seq, t.turn, t.from_agent, t.to_agent) for t in conversation.transitions] == handoffs.get(cid, [])
+        assert [
+            (t.seq, t.turn, t.from_agent, t.to_agent) for t in conversation.transitions
+        ] == handoffs.get(cid, [])
         found = [
-            (list(x.loop.agents), x.loop.first_seq, x.loop.last_seq, x.loop.handoffs, x.loop.first_turn, x.loop.last_turn)
+            (
+                list(x.loop.agents),
+                x.loop.first_seq,
+                x.loop.last_seq,
+                x.loop.handoffs,
+                x.loop.first_turn,
+                x.loop.last_turn,
+            )
             for x in conversation.loops
         ]
         assert found == loops.get(cid, [])

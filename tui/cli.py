@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import click
 
+from tui.cli_replay import diff, loops
 from tui.cli_store import sql, store, traces
 
 
@@ -26,3 +27,5 @@ def main() -> None:
 main.add_command(sql)
 main.add_command(traces)
 main.add_command(store)
+main.add_command(loops)
+main.add_command(diff)
