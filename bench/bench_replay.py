@@ -30,13 +30,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from synth import long_conversation, many_conversations  # noqa: E402
+from synth import long_conversation, many_conversations
 
-from replay import Conversation, load_conversation  # noqa: E402
-from replay.paths import run_path  # noqa: E402
-from replay.settings import read_loop_settings  # noqa: E402
-from tracer.loops import Handoff, find_loops  # noqa: E402
-from tracer.store import Store  # noqa: E402
+from replay import Conversation, load_conversation
+from replay.paths import run_path
+from replay.settings import read_loop_settings
+from tracer.loops import Handoff, find_loops
+from tracer.store import Store
 
 LONG_ID = "long-conversation"
 PathRow = tuple[str | None, tuple[tuple[str, str | None], ...], str | None]
@@ -85,7 +85,10 @@ def raw_path(store: Store, trace_id: str) -> list[PathRow]:
                 path[-1][2] = path[-1][2] or attributes.get("gen_ai.transfer.target.name")
             else:
                 path[-1][1].append(
-                    (attributes.get("gen_ai.tool.name"), attributes.get("gen_ai.tool.call.arguments"))
+                    (
+                        attributes.get("gen_ai.tool.name"),
+                        attributes.get("gen_ai.tool.call.arguments"),
+                    )
                 )
     return [(agent, tuple(calls), handoff) for agent, calls, handoff in path]
 
@@ -97,7 +100,9 @@ LoopRow = tuple[str, tuple[str, ...], int, int, int]
 
 def view_loops(store: Store) -> list[LoopRow]:
     with store.read_connection() as con:
-        rows = con.execute("SELECT trace_id, agents, first_seq, last_seq, handoffs FROM loops").fetchall()
+        rows = con.execute(
+            "SELECT trace_id, agents, first_seq, last_seq, handoffs FROM loops"
+        ).fetchall()
     return sorted((t, tuple(a), f, last, n) for t, a, f, last, n in rows)
 
 
