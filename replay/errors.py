@@ -9,6 +9,12 @@ class NotFoundError(StoreError):
     """No conversation or trace with the id asked for; the message names the store."""
 
 
+class ReplayError(StoreError):
+    """A run that cannot be re-run or served as asked; the message says why and what to
+    do (an unknown id, a conversation of several runs, content not recorded, agents that
+    cannot be imported)."""
+
+
 def check_store_exists(store: Store) -> None:
     """Reading a store that does not exist would create an empty one; say so instead."""
     if not store.path.exists() and not store.pending_segments():

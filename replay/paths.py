@@ -22,13 +22,17 @@ class PathTurn:
     handoff: str | None  # the agent control passed to
     output: str | None
     failed_tools: tuple[str, ...] = ()
+    failed: bool = False  # the model call itself failed
+
 
     def describe(self) -> str:
         """One line: ``Billing: lookup_invoice {"id": "A-1"}, hands off to Refunds``."""
         said = [f"{name} {args}" if args else name for name, args in self.tool_calls]
         if self.handoff:
             said.append(f"hands off to {self.handoff}")
-        if not said:
+        if not said and self.failed:
+            said.append("calls the model, which fails")
+        elif not said:
             said.append("answers" if self.output is None else f"answers {_quote(self.output)}")
         return f"{self.agent or '?'}: {', '.join(said)}"
 
@@ -76,6 +80,7 @@ def path_turn(step: Step, turn: int, depth: int) -> PathTurn:
         handoff=step.handoff.to_agent if step.handoff is not None else None,
         output=output,
         failed_tools=tuple(c.name for c in step.tool_calls if c.status == "error"),
+        failed=step.status == "error",
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from tui.cli_replay import diff, loops
+from tui.cli_diff import diff, loops
 from tui.cli_store import sql, store, traces
 
 

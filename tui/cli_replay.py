@@ -1,186 +1,164 @@
-"""``baton loops``, ``baton diff`` and ``baton replay``: reading runs back, comparing them,
-and re-running them offline. Thin over ``replay``; exit statuses are part of the contract
-(diff and replay: 0 same path, 1 the paths differ, 2 could not compare)."""
+"""``baton replay``: re-run a recorded run offline with your current agents, or serve its
+recorded responses over HTTP. Exit status: 0 the re-run follows the recorded path to the
+end, 1 it diverges (the first divergence is printed), 2 it could not be run."""
 
 from __future__ import annotations
 
-import functools
-import json
-from collections.abc import Callable
-from typing import Any, TypeVar
+import threading
+
 
 import click
-import duckdb
 
-from replay import list_loops
-from replay.diff import DiffRow, RunDiff, diff_runs
-from replay.paths import PathTurn
-from tracer.store import StoreError
-from tui.formatting import format_json, format_table
-from tui.options import fail, open_store, reports_errors, store_option
-
-F = TypeVar("F", bound=Callable[..., Any])
+from replay.agents_spec import import_agents, starting_agent
+from replay.recording import load_recording
+from replay.rerun import RerunReport, TurnReport, rerun_sync
+from replay.serve import serve_recorded
+from tui.cli_diff import usage_errors
+from tui.options import open_store, store_option
 
 WIDTH = 80
-_TURN_WIDTH = 4
-_SIDE_WIDTH = (WIDTH - _TURN_WIDTH - 4) // 2  # "turn" + 2 spaces + side + 2 marks + side
-_ARGUMENT_LINES = 3
 
 
-def usage_errors(command: F) -> F:
-    """Store and lookup problems exit with 2, keeping 1 for "the paths differ"."""
+class _DefaultToRun(click.Group):
+    """``baton replay TRACE_ID`` runs ``baton replay run TRACE_ID``; ``serve`` is a
+    subcommand of its own."""
 
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except (StoreError, duckdb.Error) as exc:
-            fail(str(exc), 2)
-        return None
-
-    return wrapper  # type: ignore[return-value]
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
 
 
-@click.command()
+@click.group(cls=_DefaultToRun)
+def replay() -> None:
+    """Re-run a recorded run offline (baton replay TRACE_ID --agents module:attr), or
+    serve its recorded responses (baton replay serve TRACE_ID)."""
+
+
+@replay.command("run")
 @store_option
-@click.option("--conversation", "conversation_id", metavar="ID", help="Only this conversation.")
 @click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
+    "--agents",
+    "agents_spec",
+    required=True,
+    metavar="MODULE:ATTR",
+    help="Your agents: the starting agent, or a list or dict of agents "
+    "(e.g. myapp.agents:triage, or path/to/file.py:agents).",
 )
-@reports_errors
-def loops(store_path: str | None, conversation_id: str | None, output_format: str) -> None:
-    """List ping-pong loops: agents handing control back and forth (newest first).
-
-    A loop is a run of handoffs repeating one cycle of agents (A→B→A→B) with no tool
-    call or answer in between; the threshold is in the store's baton_settings table.
+@click.option(
+    "--live-from",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Hand model calls from turn N on to the live model (OPENAI_API_KEY, OPENAI_BASE_URL).",
+)
+@click.option(
+    "--max-turns",
+    type=click.IntRange(min=1),
+    help="The runner's max_turns (default: the recorded run's limit, else enough for it).",
+)
+@click.argument("trace_id")
+@usage_errors
+def run_command(
+    store_path: str | None,
+    agents_spec: str,
+    live_from: int | None,
+    max_turns: int | None,
+    trace_id: str,
+) -> None:
+    """Re-run the recorded run TRACE_ID with your current agent definitions, serving
+    each model call the response recorded for it (no API key or network needed; tools
+    run for real), and report turn by turn whether it follows the recorded path: the
+    same agents, tool calls and arguments, handoffs. Exit status 0 when it follows the
+    path to the end, 1 when it diverges, 2 when it cannot be run.
     """
     store = open_store(store_path)
-    found = list_loops(store, conversation_id=conversation_id)
-    columns = ["conversation", "trace", "cycle", "turns", "handoffs"]
-    rows = [
-        [
-            item.conversation_id,
-            item.loop.trace_id,
-            " ⇄ ".join(item.loop.loop.agents)
-            if len(item.loop.loop.agents) == 2
-            else " → ".join(item.loop.loop.agents),
-            _turns(item.loop.loop.first_turn, item.loop.loop.last_turn),
-            item.loop.loop.handoffs,
-        ]
-        for item in found
-    ]
-    if output_format == "json":
-        click.echo(format_json(columns, rows))
-    elif not rows:
-        click.echo(f"No ping-pong loops in {store.path}.")
-    else:
-        click.echo(format_table(columns, rows))
+    recording = load_recording(store, trace_id)
+    start = starting_agent(import_agents(agents_spec), agents_spec, recording.first_agent)
+    mode = f"live from turn {live_from}" if live_from else "offline"
+    click.echo(
+        f"Re-running {recording.trace_id} ({len(recording.calls)} model calls recorded) "
+        f"from {start.name}, {mode}."
+    )
+    report = rerun_sync(recording, start, live_from=live_from, max_turns=max_turns)
+    click.echo(render_report(report))
+    raise SystemExit(0 if report.follows else 1)
 
 
-@click.command()
-@store_option
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-)
-@click.argument("left_id", metavar="TRACE_A")
-@click.argument("right_id", metavar="TRACE_B")
-@usage_errors
-def diff(store_path: str | None, output_format: str, left_id: str, right_id: str) -> None:
-    """Compare two runs turn by turn: active agent, tool calls and arguments, handoffs,
-    outputs. Exit status 0 when their paths agree, 1 when they differ, 2 when they
-    cannot be compared (an unknown id). Outputs are shown, but their wording is not
-    part of the path. A conversation id compares all its runs in order.
-    """
-    result = diff_runs(open_store(store_path), left_id, right_id)
-    if output_format == "json":
-        click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
-    else:
-        click.echo(render_diff(result))
-    raise SystemExit(0 if result.same_path else 1)
-
-
-def render_diff(result: RunDiff) -> str:
-    """The two runs side by side in 80 columns; ``≠`` marks a turn whose path differs,
-    ``≈`` one whose answer is worded differently."""
-    lines = [
-        f"left   {_label(result.left.conversation_id, result.left.trace_ids)}",
-        f"right  {_label(result.right.conversation_id, result.right.trace_ids)}",
-        "",
-        f"{'turn':>{_TURN_WIDTH}}  {'left':<{_SIDE_WIDTH}}  {'right':<{_SIDE_WIDTH}}".rstrip(),
-    ]
-    for row in result.rows:
-        lines.extend(_row_lines(row))
-    lines.append("")
-    divergence = result.divergence
+def render_report(report: RerunReport) -> str:
+    """One line per turn (``✓`` on the path, ``✗`` the first divergence, ``~`` answered
+    live), then the verdict."""
+    lines = []
+    diverged_at = report.divergence.turn if report.divergence else None
+    for turn in report.turns:
+        lines.append(_turn_line(turn, diverged_at))
+    divergence = report.divergence
+    if report.stopped and (divergence is None or divergence.aspect != "outcome"):
+        lines.append(_clip(f"The re-run stopped: {report.stopped}"))
     if divergence is None:
-        lines.append(f"Same path ({len(result.rows)} turns).")
+        lines.append(f"Follows the recorded path to the end ({len(report.turns)} turns).")
     else:
-        lines.append(f"The paths part at turn {divergence.turn} ({divergence.aspect}):")
-        lines.append(_clip(f"  left:  {divergence.expected}", WIDTH))
-        lines.append(_clip(f"  right: {divergence.got}", WIDTH))
+        lines.append(f"Diverges at turn {divergence.turn} ({divergence.aspect}):")
+        lines.append(_clip(f"  expected: {divergence.expected}"))
+        lines.append(_clip(f"  got:      {divergence.got}"))
     return "\n".join(lines)
 
 
-def _row_lines(row: DiffRow) -> list[str]:
-    left, right = _cell(row.left), _cell(row.right)
-    height = max(len(left), len(right))
-    left += [""] * (height - len(left))
-    right += [""] * (height - len(right))
-    mark = "≠" if row.differences else "≈" if row.output_differs else " "
-    out = []
-    for number, (a, b) in enumerate(zip(left, right, strict=True)):
-        turn = f"{row.turn:>{_TURN_WIDTH}}" if number == 0 else " " * _TURN_WIDTH
-        sign = mark if number == 0 else " "
-        out.append(f"{turn}  {a:<{_SIDE_WIDTH}}{sign} {b}".rstrip())
-    return out
+def _turn_line(turn: TurnReport, diverged_at: int | None) -> str:
+    shown = turn.got or turn.expected
+    assert shown is not None
+    if turn.live:
+        mark = "~"
+    elif diverged_at is not None and turn.turn == diverged_at:
+        mark = "✗"
+    elif diverged_at is not None and turn.turn > diverged_at:
+        mark = "·"
+    else:
+        mark = "✓" if not turn.differences else "✗"
+    indent = "  " * shown.depth
+    missing = " (not reached)" if turn.got is None else ""
+    return _clip(f"{turn.turn:>4} {mark} {indent}{shown.describe()}{missing}")
 
 
-def _cell(turn: PathTurn | None) -> list[str]:
-    if turn is None:
-        return ["(run ended)"]
-    indent = "  " * turn.depth
-    lines = [f"{indent}{'↳ ' if turn.depth else ''}{turn.agent or '?'}"]
-    failed = set(turn.failed_tools)
-    for name, arguments in turn.tool_calls:
-        flag = " ✗" if name in failed else ""
-        lines.append(f"{indent}  ⚙ {name}{flag}")
-        lines.extend(_wrapped(arguments or "", f"{indent}    ", _ARGUMENT_LINES))
-    if turn.handoff:
-        lines.append(f"{indent}  → {turn.handoff}")
-    if turn.output:
-        lines.append(f"{indent}  “{' '.join(turn.output.split())}”")
-    return [_clip(line, _SIDE_WIDTH) for line in lines]
+@replay.command("serve")
+@store_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=0, show_default=True, help="Port (0: any free one).")
+@click.option(
+    "--exit-when-done",
+    is_flag=True,
+    help="Stop once every recorded response has been served.",
+)
+@click.argument("trace_id")
+@usage_errors
+def serve(store_path: str | None, host: str, port: int, exit_when_done: bool, trace_id: str) -> None:
+    """Serve the recorded responses of TRACE_ID as an OpenAI-compatible Chat Completions
+    endpoint (POST /v1/chat/completions), in the order the run made its calls: point
+    OPENAI_BASE_URL at it to replay the run from a program in any language.
+    """
+    recording = load_recording(open_store(store_path), trace_id)
+    server, responder = serve_recorded(recording, host=host, port=port)
+    try:
+        click.echo(
+            f"Serving the {len(recording.calls)} recorded responses of {recording.trace_id} "
+            f"at {server.base_url}",
+        )
+        click.echo(f"  OPENAI_BASE_URL={server.base_url}   (Ctrl-C to stop)")
+        _wait(responder.done if exit_when_done else threading.Event())
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    if exit_when_done:
+        click.echo(f"Served all {responder.served} responses.")
 
 
-def _wrapped(text: str, indent: str, most: int) -> list[str]:
-    """``text`` in lines that fit a side, at most ``most`` of them (the last one cut)."""
-    width = _SIDE_WIDTH - len(indent)
-    chunks = [text[i : i + width] for i in range(0, len(text), width)]
-    if len(chunks) > most:
-        chunks = [*chunks[: most - 1], chunks[most - 1][:-1] + "…"]
-    return [indent + chunk for chunk in chunks]
+def _wait(event: threading.Event) -> None:
+    while not event.wait(0.5):  # short waits keep Ctrl-C responsive
+        pass
 
 
-def _label(conversation_id: str, trace_ids: tuple[str, ...]) -> str:
-    if len(trace_ids) == 1:
-        runs = trace_ids[0] if trace_ids[0] != conversation_id else ""
-        return _clip(f"{conversation_id}  {runs}".rstrip(), WIDTH - 7)
-    return _clip(f"{conversation_id}  ({len(trace_ids)} runs)", WIDTH - 7)
-
-
-def _turns(first: int | None, last: int | None) -> str:
-    if first is None or last is None:
-        return ""
-    return f"{first}–{last}"
-
-
-def _clip(text: str, width: int) -> str:
+def _clip(text: str, width: int = WIDTH) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+
