@@ -33,7 +33,9 @@ def import_agents(spec: str) -> object:
         except AttributeError:
             agents = sorted(n for n, v in vars(module).items() if isinstance(v, Agent))
             hint = f"; its agents: {', '.join(agents)}" if agents else ""
-            raise ReplayError(f"{module_name} has no {attribute!r} (--agents {spec}){hint}") from None
+            raise ReplayError(
+                f"{module_name} has no {attribute!r} (--agents {spec}){hint}"
+            ) from None
     return found
 
 
@@ -48,7 +50,8 @@ def starting_agent(found: object, spec: str, recorded_first: str | None) -> Agen
         roots = list(found)
     else:
         raise ReplayError(
-            f"--agents {spec} is a {type(found).__name__}, not an Agent (or a list or dict of agents)"
+            f"--agents {spec} is a {type(found).__name__}, not an Agent "
+            "(or a list or dict of agents)"
         )
     agents = [a for a in roots if isinstance(a, Agent)]
     if not agents:
@@ -94,7 +97,9 @@ def _import(module_name: str, spec: str) -> ModuleType:
             return module
         return importlib.import_module(module_name)
     except (Exception, SystemExit) as exc:
-        raise ReplayError(f"cannot import {module_name} (--agents {spec}): {shorten(exc)}") from None
+        raise ReplayError(
+            f"cannot import {module_name} (--agents {spec}): {shorten(exc)}"
+        ) from None
 
 
 def shorten(exc: BaseException) -> str:
@@ -109,7 +114,8 @@ def shorten(exc: BaseException) -> str:
         frames = [
             f
             for f in traceback.extract_tb(exc.__traceback__)
-            if "importlib" not in f.filename and not f.filename.startswith("<")
+            if "importlib" not in f.filename
+            and not f.filename.startswith("<")
             and not f.filename.startswith(str(Path(__file__).parent))
         ]
         if frames:

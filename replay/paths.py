@@ -22,16 +22,17 @@ class PathTurn:
     handoff: str | None  # the agent control passed to
     output: str | None
     failed_tools: tuple[str, ...] = ()
-    failed: bool = False  # the model call itself failed
-
+    failed: str | None = None  # the model call itself failed: the error's type
 
     def describe(self) -> str:
         """One line: ``Billing: lookup_invoice {"id": "A-1"}, hands off to Refunds``."""
         said = [f"{name} {args}" if args else name for name, args in self.tool_calls]
         if self.handoff:
             said.append(f"hands off to {self.handoff}")
-        if not said and self.failed:
-            said.append("calls the model, which fails")
+        if not said and self.failed == "Diverged":
+            said.append("calls the model; not served, as the recorded run did not")
+        elif not said and self.failed:
+            said.append(f"calls the model, which fails ({self.failed})")
         elif not said:
             said.append("answers" if self.output is None else f"answers {_quote(self.output)}")
         return f"{self.agent or '?'}: {', '.join(said)}"
@@ -80,8 +81,15 @@ def path_turn(step: Step, turn: int, depth: int) -> PathTurn:
         handoff=step.handoff.to_agent if step.handoff is not None else None,
         output=output,
         failed_tools=tuple(c.name for c in step.tool_calls if c.status == "error"),
-        failed=step.status == "error",
+        failed=_failure(step),
     )
+
+
+def _failure(step: Step) -> str | None:
+    if step.status != "error":
+        return None
+    own = [e.kind for e in step.errors if e.span_id == step.span_id]
+    return own[0] if own else "error"
 
 
 def differences(expected: PathTurn, got: PathTurn) -> list[str]:
@@ -89,10 +97,10 @@ def differences(expected: PathTurn, got: PathTurn) -> list[str]:
     found = []
     if (expected.agent, expected.depth) != (got.agent, got.depth):
         found.append("agent")
-    if _calls(expected.tool_calls) != _calls(got.tool_calls):
-        found.append("tool calls")
     if expected.handoff != got.handoff:
         found.append("handoff")
+    if _calls(expected.tool_calls) != _calls(got.tool_calls):
+        found.append("tool calls")
     if expected.failed_tools != got.failed_tools:
         found.append("tool failures")
     return found

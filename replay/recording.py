@@ -108,7 +108,11 @@ def run_input(messages: Sequence[Message] | None) -> str | list[dict[str, Any]] 
     history = [m for m in messages if m.role != "system"]
     if any(m.role == "unknown" for m in history):
         return None
-    if len(history) == 1 and history[0].role == "user" and all(p.type == "text" for p in history[0].parts):
+    if (
+        len(history) == 1
+        and history[0].role == "user"
+        and all(p.type == "text" for p in history[0].parts)
+    ):
         return history[0].text
     out: list[dict[str, Any]] = []
     for message in history:
@@ -123,7 +127,11 @@ def run_input(messages: Sequence[Message] | None) -> str | list[dict[str, Any]] 
         calls = [p for p in message.parts if p.type == "tool_call"]
         if calls:
             chat["tool_calls"] = [
-                {"id": p.call_id, "type": "function", "function": {"name": p.name, "arguments": p.arguments or "{}"}}
+                {
+                    "id": p.call_id,
+                    "type": "function",
+                    "function": {"name": p.name, "arguments": p.arguments or "{}"},
+                }
                 for p in calls
             ]
         out.append(chat)

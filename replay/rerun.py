@@ -22,6 +22,7 @@ from pathlib import Path
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
+from replay.agents_spec import reachable
 from replay.errors import ReplayError
 from replay.load import load_conversation
 from replay.model import Conversation
@@ -35,8 +36,6 @@ from tracer.models import Model, ModelRequest, ModelResponse, resolve_model
 from tracer.provider import recording_to
 from tracer.run import Runner
 from tracer.store import Store
-
-from replay.agents_spec import reachable
 
 DEFAULT_MAX_TURNS = 10
 
@@ -170,7 +169,11 @@ async def rerun(
 
 
 def rerun_sync(
-    recording: Recording, start: Agent, *, live_from: int | None = None, max_turns: int | None = None
+    recording: Recording,
+    start: Agent,
+    *,
+    live_from: int | None = None,
+    max_turns: int | None = None,
 ) -> RerunReport:
     """``rerun`` for code without an event loop (the command line)."""
     return asyncio.run(rerun(recording, start, live_from=live_from, max_turns=max_turns))

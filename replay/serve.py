@@ -46,12 +46,16 @@ class RecordedResponder:
             if self.served == len(calls):
                 self.done.set()
         if call.error is not None:
-            return HTTPReply(500, f"recorded failure of turn {call.turn}: {call.error}", headers=_DO_NOT_RETRY)
+            return HTTPReply(
+                500, f"recorded failure of turn {call.turn}: {call.error}", headers=_DO_NOT_RETRY
+            )
         assert call.response is not None
         return call.response
 
 
-def serve_recorded(recording: Recording, *, host: str = "127.0.0.1", port: int = 0) -> tuple[ChatServer, RecordedResponder]:
+def serve_recorded(
+    recording: Recording, *, host: str = "127.0.0.1", port: int = 0
+) -> tuple[ChatServer, RecordedResponder]:
     """A started server answering from ``recording``; stop it with ``server.stop()``."""
     responder = RecordedResponder(recording)
     return ChatServer(responder, host=host, port=port).start(), responder

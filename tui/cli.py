@@ -9,6 +9,7 @@ from __future__ import annotations
 import click
 
 from tui.cli_diff import diff, loops
+from tui.cli_replay import replay
 from tui.cli_store import sql, store, traces
 
 
@@ -29,3 +30,4 @@ main.add_command(traces)
 main.add_command(store)
 main.add_command(loops)
 main.add_command(diff)
+main.add_command(replay)

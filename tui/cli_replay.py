@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import threading
 
-
 import click
 
 from replay.agents_spec import import_agents, starting_agent
@@ -98,8 +97,8 @@ def render_report(report: RerunReport) -> str:
         lines.append(f"Follows the recorded path to the end ({len(report.turns)} turns).")
     else:
         lines.append(f"Diverges at turn {divergence.turn} ({divergence.aspect}):")
-        lines.append(_clip(f"  expected: {divergence.expected}"))
-        lines.append(_clip(f"  got:      {divergence.got}"))
+        lines.append(f"  expected: {divergence.expected}")
+        lines.append(f"  got:      {divergence.got}")
     return "\n".join(lines)
 
 
@@ -130,7 +129,9 @@ def _turn_line(turn: TurnReport, diverged_at: int | None) -> str:
 )
 @click.argument("trace_id")
 @usage_errors
-def serve(store_path: str | None, host: str, port: int, exit_when_done: bool, trace_id: str) -> None:
+def serve(
+    store_path: str | None, host: str, port: int, exit_when_done: bool, trace_id: str
+) -> None:
     """Serve the recorded responses of TRACE_ID as an OpenAI-compatible Chat Completions
     endpoint (POST /v1/chat/completions), in the order the run made its calls: point
     OPENAI_BASE_URL at it to replay the run from a program in any language.
@@ -159,6 +160,3 @@ def _wait(event: threading.Event) -> None:
 
 def _clip(text: str, width: int = WIDTH) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
-
-
-
