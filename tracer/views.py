@@ -26,7 +26,8 @@ SELECT
     output_tokens,
     model,
     status,
-    span_id
+    span_id,
+    parent_span_id
 FROM spans
 WHERE op = 'chat'
 """
@@ -37,13 +38,17 @@ SELECT
     h.conversation_id,
     h.trace_id,
     row_number() OVER (PARTITION BY h.trace_id ORDER BY h.start_time, h.span_id) AS seq,
-    t.turn,
+    coalesce(same_agent.turn, any_agent.turn) AS turn,
     h.from_agent,
     h.to_agent,
     h.start_time AS "at",
     h.span_id
 FROM spans AS h
-ASOF LEFT JOIN turns AS t ON h.trace_id = t.trace_id AND h.start_time >= t.started_at
+ASOF LEFT JOIN turns AS same_agent
+    ON h.trace_id = same_agent.trace_id AND h.parent_span_id = same_agent.parent_span_id
+   AND h.start_time >= same_agent.started_at
+ASOF LEFT JOIN turns AS any_agent
+    ON h.trace_id = any_agent.trace_id AND h.start_time >= any_agent.started_at
 WHERE h.op = 'handoff'
 """
 
@@ -52,7 +57,7 @@ CREATE OR REPLACE VIEW tool_calls AS
 SELECT
     c.conversation_id,
     c.trace_id,
-    t.turn,
+    coalesce(same_agent.turn, any_agent.turn) AS turn,
     c.agent_name,
     c.tool_name,
     c.tool_call_id AS call_id,
@@ -65,7 +70,11 @@ SELECT
     c.start_time AS started_at,
     c.span_id
 FROM spans AS c
-ASOF LEFT JOIN turns AS t ON c.trace_id = t.trace_id AND c.start_time >= t.started_at
+ASOF LEFT JOIN turns AS same_agent
+    ON c.trace_id = same_agent.trace_id AND c.parent_span_id = same_agent.parent_span_id
+   AND c.start_time >= same_agent.started_at
+ASOF LEFT JOIN turns AS any_agent
+    ON c.trace_id = any_agent.trace_id AND c.start_time >= any_agent.started_at
 WHERE c.op IN ('tool', 'agent_tool')
 """
 
