@@ -41,7 +41,13 @@ def import_agents(spec: str) -> object:
 
 def starting_agent(found: object, spec: str, recorded_first: str | None) -> Agent:
     """The agent to start the re-run from: the one named as the recorded run's first
-    agent among the agents ``found`` is (an agent, or a list or dict of them) or reaches."""
+    agent among the agents ``found`` is (an agent, a list or dict of them, or a function
+    without arguments returning one of those) or reaches."""
+    if callable(found) and not isinstance(found, Agent | type):
+        try:
+            found = found()
+        except Exception as exc:
+            raise ReplayError(f"--agents {spec} failed when called: {shorten(exc)}") from None
     if isinstance(found, Agent):
         roots: list[object] = [found]
     elif isinstance(found, Mapping):
@@ -88,6 +94,9 @@ def _import(module_name: str, spec: str) -> ModuleType:
     try:
         if module_name.endswith(".py"):
             path = Path(module_name)
+            # As running the file would: its own directory comes first on the path.
+            if str(path.parent.resolve()) not in sys.path:
+                sys.path.insert(0, str(path.parent.resolve()))
             loader = importlib.util.spec_from_file_location(path.stem, path)
             if loader is None or loader.loader is None or not path.is_file():
                 raise FileNotFoundError(f"no file {path}")

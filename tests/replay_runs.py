@@ -53,6 +53,11 @@ billing = tracer.Agent(
 triage = tracer.Agent(
     name="Triage", instructions="Route the user.", model="gpt-test", handoffs=[{triage_handoffs}]
 )
+BY_NAME = {{"billing": billing, "triage": triage}}
+
+
+def build():
+    return [billing, triage]
 '''
 
 

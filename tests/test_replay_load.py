@@ -431,3 +431,41 @@ def test_every_conversation_of_a_varied_store_agrees_with_the_views(store: Store
             for x in conversation.loops
         ]
         assert found == loops.get(cid, [])
+
+
+def test_a_run_of_the_runner_reads_back_with_its_messages(store: Store, tmp_path: Path) -> None:
+    from replay_runs import QUESTION, record_run, support_script, write_agents
+
+    trace_id = record_run(store, write_agents(tmp_path, "agents_read"), support_script())
+    conversation = load_conversation(store, trace_id)
+
+    assert [s.agent for s in conversation.steps] == [
+        "Triage",
+        "Billing",
+        "Billing",
+        "Billing",
+        "Refunds",
+    ]
+    triage, lookup, asks, hands, refunds = conversation.steps
+    assert triage.input_messages == (
+        Message("system", (MessagePart("text", "Route the user."),)),
+        Message("user", (MessagePart("text", QUESTION),)),
+    )
+    assert triage.model == "gpt-test-1"
+    # What a tool returned is in the next call's input, as a tool_call_response part.
+    assert asks.input_messages is not None
+    result = asks.input_messages[-1]
+    assert result.role == "tool"
+    assert result.parts[0].type == "tool_call_response" and result.parts[0].call_id == "t1"
+    assert json.loads(result.parts[0].content or "") == {"order_id": 7, "amount": 42.0}
+    assert lookup.tool_calls[0].result == result.parts[0].content
+    (policy,) = asks.tool_calls
+    assert policy.is_agent and [s.agent for s in policy.nested] == ["Policy"]
+    assert policy.result == "30 days."
+    assert hands.handoff is not None and hands.handoff.to_agent == "Refunds"
+    assert (
+        refunds.output_messages is not None
+        and refunds.output_messages[0].text == "Refunded 42.00 EUR."
+    )
+    assert (lookup.input_tokens, lookup.output_tokens) == (20, 4)
+    assert conversation.user_turns[0].text == QUESTION

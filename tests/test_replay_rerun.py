@@ -61,6 +61,16 @@ async def test_the_unchanged_agents_follow_the_recorded_path_offline(recorded: R
     assert recorded.store.query("SELECT count(DISTINCT trace_id) FROM spans").rows == [(1,)]
 
 
+@pytest.mark.parametrize("attribute", ["BY_NAME", "build"])
+async def test_agents_given_as_a_dict_or_a_factory_start_from_the_recorded_agent(
+    recorded: Recorded, attribute: str
+) -> None:
+    recording = load_recording(recorded.store, recorded.trace_id)
+    start = starting_agent(import_agents(recorded.spec(attribute)), attribute, "Triage")
+    assert start.name == "Triage"
+    assert (await rerun(recording, start)).follows
+
+
 def test_the_command_reports_turn_by_turn_and_exits_0(recorded: Recorded) -> None:
     result = baton(
         "replay",
