@@ -161,26 +161,31 @@ def main() -> None:
     parser.add_argument("--store", type=Path, help="build here, or reuse if already built")
     args = parser.parse_args()
 
-    path = args.store or Path(tempfile.mkdtemp(prefix="baton-bench-")) / "replay.duckdb"
-    store = Store(path)
-    if not path.exists():
-        started = time.perf_counter()
-        many_conversations(store, args.spans)
-        long_conversation(store, args.turns, LONG_ID)
-        print(f"built {path} in {time.perf_counter() - started:.0f}s")
+    with tempfile.TemporaryDirectory(prefix="baton-bench-") as scratch:
+        path = args.store or Path(scratch) / "replay.duckdb"
+        store = Store(path)
+        if not path.exists():
+            started = time.perf_counter()
+            many_conversations(store, args.spans)
+            long_conversation(store, args.turns, LONG_ID)
+            print(f"built {path} in {time.perf_counter() - started:.0f}s")
+        run(store, args.repeat)
+
+
+def run(store: Store, repeat: int) -> None:
     total, long_spans, trace_id = store.query(
         "SELECT count(*), count(*) FILTER (WHERE conversation_id = ?), "
         "any_value(trace_id) FILTER (WHERE conversation_id = ?) FROM spans",
         [LONG_ID, LONG_ID],
     ).rows[0]
-    print(f"store: {total:,} spans; {LONG_ID}: {long_spans:,} spans; best of {args.repeat}\n")
+    print(f"store: {total:,} spans; {LONG_ID}: {long_spans:,} spans; best of {repeat}\n")
 
-    load_s, conversation = best(args.repeat, lambda: load_conversation(store, LONG_ID))
-    raw_s, theirs = best(args.repeat, lambda: raw_path(store, trace_id))
+    load_s, conversation = best(repeat, lambda: load_conversation(store, LONG_ID))
+    raw_s, theirs = best(repeat, lambda: raw_path(store, trace_id))
     ours = replay_path(conversation)
     assert ours == theirs, "load_conversation and the raw baseline disagree"
-    view_s, view = best(args.repeat, lambda: view_loops(store))
-    raw_loops_s, raw = best(max(1, args.repeat // 2), lambda: raw_loops(store))
+    view_s, view = best(repeat, lambda: view_loops(store))
+    raw_loops_s, raw = best(max(1, repeat // 2), lambda: raw_loops(store))
     assert view == raw, f"the loops view ({len(view)}) and the raw baseline ({len(raw)}) disagree"
 
     print(f"{'':46}{'baton':>8}{'baseline':>10}{'ratio':>8}   goal")
