@@ -93,7 +93,9 @@ class Step:
     """One turn: one model call by the agent holding the conversation, and what the
     response made happen (tool calls, a handoff)."""
 
-    index: int  # 1-based position in the conversation (across traces)
+    #: 1-based position in the conversation (across traces); a nested step (an agent
+    #: used as a tool) has the index of the top-level step it runs under.
+    index: int
     turn: int  # 1-based within its trace, as in the ``turns`` view
     trace_id: str
     span_id: str  # the model call's span
