@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
@@ -27,6 +30,8 @@ _providers: list[TracerProvider] = []
 _current: TracerProvider | None = None
 _current_tracer: trace.Tracer | None = None  # made once: every run asks for it
 _guard = threading.Lock()
+# Set by `recording_to` for the runs of one context (a thread, a task) only.
+_scoped_tracer: ContextVar[trace.Tracer | None] = ContextVar("baton_scoped_tracer", default=None)
 
 
 def setup(
@@ -60,11 +65,24 @@ def setup(
 
 
 def get_tracer() -> trace.Tracer:
-    """The tracer baton's instrumentation uses: ``setup``'s provider, else the global one."""
-    tracer = _current_tracer
+    """The tracer baton's instrumentation uses: ``recording_to``'s provider in its block,
+    else ``setup``'s, else the global one."""
+    tracer = _scoped_tracer.get() or _current_tracer
     if tracer is not None:
         return tracer
     return trace.get_tracer(SCOPE)
+
+
+@contextmanager
+def recording_to(provider: TracerProvider) -> Iterator[None]:
+    """Runs started in this block (in this thread or task) record through ``provider``
+    rather than ``setup``'s, leaving the process's recording as it is: how ``baton
+    replay`` records a re-run apart from the store it replays."""
+    token = _scoped_tracer.set(provider.get_tracer(SCOPE))
+    try:
+        yield
+    finally:
+        _scoped_tracer.reset(token)
 
 
 def shutdown() -> None:
