@@ -169,3 +169,76 @@ def test_a_plain_span_named_handoff_arrow_is_a_handoff(
         "SELECT op, source, agent_name FROM spans WHERE name = 'something else entirely'"
     ).rows
     assert other == [("other", "unknown", "Billing")]
+
+
+def instrumentor(producer: str) -> Any:
+    if producer == "openinference":
+        from openinference.instrumentation.openai_agents import OpenAIAgentsInstrumentor
+
+        return OpenAIAgentsInstrumentor()
+    from opentelemetry.instrumentation.openai_agents import (
+        OpenAIAgentsInstrumentor as ContribInstrumentor,
+    )
+
+    return ContribInstrumentor()
+
+
+@pytest.mark.parametrize("producer", ["openai_agents", "openinference", "otel_openai_agents"])
+async def test_replay_reads_each_producers_messages(
+    producer: str, collector: CollectorProcess, otlp_provider: TracerProvider
+) -> None:
+    """A real model over HTTP (a scripted local server), recorded by each producer:
+    the replayed steps show the messages that went to the model and came back."""
+    from agents import Agent, OpenAIChatCompletionsModel, Runner
+    from openai import AsyncOpenAI
+    from scripted_openai import scripted_openai, text_reply, tool_call_reply
+    from sdk_workflow import lookup_invoice
+
+    import tracer.agents_sdk as agents_sdk
+    from replay import load_conversation
+
+    replies = [
+        tool_call_reply("call_route", "transfer_to_billing", {}, (11, 5)),
+        tool_call_reply("call_lookup", "lookup_invoice", {"invoice_id": "B7"}, (12, 6)),
+        text_reply("Invoice B7 is paid.", (13, 7)),
+    ]
+    installed = None
+    if producer == "openai_agents":
+        agents_sdk.install(collector.store)
+    else:
+        installed = instrumentor(producer)
+        installed.instrument(tracer_provider=otlp_provider)
+    try:
+        with scripted_openai(replies) as (base_url, _):
+            client = AsyncOpenAI(base_url=base_url, api_key="sk-test-0123456789abcdefghij")
+            model = OpenAIChatCompletionsModel(model="gpt-scripted", openai_client=client)
+            billing = Agent(
+                name="Billing", instructions="Bill.", model=model, tools=[lookup_invoice]
+            )
+            triage = Agent(name="Triage", instructions="Route.", model=model, handoffs=[billing])
+            result = await Runner.run(triage, "Is invoice B7 paid?")
+    finally:
+        if installed is not None:
+            installed.uninstrument()
+    finish(collector, otlp_provider)
+    assert result.final_output == "Invoice B7 is paid."
+
+    trace_id = collector.store.query("SELECT DISTINCT trace_id FROM spans").rows[0][0]
+    steps = load_conversation(collector.store, trace_id).steps
+    assert [step.agent for step in steps] == ["Triage", "Billing", "Billing"]
+    first, _, last = (step.content for step in steps)
+    assert first is not None and last is not None
+    assert first.input is not None and first.output is not None and last.output is not None
+    assert any("Is invoice B7 paid?" in message.text for message in first.input)
+    calls = [part for message in first.output for part in message.parts if part.type == "tool_call"]
+    if producer == "otel_openai_agents":
+        # That instrumentation records the model's message as the text of its Python repr
+        # (a text part), not as tool-call parts: replay shows what it recorded.
+        assert calls == []
+        assert "'name': 'transfer_to_billing'" in first.output[0].text
+    else:
+        assert [(c.name, c.call_id) for c in calls] == [("transfer_to_billing", "call_route")]
+    assert "Invoice B7 is paid." in "".join(message.text for message in last.output)
+    assert collector.store.query("SELECT DISTINCT source FROM spans WHERE op = 'chat'").rows == [
+        (producer,)
+    ]

@@ -16,7 +16,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from tracer.dialects import genai, logfire, openai_agents, openinference, otel_agents
+from tracer.dialects import (
+    genai,
+    logfire,
+    messages,
+    openai_agents,
+    openinference,
+    otel_agents,
+)
 from tracer.dialects.base import (
     OPS,
     ChatMessages,
@@ -46,6 +53,9 @@ DIALECTS: list[Dialect] = [
 MESSAGE_READERS: dict[str, MessageReader] = {
     "baton": genai.messages,
     "otel_genai": genai.messages,
+    "otel_openai_agents": genai.messages,
+    "openai_agents": messages.openai_agents,
+    "openinference": messages.openinference,
 }
 
 
