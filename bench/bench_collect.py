@@ -244,7 +244,7 @@ def main() -> None:
         ("spans/s  StoreExporter.export in-process (baseline)", f"{base:,.0f}"),
         ("         ratio", f"{rate / base:.2f}"),
         (
-            "spans/s  the same exporter, receiver discarding (the sender's ceiling)",
+            "spans/s  same exporter, receiver discarding (sender's ceiling)",
             f"{median(alone):,.0f}",
         ),
         ("         ratio baton collect / ceiling", f"{rate / median(alone):.2f}"),
