@@ -134,7 +134,7 @@ def generate(out_dir: Path) -> list[Path]:
             exporter.export(synthetic_times(spans, EPOCH_NS + number * HOUR_NS))
             traces = sorted({f"{span.context.trace_id:032x}" for span in spans if span.context})
             target = out_dir / f"{name}.otlp.json"
-            export_spans(store, target, "otlp-json", SpanFilter(traces=traces))
+            export_spans(store, target, "otlp-json", SpanFilter(traces=traces), spans_per_line=1)
             written.append(target)
         exporter.shutdown()
     finally:

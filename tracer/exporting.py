@@ -39,14 +39,26 @@ class SpanFilter:
         return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
 
 
-def export_spans(store: Store, out: Path, fmt: str, spans: SpanFilter | None = None) -> int:
-    """Write the selected spans of ``store`` to ``out`` in ``fmt``; returns how many."""
+def export_spans(
+    store: Store,
+    out: Path,
+    fmt: str,
+    spans: SpanFilter | None = None,
+    *,
+    spans_per_line: int = _SPANS_PER_LINE,
+) -> int:
+    """Write the selected spans of ``store`` to ``out`` in ``fmt``; returns how many.
+    OTLP/JSON holds one request per line, of up to ``spans_per_line`` spans (1 makes a
+    file that diffs span by span)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
     where, params = (spans or SpanFilter()).where()
     tmp = out.with_name(out.name + ".partial")
     try:
-        count = (_parquet if fmt == "parquet" else _otlp_json)(store, tmp, where, params)
+        if fmt == "parquet":
+            count = _parquet(store, tmp, where, params)
+        else:
+            count = _otlp_json(store, tmp, where, params, spans_per_line)
         tmp.replace(out)
     finally:
         tmp.unlink(missing_ok=True)
@@ -74,7 +86,7 @@ _OTLP_COLUMNS = (
 )
 
 
-def _otlp_json(store: Store, out: Path, where: str, params: list[Any]) -> int:
+def _otlp_json(store: Store, out: Path, where: str, params: list[Any], spans_per_line: int) -> int:
     count = 0
     with store.read_connection() as con, out.open("w", encoding="utf-8") as sink:
         cursor = con.execute(
@@ -82,7 +94,7 @@ def _otlp_json(store: Store, out: Path, where: str, params: list[Any]) -> int:
             params,
         )
         while True:
-            chunk = cursor.fetchmany(_SPANS_PER_LINE)
+            chunk = cursor.fetchmany(spans_per_line)
             if not chunk:
                 break
             _write_request(sink, chunk)
