@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from tracer.dialects.base import decode_json
 from tracer.dialects.openai_agents import function_calls
 from tracer.spanrows import SpanRows
 
@@ -296,15 +297,6 @@ def _attribute_value(value: Any) -> Any:
         return str(value)
 
 
-def _loads(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return None
-    return value
-
-
 def _match_call_ids(spans: list[dict[str, Any]]) -> dict[str, str]:
     """Function span id -> the model's call id, from the latest model output before it
     under the same parent (one turn), matched by tool name and then arguments."""
@@ -316,7 +308,7 @@ def _match_call_ids(spans: list[dict[str, Any]]) -> dict[str, str]:
         kind = data.get("type")
         parent = span.get("parent_id")
         if kind in ("generation", "response"):
-            calls = function_calls(_loads(data.get("output")))
+            calls = function_calls(decode_json(data.get("output")))
             if calls:
                 outputs[parent] = list(calls)
         elif kind == "function":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -71,8 +72,6 @@ def text_or_none(value: Any) -> str | None:
         return None
     if isinstance(value, str):
         return value
-    import json
-
     try:
         return json.dumps(value, ensure_ascii=False, default=str)
     except (TypeError, ValueError):
@@ -80,9 +79,22 @@ def text_or_none(value: Any) -> str | None:
 
 
 def int_or_none(value: Any) -> int | None:
+    """A number attribute as an int; missing, boolean or not a number as None."""
     if value is None or isinstance(value, bool):
         return None
     try:
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+def decode_json(value: Any, *, otherwise: Any = None) -> Any:
+    """An attribute that may hold JSON text, decoded: the value it encodes when it is JSON,
+    ``otherwise`` when it is text that is not (prose, or JSON cut by the store's size
+    limit), and the value itself when it is not text."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return otherwise

@@ -14,19 +14,21 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from tracer.dialects.base import ChatMessages, PartsMessage
+from tracer.dialects.base import ChatMessages, PartsMessage, decode_json
 
 _TEXT_TYPES = frozenset({"text", "input_text", "output_text"})
 
 
 def openai_agents(attributes: Mapping[str, Any]) -> ChatMessages:
     return ChatMessages(
-        input=_sdk_messages(_json(attributes.get("openai_agents.data.input")), "user"),
-        output=_sdk_messages(_json(attributes.get("openai_agents.data.output")), "assistant"),
+        input=_sdk_messages(attributes.get("openai_agents.data.input"), "user"),
+        output=_sdk_messages(attributes.get("openai_agents.data.output"), "assistant"),
     )
 
 
 def _sdk_messages(value: Any, role: str) -> list[PartsMessage] | None:
+    # Text that is not JSON (prose, or JSON cut by the size limit) is one text message.
+    value = decode_json(value, otherwise=value)
     if value is None:
         return None
     if isinstance(value, str):
@@ -149,12 +151,3 @@ def _oi_messages(by_index: dict[int, dict[str, Any]]) -> list[PartsMessage]:
             parts = [{**response, "response": fields.get("content")}]
         messages.append({"role": role, "parts": parts})
     return messages
-
-
-def _json(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value

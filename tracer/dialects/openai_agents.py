@@ -4,11 +4,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
-from tracer.dialects.base import Normalised, SpanView, int_or_none, text_or_none
+from tracer.dialects.base import Normalised, SpanView, decode_json, int_or_none, text_or_none
 
 SOURCE = "openai_agents"
 _TYPE = "openai_agents.type"
@@ -54,24 +53,15 @@ def normalise(span: SpanView) -> Normalised | None:
 
 def _fill_model_call(found: Normalised, attrs: Mapping[str, Any]) -> None:
     found.model = text_or_none(attrs.get(_DATA + "model"))
-    usage = _json(attrs.get(_DATA + "usage"))
+    usage = decode_json(attrs.get(_DATA + "usage"))
     if isinstance(usage, Mapping):
         found.input_tokens = int_or_none(usage.get("input_tokens", usage.get("prompt_tokens")))
         found.output_tokens = int_or_none(
             usage.get("output_tokens", usage.get("completion_tokens"))
         )
-    output = _json(attrs.get(_DATA + "output"))
+    output = decode_json(attrs.get(_DATA + "output"))
     if output is not None:
         found.final_answer = not function_calls(output)
-
-
-def _json(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return None
-    return value
 
 
 def function_calls(output: Any, depth: int = 0) -> list[tuple[str, str, str]]:
