@@ -18,6 +18,8 @@ from tracer.models.base import Message, ModelResponse, ToolCall
 INPUT_MESSAGES = "gen_ai.input.messages"
 OUTPUT_MESSAGES = "gen_ai.output.messages"
 SYSTEM_INSTRUCTIONS = "gen_ai.system_instructions"
+# Chat Completions says "text"; the Responses API "input_text" and "output_text".
+_TEXT_TYPES = frozenset({"text", "input_text", "output_text"})
 
 
 def dumps(value: Any) -> str:
@@ -26,7 +28,7 @@ def dumps(value: Any) -> str:
 
 def message_json(message: Message) -> str:
     """One message of ``gen_ai.input.messages`` (a JSON list of these), as JSON."""
-    return dumps(_message_parts(message))
+    return dumps(message_parts(message))
 
 
 def output_messages(response: ModelResponse) -> str:
@@ -86,8 +88,10 @@ def recorded_response(attributes: Mapping[str, Any]) -> ModelResponse:
     )
 
 
-def _message_parts(message: Message) -> dict[str, Any]:
-    role = message.get("role", "user")
+def message_parts(message: Mapping[str, Any]) -> dict[str, Any]:
+    """A Chat Completions message (or a Responses API message item) in the parts format:
+    its content, refusal and tool calls, or a ``tool`` message's result."""
+    role = str(message.get("role") or "user")
     if role == "tool":
         response = {
             "type": "tool_call_response",
@@ -99,7 +103,10 @@ def _message_parts(message: Message) -> dict[str, Any]:
     if message.get("refusal") is not None:
         parts.append({"type": "refusal", "content": message["refusal"]})
     for call in message.get("tool_calls") or ():
-        function = call.get("function", {})
+        if not isinstance(call, Mapping):
+            continue
+        function = call.get("function")
+        function = function if isinstance(function, Mapping) else {}
         parts.append(
             {
                 "type": "tool_call",
@@ -112,17 +119,21 @@ def _message_parts(message: Message) -> dict[str, Any]:
 
 
 def _content_parts(content: Any) -> list[dict[str, Any]]:
+    """A message's ``content`` (text, or a list of content parts) as parts."""
     if content is None:
         return []
     if isinstance(content, str):
         return [{"type": "text", "content": content}]
     parts: list[dict[str, Any]] = []
-    for part in content:
+    for part in content if isinstance(content, (list, tuple)) else [content]:
         kind = part.get("type") if isinstance(part, Mapping) else None
-        if kind == "text":
+        if kind in _TEXT_TYPES:
             parts.append({"type": "text", "content": part.get("text")})
+        elif kind == "refusal":
+            parts.append({"type": "refusal", "content": part.get("refusal")})
         elif kind == "image_url":
-            url = part.get("image_url", {}).get("url")
+            image = part.get("image_url")
+            url = image.get("url") if isinstance(image, Mapping) else image
             parts.append({"type": "uri", "modality": "image", "uri": url})
         elif isinstance(part, Mapping):
             parts.append(dict(part))

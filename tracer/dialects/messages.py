@@ -15,8 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from tracer.dialects.base import ChatMessages, PartsMessage, decode_json
-
-_TEXT_TYPES = frozenset({"text", "input_text", "output_text"})
+from tracer.genai_format import message_parts
 
 
 def openai_agents(attributes: Mapping[str, Any]) -> ChatMessages:
@@ -55,49 +54,17 @@ def _sdk_item(item: Mapping[str, Any]) -> PartsMessage:
             "arguments": item.get("arguments"),
         }
         return {"role": "assistant", "parts": [call]}
-    if kind == "function_call_output" or item.get("role") == "tool":
+    if kind == "function_call_output":
         response = {
             "type": "tool_call_response",
-            "id": item.get("call_id") or item.get("tool_call_id"),
-            "response": item.get("output", item.get("content")),
+            "id": item.get("call_id"),
+            "response": item.get("output"),
         }
         return {"role": "tool", "parts": [response]}
     if "role" not in item:
         text = json.dumps(item, ensure_ascii=False, default=str)
         return {"role": "unknown", "parts": [{"type": "text", "content": text}]}
-    parts = _content_parts(item.get("content"))
-    for call in item.get("tool_calls") or ():
-        if not isinstance(call, Mapping):
-            continue
-        function = call.get("function")
-        function = function if isinstance(function, Mapping) else {}
-        parts.append(
-            {
-                "type": "tool_call",
-                "id": call.get("id"),
-                "name": function.get("name"),
-                "arguments": function.get("arguments"),
-            }
-        )
-    return {"role": str(item["role"]), "parts": parts}
-
-
-def _content_parts(content: Any) -> list[dict[str, Any]]:
-    if content is None:
-        return []
-    if isinstance(content, str):
-        return [{"type": "text", "content": content}]
-    parts: list[dict[str, Any]] = []
-    for part in content if isinstance(content, list) else [content]:
-        if isinstance(part, Mapping) and part.get("type") in _TEXT_TYPES:
-            parts.append({"type": "text", "content": part.get("text")})
-        elif isinstance(part, Mapping) and part.get("type") == "refusal":
-            parts.append({"type": "refusal", "content": part.get("refusal")})
-        elif isinstance(part, Mapping):
-            parts.append(dict(part))
-        else:
-            parts.append({"type": "text", "content": str(part)})
-    return parts
+    return message_parts(item)
 
 
 _FLAT = re.compile(r"llm\.(input|output)_messages\.(\d+)\.message\.(.+)")
