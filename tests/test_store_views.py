@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from opentelemetry import trace
 from spanmaker import SpanMaker, ping_pong_run
 
 from tracer.store import Store
@@ -169,6 +170,34 @@ def test_children_recorded_before_their_parents_are_resolved_later(store: Store)
         ("Billing", "late-parent")
     ]
     assert rows(store, "SELECT agent_name FROM turns") == [("Billing",)]
+
+
+def test_a_tool_stored_before_the_agent_it_ran_becomes_an_agent_tool(store: Store) -> None:
+    """The Agents SDK records ``agent.as_tool()`` as a plain function span with the nested
+    run under it. When the nested agent's span arrives after the tool's was stored, the
+    stored tool is completed then: an agent tool, calling that agent, from its caller."""
+    maker = SpanMaker(store)
+    with maker.workflow("late-agent"), maker.agent("Manager"):
+        tool = maker.tracer.start_span(
+            "execute_tool ask_policy",
+            attributes={"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "ask_policy"},
+        )
+        nested = maker.tracer.start_span(
+            "invoke_agent Policy",
+            context=trace.set_span_in_context(tool),
+            attributes={"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "Policy"},
+        )
+        tool.end()
+        store.absorb()
+        assert rows(store, "SELECT op FROM spans WHERE tool_name = 'ask_policy'") == [("tool",)]
+        nested.end()
+    maker.close()
+    assert rows(store, "SELECT agent_name, tool_name, is_agent FROM tool_calls") == [
+        ("Manager", "ask_policy", True)
+    ]
+    assert rows(store, "SELECT from_agent, to_agent FROM spans WHERE tool_name = 'ask_policy'") == [
+        ("Manager", "Policy")
+    ]
 
 
 def test_span_whose_parent_never_arrives_is_kept(store: Store) -> None:
