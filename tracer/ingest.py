@@ -11,7 +11,7 @@ import duckdb
 import pyarrow as pa
 
 from tracer.resolve import apply_fixes, resolve
-from tracer.schema import COLUMN_NAMES, SPAN_SCHEMA, scalar
+from tracer.schema import COLUMN_NAMES, SPAN_SCHEMA, registered, scalar
 
 _COLUMNS = ", ".join(COLUMN_NAMES)
 
@@ -37,8 +37,7 @@ def insert_spans(con: duckdb.DuckDBPyConnection, table: pa.Table) -> int:
     if table.num_rows == 0:
         return 0
     resolution = resolve(con, conform(table))
-    con.register("_baton_batch", resolution.table)
-    try:
+    with registered(con, "_baton_batch", resolution.table):
         before = _count(con)
         con.execute(
             f"INSERT INTO spans ({_COLUMNS}) "
@@ -48,8 +47,6 @@ def insert_spans(con: duckdb.DuckDBPyConnection, table: pa.Table) -> int:
             "QUALIFY row_number() OVER (PARTITION BY trace_id, span_id ORDER BY start_time) = 1"
         )
         added = _count(con) - before
-    finally:
-        con.unregister("_baton_batch")
     apply_fixes(con, resolution)
     return added
 

@@ -12,10 +12,13 @@ can only express as repeated joins over the whole touched traces.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import duckdb
 import pyarrow as pa
+
+from tracer.schema import registered
 
 _MAX_DEPTH = 64
 _TRANSFER_OPS = ("handoff", "agent_tool")
@@ -46,8 +49,7 @@ def resolve(con: duckdb.DuckDBPyConnection, table: pa.Table) -> Resolution:
     starts: list[int] = table.column("start_time").cast(pa.int64()).to_pylist()
     targets: list[str | None] = table.column("to_agent").to_pylist()
 
-    con.register("_baton_touched", pa.table({"trace_id": sorted(set(traces))}))
-    try:
+    with registered(con, "_baton_touched", pa.table({"trace_id": sorted(set(traces))})):
         stored = con.execute(
             "SELECT trace_id, span_id, parent_span_id, op, agent_name, from_agent, "
             "epoch_us(start_time) FROM spans "
@@ -59,8 +61,6 @@ def resolve(con: duckdb.DuckDBPyConnection, table: pa.Table) -> Resolution:
                 "WHERE trace_id IN (SELECT trace_id FROM _baton_touched) GROUP BY trace_id"
             ).fetchall()
         )
-    finally:
-        con.unregister("_baton_touched")
 
     # Parent links and known agents of every span in play, stored and incoming.
     nodes: dict[Key, tuple[str | None, str, str | None]] = {
@@ -180,36 +180,20 @@ def agent_tool_targets(
 def apply_fixes(con: duckdb.DuckDBPyConnection, resolution: Resolution) -> None:
     """Complete stored spans that the batch's arrival resolved."""
     if resolution.agent_fixes:
-        keys = list(resolution.agent_fixes)
-        values = list(resolution.agent_fixes.values())
-        fixes = pa.table(
-            {
-                "trace_id": [k[0] for k in keys],
-                "span_id": [k[1] for k in keys],
-                "agent_name": [v[0] for v in values],
-                "from_agent": [v[1] for v in values],
-            }
-        )
-        con.register("_baton_agent_fixes", fixes)
-        try:
+        agents, sources = zip(*resolution.agent_fixes.values(), strict=True)
+        fixes = _by_span(resolution.agent_fixes, agent_name=agents, from_agent=sources)
+        with registered(con, "_baton_agent_fixes", fixes):
             con.execute(
                 "UPDATE spans SET agent_name = f.agent_name, from_agent = f.from_agent "
                 "FROM _baton_agent_fixes AS f "
                 "WHERE spans.trace_id = f.trace_id AND spans.span_id = f.span_id"
             )
-        finally:
-            con.unregister("_baton_agent_fixes")
     # After the agent fixes: a promoted tool's source is the agent it ran under.
     if resolution.agent_tool_fixes:
-        fixes = pa.table(
-            {
-                "trace_id": [k[0] for k in resolution.agent_tool_fixes],
-                "span_id": [k[1] for k in resolution.agent_tool_fixes],
-                "to_agent": list(resolution.agent_tool_fixes.values()),
-            }
+        fixes = _by_span(
+            resolution.agent_tool_fixes, to_agent=tuple(resolution.agent_tool_fixes.values())
         )
-        con.register("_baton_agent_tool_fixes", fixes)
-        try:
+        with registered(con, "_baton_agent_tool_fixes", fixes):
             con.execute(
                 "UPDATE spans SET op = 'agent_tool', "
                 "to_agent = coalesce(spans.to_agent, f.to_agent), "
@@ -217,8 +201,6 @@ def apply_fixes(con: duckdb.DuckDBPyConnection, resolution: Resolution) -> None:
                 "FROM _baton_agent_tool_fixes AS f "
                 "WHERE spans.trace_id = f.trace_id AND spans.span_id = f.span_id"
             )
-        finally:
-            con.unregister("_baton_agent_tool_fixes")
     if resolution.conversation_fixes:
         fixes = pa.table(
             {
@@ -226,11 +208,20 @@ def apply_fixes(con: duckdb.DuckDBPyConnection, resolution: Resolution) -> None:
                 "conversation_id": list(resolution.conversation_fixes.values()),
             }
         )
-        con.register("_baton_conversation_fixes", fixes)
-        try:
+        with registered(con, "_baton_conversation_fixes", fixes):
             con.execute(
                 "UPDATE spans SET conversation_id = f.conversation_id "
                 "FROM _baton_conversation_fixes AS f WHERE spans.trace_id = f.trace_id"
             )
-        finally:
-            con.unregister("_baton_conversation_fixes")
+
+
+def _by_span(keys: Iterable[Key], **columns: Sequence[str | None]) -> pa.Table:
+    """A table of ``columns`` keyed by ``(trace_id, span_id)``, for an update's join."""
+    traces, spans = zip(*keys, strict=True)
+    return pa.table(
+        {
+            "trace_id": pa.array(traces, pa.string()),
+            "span_id": pa.array(spans, pa.string()),
+            **{name: pa.array(values, pa.string()) for name, values in columns.items()},
+        }
+    )

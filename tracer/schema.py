@@ -4,11 +4,13 @@ Migrations are an ordered list of functions; each one applied is recorded in
 ``_baton_migrations``, so a store written by an older baton is upgraded in place the
 next time it is opened for writing. Views are not migrations: they are recreated from
 ``tracer.views`` whenever their definition changed (see ``tracer.views.ensure_views``).
+Also the few connection helpers every module of the store uses.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import duckdb
@@ -122,6 +124,28 @@ def scalar(con: Connection, sql: str, params: list[object] | None = None) -> Any
     return rows[0][0] if rows else None
 
 
+@contextmanager
+def transaction(con: Connection) -> Iterator[None]:
+    """Commit what the block does, or roll it all back if anything in it raises."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+@contextmanager
+def registered(con: Connection, name: str, table: pa.Table) -> Iterator[None]:
+    """``table`` queryable as ``name`` inside the block."""
+    con.register(name, table)
+    try:
+        yield
+    finally:
+        con.unregister(name)
+
+
 def schema_version(con: Connection) -> int:
     """How many migrations the store has had (0 for a new, empty file)."""
     exists = scalar(
@@ -145,14 +169,9 @@ def migrate(con: Connection, upto: int = SCHEMA_VERSION) -> int:
             f"({SCHEMA_VERSION}); upgrade baton (pip install -U baton)"
         )
     for number, (name, apply) in enumerate(MIGRATIONS[current:upto], start=current + 1):
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(con):
             apply(con)
             con.execute(
                 "INSERT INTO _baton_migrations VALUES (?, ?, current_timestamp)", [number, name]
             )
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
     return max(current, upto)

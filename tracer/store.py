@@ -30,7 +30,7 @@ import pyarrow as pa
 
 from tracer.ingest import insert_spans
 from tracer.location import resolve_store_path
-from tracer.schema import SCHEMA_VERSION, migrate, scalar, schema_version
+from tracer.schema import SCHEMA_VERSION, migrate, scalar, schema_version, transaction
 from tracer.views import VIEW_NAMES, ensure_views
 
 logger = logging.getLogger("baton.store")
@@ -137,13 +137,8 @@ class Store:
                 chunk, segments = self._take_chunk(segments, report)
                 tables = [table for _, table in chunk]
                 if tables:
-                    con.execute("BEGIN TRANSACTION")
-                    try:
+                    with transaction(con):
                         report.spans_added += insert_spans(con, pa.concat_tables(tables))
-                        con.execute("COMMIT")
-                    except BaseException:
-                        con.execute("ROLLBACK")
-                        raise
                 for path, _ in chunk:
                     path.unlink(missing_ok=True)
                 report.segments += len(chunk)
@@ -155,14 +150,8 @@ class Store:
         """Insert a batch straight into the database (bulk loads); returns spans added."""
         with self._absorb_lock, self.write_connection(timeout=timeout) as con:
             self._prepared = True
-            con.execute("BEGIN TRANSACTION")
-            try:
-                added = insert_spans(con, table)
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
-            return added
+            with transaction(con):
+                return insert_spans(con, table)
 
     @contextmanager
     def read_connection(self, *, timeout: float | None = None) -> Iterator[Connection]:

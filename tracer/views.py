@@ -11,7 +11,7 @@ import hashlib
 
 import duckdb
 
-from tracer.schema import scalar
+from tracer.schema import scalar, transaction
 
 TURNS = """
 CREATE OR REPLACE VIEW turns AS
@@ -266,13 +266,8 @@ def ensure_views(con: duckdb.DuckDBPyConnection) -> bool:
     """(Re)create the views if the store has other definitions; True when it did."""
     if scalar(con, "SELECT value FROM _baton_meta WHERE key = 'views_hash'") == _VIEWS_HASH:
         return False
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         for _, sql in VIEWS:
             con.execute(sql)
         con.execute("INSERT OR REPLACE INTO _baton_meta VALUES ('views_hash', ?)", [_VIEWS_HASH])
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return True
