@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -37,8 +38,11 @@ class Resolution:
 
 
 def resolve(con: duckdb.DuckDBPyConnection, table: pa.Table) -> Resolution:
-    """Fill ``agent_name``, ``from_agent`` and ``conversation_id`` of ``table``'s spans,
-    reading the stored spans of the traces it touches from ``con``."""
+    """Complete ``table``'s spans from their relatives: ``agent_name`` from the nearest
+    enclosing agent; a tool that ran an agent becomes an ``agent_tool`` calling it
+    (``to_agent``); a transfer's ``from_agent`` is the agent it ran under; and
+    ``conversation_id`` is its trace's. The stored spans of the traces the batch touches
+    are read from ``con``, and those the batch completes are listed as fixes."""
     traces: list[str] = table.column("trace_id").to_pylist()
     spans: list[str] = table.column("span_id").to_pylist()
     parents: list[str | None] = table.column("parent_span_id").to_pylist()
@@ -48,19 +52,7 @@ def resolve(con: duckdb.DuckDBPyConnection, table: pa.Table) -> Resolution:
     conversations: list[str | None] = table.column("conversation_id").to_pylist()
     starts: list[int] = table.column("start_time").cast(pa.int64()).to_pylist()
     targets: list[str | None] = table.column("to_agent").to_pylist()
-
-    with registered(con, "_baton_touched", pa.table({"trace_id": sorted(set(traces))})):
-        stored = con.execute(
-            "SELECT trace_id, span_id, parent_span_id, op, agent_name, from_agent, "
-            "epoch_us(start_time) FROM spans "
-            "WHERE trace_id IN (SELECT trace_id FROM _baton_touched)"
-        ).fetchall()
-        stored_conversations = dict(
-            con.execute(
-                "SELECT trace_id, any_value(conversation_id) FROM spans "
-                "WHERE trace_id IN (SELECT trace_id FROM _baton_touched) GROUP BY trace_id"
-            ).fetchall()
-        )
+    stored, stored_conversations = _stored_spans(con, set(traces))
 
     # Parent links and known agents of every span in play, stored and incoming.
     nodes: dict[Key, tuple[str | None, str, str | None]] = {
@@ -98,7 +90,6 @@ def resolve(con: duckdb.DuckDBPyConnection, table: pa.Table) -> Resolution:
         if ops[i] == "tool" and key in called:
             ops[i] = "agent_tool"
             targets[i] = targets[i] or called[key]
-
     for i, op in enumerate(ops):
         if agents[i] is None and op != "workflow":
             agents[i] = enclosing_agent(traces[i], parents[i])
@@ -106,48 +97,83 @@ def resolve(con: duckdb.DuckDBPyConnection, table: pa.Table) -> Resolution:
             sources[i] = agents[i]
 
     resolution = Resolution(table)
-    for trace, span, _, op, _, _, _ in stored:
+    for trace, span, parent, op, agent, source, _ in stored:
         if op == "tool" and (trace, span) in called:
             resolution.agent_tool_fixes[(trace, span)] = called[(trace, span)]
-    for trace, span, parent, op, agent, source, _ in stored:
         if agent is None and op != "workflow":
             inherited = enclosing_agent(trace, parent)
             if inherited is not None:
                 fixed_source = source or (inherited if op in _TRANSFER_OPS else None)
                 resolution.agent_fixes[(trace, span)] = (inherited, fixed_source)
+    chosen, resolution.conversation_fixes = _conversations(
+        traces, conversations, starts, stored_conversations
+    )
+    resolution.table = _replaced(
+        table,
+        agent_name=agents,
+        op=ops,
+        to_agent=targets,
+        from_agent=sources,
+        conversation_id=[chosen[t] for t in traces],
+    )
+    return resolution
 
-    # A trace's conversation: the one it already has if explicit, else the first explicit
-    # id in the batch, else the trace id itself.
+
+def _stored_spans(
+    con: duckdb.DuckDBPyConnection, traces: set[str]
+) -> tuple[list[tuple[Any, ...]], dict[str, str]]:
+    """The stored spans of ``traces`` (trace, span, parent, op, agent, from, start in
+    microseconds), and each stored trace's conversation."""
+    with registered(con, "_baton_touched", pa.table({"trace_id": sorted(traces)})):
+        stored = con.execute(
+            "SELECT trace_id, span_id, parent_span_id, op, agent_name, from_agent, "
+            "epoch_us(start_time) FROM spans "
+            "WHERE trace_id IN (SELECT trace_id FROM _baton_touched)"
+        ).fetchall()
+        conversations = dict(
+            con.execute(
+                "SELECT trace_id, any_value(conversation_id) FROM spans "
+                "WHERE trace_id IN (SELECT trace_id FROM _baton_touched) GROUP BY trace_id"
+            ).fetchall()
+        )
+    return stored, conversations
+
+
+def _conversations(
+    traces: list[str],
+    conversations: list[str | None],
+    starts: list[int],
+    stored: dict[str, str],
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Each trace's conversation: the one it already has if explicit, else the first
+    explicit id in the batch, else the trace id itself; and the stored traces whose
+    conversation that changes."""
     earliest: dict[str, tuple[int, str]] = {}
-    for i, conversation in enumerate(conversations):
-        trace = traces[i]
+    for trace, conversation, start in zip(traces, conversations, starts, strict=True):
         if conversation and conversation != trace:
             best = earliest.get(trace)
-            if best is None or starts[i] < best[0]:
-                earliest[trace] = (starts[i], conversation)
+            if best is None or start < best[0]:
+                earliest[trace] = (start, conversation)
     chosen: dict[str, str] = {}
+    fixes: dict[str, str] = {}
     for trace in set(traces):
-        previous = stored_conversations.get(trace)
+        previous = stored.get(trace)
         if previous and previous != trace:
             chosen[trace] = previous
         else:
             chosen[trace] = earliest[trace][1] if trace in earliest else trace
             if previous is not None and previous != chosen[trace]:
-                resolution.conversation_fixes[trace] = chosen[trace]
+                fixes[trace] = chosen[trace]
+    return chosen, fixes
 
-    names = table.column_names
-    resolution.table = (
-        table.set_column(names.index("agent_name"), "agent_name", pa.array(agents, pa.string()))
-        .set_column(names.index("op"), "op", pa.array(ops, pa.string()))
-        .set_column(names.index("to_agent"), "to_agent", pa.array(targets, pa.string()))
-        .set_column(names.index("from_agent"), "from_agent", pa.array(sources, pa.string()))
-        .set_column(
-            names.index("conversation_id"),
-            "conversation_id",
-            pa.array([chosen[t] for t in traces], pa.string()),
+
+def _replaced(table: pa.Table, **columns: list[str | None] | list[str]) -> pa.Table:
+    """``table`` with the named string columns replaced."""
+    for name, values in columns.items():
+        table = table.set_column(
+            table.column_names.index(name), name, pa.array(values, pa.string())
         )
-    )
-    return resolution
+    return table
 
 
 def agent_tool_targets(
