@@ -41,7 +41,7 @@ from tracer.config import current_conversation_id, settings
 from tracer.sanitize import Limits
 from tracer.sdk_spans import SdkSpanConverter, TraceBuffer
 from tracer.spanrows import SpanRows
-from tracer.store import Store, StoreBusyError
+from tracer.store import Store
 
 logger = logging.getLogger("baton.agents_sdk")
 
@@ -228,16 +228,9 @@ class StoreTracingProcessor(TracingProcessor):
         if running or now - self._last_absorb < self.absorb_interval:
             return
         self._last_absorb = now
-
-        def absorb() -> None:
-            try:
-                store.absorb(timeout=0)
-            except StoreBusyError:
-                pass
-            except Exception:
-                logger.exception("baton could not absorb segments into %s", store.path)
-
-        self._absorbing = threading.Thread(target=absorb, name="baton-absorb", daemon=True)
+        self._absorbing = threading.Thread(
+            target=store.absorb_if_free, name="baton-absorb", daemon=True
+        )
         self._absorbing.start()
         _with_threads.add(self)
 

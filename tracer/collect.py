@@ -47,7 +47,7 @@ from tracer.otlp import (
 )
 from tracer.sanitize import Limits
 from tracer.spanrows import SpanRows
-from tracer.store import Store, StoreBusyError
+from tracer.store import Store
 
 logger = logging.getLogger("baton.collect")
 
@@ -236,12 +236,7 @@ class Collector:
                 if not (idle or overdue) or not self.store.pending_segments():
                     continue
                 last_absorb = now
-                try:
-                    self.store.absorb(timeout=0)
-                except StoreBusyError:
-                    pass
-                except Exception:
-                    logger.exception("could not absorb segments into %s", self.store.path)
+                self.store.absorb_if_free()
 
         self._absorber = threading.Thread(target=loop, name="baton-collect-absorb", daemon=True)
         self._absorber.start()

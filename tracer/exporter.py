@@ -13,7 +13,7 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from tracer.sanitize import Limits
 from tracer.spanrows import SpanRows
-from tracer.store import Store, StoreBusyError
+from tracer.store import Store
 
 logger = logging.getLogger("baton.exporter")
 
@@ -83,9 +83,4 @@ class StoreExporter(SpanExporter):
         if now - self._last_absorb < self.absorb_interval:
             return
         self._last_absorb = now
-        try:
-            self.store.absorb(timeout=0)
-        except StoreBusyError:
-            pass
-        except Exception:
-            logger.exception("baton could not absorb segments into %s", self.store.path)
+        self.store.absorb_if_free()

@@ -146,6 +146,17 @@ class Store:
                 con.execute("CHECKPOINT")
         return report
 
+    def absorb_if_free(self) -> None:
+        """``absorb`` now if no other program holds the lock, else leave the segments for
+        the next absorb: what recorders do now and then to keep ``incoming`` short. Never
+        raises (a failure is logged, and the segments stay where they are)."""
+        try:
+            self.absorb(timeout=0)
+        except StoreBusyError:
+            pass
+        except Exception:
+            logger.exception("could not absorb segments into %s", self.path)
+
     def ingest(self, table: pa.Table, *, timeout: float | None = None) -> int:
         """Insert a batch straight into the database (bulk loads); returns spans added."""
         with self._absorb_lock, self.write_connection(timeout=timeout) as con:
