@@ -11,18 +11,15 @@ receiver that falls behind slows its senders down instead of growing without lim
 from __future__ import annotations
 
 import logging
-import os
 import queue
 import threading
-import time
-import uuid
 from pathlib import Path
 from typing import Any
 
 from tracer.otlp import MalformedRequest, parse_protobuf, protobuf_rows
 from tracer.sanitize import Limits
 from tracer.spanrows import SpanRows
-from tracer.store import Store
+from tracer.store import Store, write_new_file
 
 logger = logging.getLogger("baton.collect")
 
@@ -52,12 +49,7 @@ class Spool:
 
     def put(self, body: bytes, request: Any) -> None:
         """Make ``body`` durable, then queue its parsed ``request`` for conversion."""
-        name = f"{time.time_ns():020d}-{os.getpid()}-{uuid.uuid4().hex[:12]}{_SUFFIX}"
-        final = self.directory / name
-        tmp = final.with_name(name + ".tmp")
-        with open(tmp, "wb") as sink:
-            sink.write(body)
-        os.replace(tmp, final)
+        final = write_new_file(self.directory, _SUFFIX, lambda tmp: tmp.write_bytes(body))
         self._queue.put((final, request))
 
     def stop(self) -> None:
@@ -83,14 +75,7 @@ class Spool:
                     self.store.write_segment(rows.to_arrow())
                 path.unlink(missing_ok=True)
             except MalformedRequest as exc:
-                self._set_aside(path, str(exc))
+                self.store.set_aside(path, str(exc))
             except Exception as exc:  # one bad file must not stop the others
                 logger.exception("unexpected error converting %s", path)
-                self._set_aside(path, repr(exc))
-
-    def _set_aside(self, path: Path, reason: str) -> None:
-        corrupt = self.store.incoming / "corrupt"
-        corrupt.mkdir(exist_ok=True)
-        if path.exists():
-            os.replace(path, corrupt / path.name)
-        logger.warning("could not convert %s (%s); moved it to %s", path.name, reason, corrupt)
+                self.store.set_aside(path, repr(exc))

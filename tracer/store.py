@@ -13,13 +13,14 @@ holds; a user sees a clear ``StoreBusyError`` only if the wait runs out.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,13 +90,12 @@ class Store:
     def write_segment(self, table: pa.Table) -> Path:
         """Make ``table`` durable as one segment; it is absorbed on the next write open."""
         self.incoming.mkdir(parents=True, exist_ok=True)
-        name = f"{time.time_ns():020d}-{os.getpid()}-{uuid.uuid4().hex[:12]}{SEGMENT_SUFFIX}"
-        final = self.incoming / name
-        tmp = final.with_name(name + _TMP_SUFFIX)
-        with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
-            writer.write_table(table)
-        os.replace(tmp, final)
-        return final
+
+        def write(tmp: Path) -> None:
+            with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as out:
+                out.write_table(table)
+
+        return write_new_file(self.incoming, SEGMENT_SUFFIX, write)
 
     def pending_segments(self) -> list[Path]:
         """Segments waiting to be absorbed, oldest first."""
@@ -260,18 +260,21 @@ class Store:
             except FileNotFoundError:
                 continue
             except Exception as exc:  # a damaged file must not block the others
-                report.corrupt.append(self._quarantine(path, exc))
+                report.corrupt.append(self.set_aside(path, str(exc)))
                 continue
             chunk.append((path, table))
             rows += table.num_rows
         return chunk, rest
 
-    def _quarantine(self, path: Path, exc: Exception) -> Path:
+    def set_aside(self, path: Path, reason: str) -> Path:
+        """Move a file that cannot be read (a segment, a receiver's spool file) into
+        ``incoming/corrupt``, where it blocks nothing and can be looked at; returns where."""
         target_dir = self.incoming / "corrupt"
-        target_dir.mkdir(exist_ok=True)
+        target_dir.mkdir(parents=True, exist_ok=True)
         target = target_dir / path.name
-        os.replace(path, target)
-        logger.warning("segment %s is unreadable (%s); moved it to %s", path, exc, target)
+        with contextlib.suppress(FileNotFoundError):
+            os.replace(path, target)
+        logger.warning("%s is unreadable (%s); moved it to %s", path, reason, target)
         return target
 
     def _clear_stale_tmp(self) -> None:
@@ -299,6 +302,18 @@ class StoreStatus:
     rows: dict[str, int]
     pending_segments: int
     pending_bytes: int
+
+
+def write_new_file(directory: Path, suffix: str, write: Callable[[Path], object]) -> Path:
+    """A new file in ``directory``, named to sort by creation time and unique across
+    processes, that ``write`` fills under a temporary name before it is renamed into place:
+    readers see the whole file or none of it."""
+    name = f"{time.time_ns():020d}-{os.getpid()}-{uuid.uuid4().hex[:12]}{suffix}"
+    final = directory / name
+    tmp = final.with_name(name + _TMP_SUFFIX)
+    write(tmp)
+    os.replace(tmp, final)
+    return final
 
 
 def read_segment(path: Path) -> pa.Table:
