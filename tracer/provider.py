@@ -64,6 +64,11 @@ def setup(
     return provider
 
 
+def current_provider() -> TracerProvider | None:
+    """The provider ``setup`` made last, None before ``setup`` or after ``shutdown``."""
+    return _current
+
+
 def get_tracer() -> trace.Tracer:
     """The tracer baton's instrumentation uses: ``recording_to``'s provider in its block,
     else ``setup``'s, else the global one."""

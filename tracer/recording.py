@@ -39,8 +39,8 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace import Span as SdkSpan
 
-from tracer import provider as baton_provider
 from tracer.config import current_conversation_id
+from tracer.provider import current_provider
 from tracer.sanitize import Limits
 from tracer.spanrows import SpanRows
 from tracer.store import Store
@@ -131,7 +131,7 @@ _setup_lock = threading.Lock()
 def _equip_opentelemetry() -> None:
     """Make sure the providers spans are started from carry the recording processor."""
     with _setup_lock:
-        providers: list[Any] = [trace.get_tracer_provider(), baton_provider._current]
+        providers: list[Any] = [trace.get_tracer_provider(), current_provider()]
         if isinstance(providers[0], trace.ProxyTracerProvider):
             created = TracerProvider(resource=Resource.create({"service.name": "baton"}))
             trace.set_tracer_provider(created)
