@@ -76,12 +76,6 @@ def read_messages(source: str | None, attributes: Mapping[str, Any]) -> ChatMess
     return reader(attributes)
 
 
-def span_view(
-    name: str, kind: str, attributes: dict[str, Any], scope: str | None = None
-) -> SpanView:
-    return SpanView(name=name, kind=kind, attributes=attributes, scope=scope)
-
-
 __all__ = [
     "DIALECTS",
     "MESSAGE_READERS",
@@ -94,5 +88,4 @@ __all__ = [
     "SpanView",
     "normalise",
     "read_messages",
-    "span_view",
 ]
