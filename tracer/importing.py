@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tracer.ingest import conform
@@ -112,17 +113,11 @@ def _import_parquet(path: Path, batches: _Batches) -> None:
     try:
         parquet = pq.ParquetFile(path)
         for batch in parquet.iter_batches(batch_size=_BATCH_ROWS):
-            table = conform(_table_of(batch))
+            table = conform(pa.Table.from_batches([batch]))
             batches.summary.spans_read += table.num_rows
             batches.summary.spans_added += batches.store.ingest(table)
     except Exception as exc:  # pyarrow's errors are many and unrelated; all mean unreadable
         raise ValueError(f"not a readable baton Parquet export: {exc}") from exc
-
-
-def _table_of(batch: Any) -> Any:
-    import pyarrow as pa
-
-    return pa.Table.from_batches([batch])
 
 
 def _open_text(path: Path) -> IO[bytes]:
