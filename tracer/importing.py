@@ -96,6 +96,14 @@ def import_files(
             report(f"{path}: cannot read it ({_reason(exc)}); skipped")
     batches.sdk.drain(batches.rows, final=True)
     batches.flush()
+    if batches.sdk.skipped:
+        summary.rejected_spans += len(batches.sdk.skipped)
+        named = ", ".join(batches.sdk.skipped[:_MAX_REPORTED_LINES])
+        more = len(batches.sdk.skipped) - _MAX_REPORTED_LINES
+        report(
+            f"Agents SDK spans with no start or end time, not imported: {named}"
+            + (f" and {more} more" if more > 0 else "")
+        )
     return summary
 
 

@@ -97,7 +97,8 @@ class SdkSpanConverter:
     def __init__(self, *, capture_content: bool = True) -> None:
         self.capture_content = capture_content
         self.traces: dict[str, TraceBuffer] = {}
-        self.skipped = 0
+        #: SDK ids of the spans that could not be converted: no readable start or end time.
+        self.skipped: list[str] = []
 
     def __len__(self) -> int:
         return sum(len(buffer.spans) for buffer in self.traces.values())
@@ -163,7 +164,7 @@ class SdkSpanConverter:
             if start is None:
                 start = end
             if start is None:
-                self.skipped += 1
+                self.skipped.append(str(span["id"]))
                 continue
             last = end if end is not None else start
             buffer.first_ns = start if buffer.first_ns is None else min(buffer.first_ns, start)

@@ -221,3 +221,43 @@ async def test_sdk_jsonl_with_a_broken_line_imports_the_rest(
     assert imported.exit_code == 1
     assert f"{source}:6: not valid JSON" in imported.stderr
     assert recorded(store) == expected_from(result)
+
+
+def test_agents_sdk_spans_without_times_are_reported_not_dropped_silently(
+    tmp_path: Path,
+) -> None:
+    trace_id = "trace_" + "a" * 32
+    span = {"object": "trace.span", "trace_id": trace_id, "parent_id": None, "error": None}
+    source = tmp_path / "sdk.jsonl"
+    source.write_text(
+        "\n".join(
+            json.dumps(item)
+            for item in (
+                {"object": "trace", "id": trace_id, "workflow_name": "Support"},
+                {
+                    **span,
+                    "id": "span_" + "1" * 24,
+                    "started_at": "2025-05-01T10:00:00.000000+00:00",
+                    "ended_at": "2025-05-01T10:00:01.000000+00:00",
+                    "span_data": {"type": "agent", "name": "Triage"},
+                },
+                {
+                    **span,
+                    "id": "span_" + "2" * 24,
+                    "started_at": None,
+                    "ended_at": None,
+                    "span_data": {"type": "function", "name": "lookup"},
+                },
+            )
+        )
+        + "\n"
+    )
+    store = Store(tmp_path / "s.duckdb")
+    result = baton("import", "--store", str(store.path), str(source))
+    assert result.exit_code == 1
+    assert "span_" + "2" * 24 in result.stderr
+    assert "no start or end time" in result.stderr
+    assert store.query("SELECT name FROM spans ORDER BY name").rows == [
+        ("Support",),
+        ("agent Triage",),
+    ]
