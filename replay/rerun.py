@@ -34,10 +34,8 @@ from tracer.errors import ModelError
 from tracer.exporter import StoreExporter
 from tracer.models import Model, ModelRequest, ModelResponse, resolve_model
 from tracer.provider import recording_to
-from tracer.run import Runner
+from tracer.run import DEFAULT_MAX_TURNS, Runner
 from tracer.store import Store
-
-DEFAULT_MAX_TURNS = 10
 
 
 class Diverged(ModelError):
