@@ -4,7 +4,7 @@ which arguments, and where it handed control. Diffs and re-runs compare paths.""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from replay.model import Conversation, Step
@@ -57,16 +57,17 @@ class Divergence:
 
 def run_path(conversation: Conversation) -> list[PathTurn]:
     """The conversation's model calls in order, agent-tool runs inline after their caller."""
-    path: list[PathTurn] = []
+    steps = all_steps(conversation.steps)
+    return [path_turn(step, turn, depth) for turn, (step, depth) in enumerate(steps, start=1)]
 
-    def walk(steps: Iterable[Step], depth: int) -> None:
-        for step in steps:
-            path.append(path_turn(step, len(path) + 1, depth))
-            for call in step.tool_calls:
-                walk(call.nested, depth + 1)
 
-    walk(conversation.steps, 0)
-    return path
+def all_steps(steps: Iterable[Step], depth: int = 0) -> Iterator[tuple[Step, int]]:
+    """Every step with its depth (0 at the top), each followed by the nested runs of the
+    agents it called as tools."""
+    for step in steps:
+        yield step, depth
+        for call in step.tool_calls:
+            yield from all_steps(call.nested, depth + 1)
 
 
 def path_turn(step: Step, turn: int, depth: int) -> PathTurn:

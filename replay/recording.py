@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from replay.errors import ReplayError, check_store_exists
 from replay.load import load_conversation
 from replay.model import Conversation, Message, Step
+from replay.paths import all_steps
 from tracer.genai_format import recorded_response
 from tracer.models import ModelResponse
 from tracer.store import Store
@@ -88,7 +89,7 @@ def load_recording(store: Store, trace_id: str) -> Recording:
             responses.get(step.span_id),
             _failure(step) if step.status == "error" else None,
         )
-        for step, depth in sorted(_all_steps(conversation.steps, 0), key=lambda p: p[0].turn)
+        for step, depth in sorted(all_steps(conversation.steps), key=lambda p: p[0].turn)
     )
     first = conversation.steps[0]
     return Recording(
@@ -151,13 +152,6 @@ def _failure(step: Step) -> str:
     if own:
         return own[0].message or own[0].kind
     return "the model call failed"
-
-
-def _all_steps(steps: Iterable[Step], depth: int) -> Iterable[tuple[Step, int]]:
-    for step in steps:
-        yield step, depth
-        for call in step.tool_calls:
-            yield from _all_steps(call.nested, depth + 1)
 
 
 def _max_turns(conversation: Conversation) -> int | None:
