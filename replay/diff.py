@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from itertools import zip_longest
 from typing import Any
 
 from replay.load import load_conversation
 from replay.model import Conversation
-from replay.paths import Divergence, PathTurn, differences, first_divergence, run_path
+from replay.paths import Divergence, PathTurn, first_divergence, paired, run_path
 from tracer.store import Store
 
 
@@ -61,16 +60,11 @@ def diff_runs(store: Store, left_id: str, right_id: str) -> RunDiff:
 
 def compare(left: Conversation, right: Conversation) -> RunDiff:
     left_path, right_path = run_path(left), run_path(right)
-    rows = []
-    for turn, (a, b) in enumerate(zip_longest(left_path, right_path), start=1):
-        if a is None or b is None:
-            found: tuple[str, ...] = ("length",)
-            output_differs = True
-        else:
-            found = tuple(differences(a, b))
-            output_differs = a.output != b.output
-        rows.append(DiffRow(turn, a, b, found, output_differs))
-    return RunDiff(left, right, tuple(rows), first_divergence(left_path, right_path))
+    rows = tuple(
+        DiffRow(turn, a, b, found, a is None or b is None or a.output != b.output)
+        for turn, a, b, found in paired(left_path, right_path)
+    )
+    return RunDiff(left, right, rows, first_divergence(left_path, right_path))
 
 
 def _side(conversation: Conversation) -> dict[str, Any]:

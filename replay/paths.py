@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import zip_longest
 
 from replay.model import Conversation, Step
 
@@ -105,6 +106,16 @@ def differences(expected: PathTurn, got: PathTurn) -> list[str]:
     if expected.failed_tools != got.failed_tools:
         found.append("tool failures")
     return found
+
+
+def paired(
+    expected: Sequence[PathTurn], got: Sequence[PathTurn]
+) -> Iterator[tuple[int, PathTurn | None, PathTurn | None, tuple[str, ...]]]:
+    """Two paths turn by turn: the turn, each side's (None past its end), and the aspects
+    in which they differ (``length`` where one of them has ended)."""
+    for turn, (a, b) in enumerate(zip_longest(expected, got), start=1):
+        found = tuple(differences(a, b)) if a is not None and b is not None else ("length",)
+        yield turn, a, b, found
 
 
 def first_divergence(expected: Sequence[PathTurn], got: Sequence[PathTurn]) -> Divergence | None:

@@ -26,7 +26,7 @@ from replay.agents_spec import reachable
 from replay.errors import ReplayError
 from replay.load import load_conversation
 from replay.model import Conversation
-from replay.paths import Divergence, PathTurn, differences, first_divergence, run_path
+from replay.paths import Divergence, PathTurn, first_divergence, paired, run_path
 from replay.recording import Recording
 from tracer.agent import Agent, AgentTool, Handoff
 from tracer.config import settings
@@ -190,16 +190,13 @@ def compare(
         divergence = Divergence(
             last, "outcome", outcome or "the run answers", stopped or "the run answers"
         )
-    turns = []
-    for number in range(1, max(len(expected), len(got)) + 1):
-        a = expected[number - 1] if number <= len(expected) else None
-        b = got[number - 1] if number <= len(got) else None
-        found = tuple(differences(a, b)) if a is not None and b is not None else ("length",)
-        live = live_from is not None and number >= live_from and b is not None
-        turns.append(TurnReport(number, a, b, found, live))
+    turns = tuple(
+        TurnReport(turn, a, b, found, live_from is not None and turn >= live_from and b is not None)
+        for turn, a, b, found in paired(expected, got)
+    )
     return RerunReport(
         trace_id=recording.trace_id,
-        turns=tuple(turns),
+        turns=turns,
         divergence=divergence,
         stopped=stopped,
         live_from=live_from,
