@@ -13,7 +13,15 @@ from pathlib import Path
 
 import click
 
-from tracer.collect import DEFAULT_MAX_BODY, TRACES_PATH, Collector, bind, serve
+from tracer.collect import (
+    DEFAULT_HOST,
+    DEFAULT_MAX_BODY,
+    DEFAULT_PORT,
+    TRACES_PATH,
+    Collector,
+    bind,
+    serve,
+)
 from tracer.exporting import FORMATS, SpanFilter, export_spans
 from tracer.importing import import_files
 from tracer.store import StoreBusyError
@@ -34,8 +42,8 @@ def parse_size(text: str) -> int:
 
 @click.command()
 @store_option
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=4318, show_default=True, help="Port (0 picks a free one).")
+@click.option("--host", default=DEFAULT_HOST, show_default=True, help="Address to listen on.")
+@click.option("--port", default=DEFAULT_PORT, show_default=True, help="Port (0 picks a free one).")
 @click.option(
     "--max-body",
     default=f"{DEFAULT_MAX_BODY // (1024 * 1024)}MiB",
