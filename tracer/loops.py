@@ -50,10 +50,14 @@ class Loop:
     first_turn: int | None = None
     last_turn: int | None = None
 
+    @property
+    def cycle(self) -> str:
+        """The agents of the cycle: ``Triage ⇄ Billing`` or ``A → B → C``."""
+        return " ⇄ ".join(self.agents) if len(self.agents) == 2 else " → ".join(self.agents)
+
     def describe(self) -> str:
         """E.g. ``Triage ⇄ Billing ×4`` or ``A → B → C ×6``."""
-        cycle = " ⇄ ".join(self.agents) if len(self.agents) == 2 else " → ".join(self.agents)
-        return f"{cycle} ×{self.handoffs}"
+        return f"{self.cycle} ×{self.handoffs}"
 
 
 def find_loops(handoffs: Sequence[Handoff], settings: LoopSettings | None = None) -> list[Loop]:

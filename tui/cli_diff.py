@@ -65,9 +65,7 @@ def loops(store_path: str | None, conversation_id: str | None, output_format: st
         [
             item.conversation_id,
             item.loop.trace_id,
-            " ⇄ ".join(item.loop.loop.agents)
-            if len(item.loop.loop.agents) == 2
-            else " → ".join(item.loop.loop.agents),
+            item.loop.loop.cycle,
             _turns(item.loop.loop.first_turn, item.loop.loop.last_turn),
             item.loop.loop.handoffs,
         ]
