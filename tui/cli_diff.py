@@ -16,7 +16,7 @@ from replay import list_loops
 from replay.diff import DiffRow, RunDiff, diff_runs
 from replay.paths import PathTurn
 from tracer.store import StoreError
-from tui.formatting import format_json, format_table
+from tui.formatting import clip, format_json, format_table
 from tui.options import fail, open_store, reports_errors, store_option
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -122,8 +122,8 @@ def render_diff(result: RunDiff) -> str:
         lines.append(f"Same path ({len(result.rows)} turns).")
     else:
         lines.append(f"The paths part at turn {divergence.turn} ({divergence.aspect}):")
-        lines.append(_clip(f"  left:  {divergence.expected}", WIDTH))
-        lines.append(_clip(f"  right: {divergence.got}", WIDTH))
+        lines.append(clip(f"  left:  {divergence.expected}", WIDTH))
+        lines.append(clip(f"  right: {divergence.got}", WIDTH))
     return "\n".join(lines)
 
 
@@ -155,7 +155,7 @@ def _cell(turn: PathTurn | None) -> list[str]:
         lines.append(f"{indent}  → {turn.handoff}")
     if turn.output:
         lines.append(f"{indent}  “{' '.join(turn.output.split())}”")
-    return [_clip(line, _SIDE_WIDTH) for line in lines]
+    return [clip(line, _SIDE_WIDTH) for line in lines]
 
 
 def _wrapped(text: str, indent: str, most: int) -> list[str]:
@@ -170,15 +170,11 @@ def _wrapped(text: str, indent: str, most: int) -> list[str]:
 def _label(conversation_id: str, trace_ids: tuple[str, ...]) -> str:
     if len(trace_ids) == 1:
         runs = trace_ids[0] if trace_ids[0] != conversation_id else ""
-        return _clip(f"{conversation_id}  {runs}".rstrip(), WIDTH - 7)
-    return _clip(f"{conversation_id}  ({len(trace_ids)} runs)", WIDTH - 7)
+        return clip(f"{conversation_id}  {runs}".rstrip(), WIDTH - 7)
+    return clip(f"{conversation_id}  ({len(trace_ids)} runs)", WIDTH - 7)
 
 
 def _turns(first: int | None, last: int | None) -> str:
     if first is None or last is None:
         return ""
     return f"{first}–{last}"
-
-
-def _clip(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"

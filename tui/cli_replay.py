@@ -13,6 +13,7 @@ from replay.recording import load_recording
 from replay.rerun import RerunReport, TurnReport, rerun_sync
 from replay.serve import serve_recorded
 from tui.cli_diff import usage_errors
+from tui.formatting import clip
 from tui.options import open_store, store_option
 
 WIDTH = 80
@@ -92,7 +93,7 @@ def render_report(report: RerunReport) -> str:
         lines.append(_turn_line(turn, diverged_at))
     divergence = report.divergence
     if report.stopped and (divergence is None or divergence.aspect != "outcome"):
-        lines.append(_clip(f"The re-run stopped: {report.stopped}"))
+        lines.append(clip(f"The re-run stopped: {report.stopped}", WIDTH))
     if divergence is None:
         lines.append(f"Follows the recorded path to the end ({len(report.turns)} turns).")
     else:
@@ -115,7 +116,7 @@ def _turn_line(turn: TurnReport, diverged_at: int | None) -> str:
         mark = "✓" if not turn.differences else "✗"
     indent = "  " * shown.depth
     missing = " (not reached)" if turn.got is None else ""
-    return _clip(f"{turn.turn:>4} {mark} {indent}{shown.describe()}{missing}")
+    return clip(f"{turn.turn:>4} {mark} {indent}{shown.describe()}{missing}", WIDTH)
 
 
 @replay.command("serve")
@@ -156,7 +157,3 @@ def serve(
 def _wait(event: threading.Event) -> None:
     while not event.wait(0.5):  # short waits keep Ctrl-C responsive
         pass
-
-
-def _clip(text: str, width: int = WIDTH) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"

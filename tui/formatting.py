@@ -27,7 +27,7 @@ def cell_text(value: Any) -> str:
 
 def format_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """An aligned text table; long cells are cut with an ellipsis."""
-    cells = [[_clip(cell_text(v)) for v in row] for row in rows]
+    cells = [[clip(cell_text(v).replace("\n", "⏎"), MAX_CELL) for v in row] for row in rows]
     widths = [len(c) for c in columns]
     for row in cells:
         widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
@@ -70,9 +70,9 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
-def _clip(text: str) -> str:
-    text = text.replace("\n", "⏎")
-    return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"
+def clip(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters, the last one an ellipsis when it was longer."""
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def human_size(size: int) -> str:
