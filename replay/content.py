@@ -62,11 +62,13 @@ class StepContent:
 
     @property
     def output(self) -> tuple[Message, ...] | None:
+        """What the model answered."""
         self._resolve()
         return self._output
 
     @property
     def system(self) -> tuple[MessagePart, ...] | None:
+        """The system instructions' parts, when recorded apart from the messages."""
         self._resolve()
         return self._system
 

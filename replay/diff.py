@@ -24,6 +24,8 @@ class DiffRow:
 
 @dataclass(frozen=True, slots=True)
 class RunDiff:
+    """Two runs compared turn by turn, and where their paths first part (None: they agree)."""
+
     left: Conversation
     right: Conversation
     rows: tuple[DiffRow, ...]
@@ -59,6 +61,7 @@ def diff_runs(store: Store, left_id: str, right_id: str) -> RunDiff:
 
 
 def compare(left: Conversation, right: Conversation) -> RunDiff:
+    """``left`` and ``right`` compared turn by turn."""
     left_path, right_path = run_path(left), run_path(right)
     rows = tuple(
         DiffRow(turn, a, b, found, a is None or b is None or a.output != b.output)

@@ -34,6 +34,8 @@ class MessagePart:
 
 @dataclass(frozen=True, slots=True)
 class Message:
+    """One message of a model call: its role and its parts."""
+
     role: str  # system, user, assistant, tool
     parts: tuple[MessagePart, ...] = ()
     finish_reason: str | None = None
@@ -128,6 +130,7 @@ class Step:
 
     @property
     def has_content(self) -> bool:
+        """Whether the call's messages were recorded."""
         return self.input_messages is not None or self.output_messages is not None
 
 
@@ -161,6 +164,9 @@ class UserTurn:
 
 @dataclass(frozen=True, slots=True)
 class Conversation:
+    """A conversation read back: its runs' steps in order, the transfers of control, the
+    loops, the user's messages and the errors."""
+
     conversation_id: str
     trace_ids: tuple[str, ...]  # in the order the runs started
     started_at: dt.datetime | None
@@ -203,5 +209,7 @@ class AgentEdge:
 
 @dataclass(frozen=True, slots=True)
 class AgentGraph:
+    """Who passed control to whom: agents in order of first appearance, and the edges."""
+
     agents: tuple[str, ...]
     edges: tuple[AgentEdge, ...]

@@ -72,6 +72,7 @@ def all_steps(steps: Iterable[Step], depth: int = 0) -> Iterator[tuple[Step, int
 
 
 def path_turn(step: Step, turn: int, depth: int) -> PathTurn:
+    """One step as a turn of the path."""
     output = None
     if step.output_messages:
         output = "\n".join(m.text for m in step.output_messages if m.text) or None
@@ -157,6 +158,7 @@ def _calls(calls: tuple[tuple[str, str | None], ...]) -> list[tuple[str, str]]:
 
 
 def canonical_json(text: str | None) -> str:
+    """JSON text in one spelling (sorted keys, no spaces), to compare; other text as it is."""
     if text is None:
         return ""
     try:

@@ -37,6 +37,9 @@ class RecordedCall:
 
 @dataclass(frozen=True, slots=True)
 class Recording:
+    """A run of baton's runner ready to re-serve: its model calls in order, what it was
+    started with and by whom, and the turn limit it hit, if any."""
+
     conversation: Conversation
     calls: tuple[RecordedCall, ...]
     input: str | list[dict[str, Any]] | None  # what the run was started with

@@ -99,6 +99,8 @@ class TurnReport:
 
 @dataclass(frozen=True, slots=True)
 class RerunReport:
+    """A re-run compared with its recording, turn by turn."""
+
     trace_id: str
     turns: tuple[TurnReport, ...]
     divergence: Divergence | None

@@ -97,6 +97,7 @@ class ChatServer:
         return f"http://{self.host}:{self.port}/v1"
 
     def start(self) -> ChatServer:
+        """Serve in a background thread (once); returns the server."""
         if self._thread is None:
             self._thread = threading.Thread(
                 target=self._httpd.serve_forever,
@@ -108,6 +109,7 @@ class ChatServer:
         return self
 
     def stop(self) -> None:
+        """Stop serving and close the socket."""
         if self._thread is not None:
             self._httpd.shutdown()
             self._thread.join()

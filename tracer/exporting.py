@@ -28,6 +28,7 @@ class SpanFilter:
     traces: Sequence[str] = ()
 
     def where(self) -> tuple[str, list[Any]]:
+        """The ``WHERE`` clause (empty for all spans) and its parameters."""
         clauses: list[str] = []
         params: list[Any] = []
         if self.conversations:

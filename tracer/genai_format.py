@@ -23,6 +23,7 @@ _TEXT_TYPES = frozenset({"text", "input_text", "output_text"})
 
 
 def dumps(value: Any) -> str:
+    """Compact JSON, as every GenAI attribute is written."""
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
 
 

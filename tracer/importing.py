@@ -42,6 +42,8 @@ Report = Callable[[str], None]
 
 @dataclass
 class ImportSummary:
+    """What ``import_files`` did: files read, spans read and added, and what it skipped."""
+
     files: int = 0
     spans_read: int = 0
     spans_added: int = 0

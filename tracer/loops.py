@@ -22,6 +22,7 @@ class LoopSettings:
     cycle_repeats: int = 2
 
     def min_handoffs(self, cycle_length: int) -> int:
+        """How many handoffs a cycle of ``cycle_length`` agents needs to be a loop."""
         if cycle_length == 2:
             return self.two_cycle_handoffs
         return self.cycle_repeats * cycle_length

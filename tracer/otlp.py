@@ -50,12 +50,14 @@ class Decoded:
     problems: list[str] = field(default_factory=list)
 
     def reject(self, problem: str) -> None:
+        """Count one span that cannot be stored; the first few distinct problems are kept."""
         self.rejected += 1
         if len(self.problems) < 5 and problem not in self.problems:
             self.problems.append(problem)
 
     @property
     def error_message(self) -> str:
+        """The problems, for the response's ``partial_success``."""
         return "; ".join(self.problems)
 
 

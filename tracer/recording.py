@@ -64,6 +64,7 @@ class Recording:
         self._lock = threading.Lock()
 
     def add(self, span: ReadableSpan) -> None:
+        """Keep a finished span; they are written in batches, and at once after the block."""
         with self._lock:
             self._pending.append(span)
             due = self.closed or len(self._pending) >= _WRITE_EVERY
@@ -71,6 +72,7 @@ class Recording:
             self.flush()
 
     def flush(self) -> None:
+        """Write the spans kept so far as one segment."""
         with self._lock:
             spans, self._pending = self._pending, []
         if not spans:

@@ -51,6 +51,7 @@ class Limits:
 
     @classmethod
     def from_env(cls, max_value_chars: int | None = None) -> Limits:
+        """``max_value_chars`` if given, else ``$BATON_MAX_VALUE_CHARS``, else the default."""
         if max_value_chars is None:
             raw = os.environ.get(MAX_VALUE_CHARS_ENV)
             max_value_chars = int(raw) if raw else DEFAULT_MAX_VALUE_CHARS

@@ -104,6 +104,7 @@ class SdkSpanConverter:
         return sum(len(buffer.spans) for buffer in self.traces.values())
 
     def buffer(self, sdk_trace_id: str) -> TraceBuffer:
+        """The buffer of one SDK trace, made on first use."""
         found = self.traces.get(sdk_trace_id)
         if found is None:
             found = self.traces[sdk_trace_id] = TraceBuffer(sdk_trace_id)

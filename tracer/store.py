@@ -65,6 +65,8 @@ class AbsorbReport:
 
 @dataclass(frozen=True)
 class QueryResult:
+    """What ``Store.query`` returns: column names, DuckDB type names and the rows."""
+
     columns: list[str]
     types: list[str]
     rows: list[tuple[Any, ...]]
@@ -296,6 +298,8 @@ class Store:
 
 @dataclass(frozen=True)
 class StoreStatus:
+    """What ``Store.status`` reports (``baton store status``)."""
+
     path: Path
     size_bytes: int
     schema_version: int

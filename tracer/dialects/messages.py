@@ -19,6 +19,7 @@ from tracer.genai_format import message_parts
 
 
 def openai_agents(attributes: Mapping[str, Any]) -> ChatMessages:
+    """A generation or response span's messages (``openai_agents.data.input``/``output``)."""
     return ChatMessages(
         input=_sdk_messages(attributes.get("openai_agents.data.input"), "user"),
         output=_sdk_messages(attributes.get("openai_agents.data.output"), "assistant"),
@@ -73,6 +74,7 @@ _FLAT_CONTENT = re.compile(r"contents\.(\d+)\.message_content\.(.+)")
 
 
 def openinference(attributes: Mapping[str, Any]) -> ChatMessages:
+    """An LLM span's flattened ``llm.input_messages.*`` and ``llm.output_messages.*``."""
     found: dict[str, dict[int, dict[str, Any]]] = {"input": {}, "output": {}}
     for key, value in attributes.items():
         match = _FLAT.fullmatch(key)
