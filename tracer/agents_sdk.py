@@ -45,9 +45,6 @@ from tracer.store import Store
 
 logger = logging.getLogger("baton.agents_sdk")
 
-#: How long ``shutdown`` waits for the store's lock to move the spans into the file.
-SHUTDOWN_ABSORB_TIMEOUT = 10.0
-
 
 @dataclass(frozen=True)
 class Destination:
@@ -119,15 +116,7 @@ class StoreTracingProcessor(TracingProcessor):
         self._stop_flushing()
         self._guard(self._flush, None)
         for store in list(self._written.values()):
-            try:
-                store.absorb(timeout=SHUTDOWN_ABSORB_TIMEOUT)
-            except Exception as exc:
-                logger.warning(
-                    "baton left Agents SDK spans in %s (%s); they move into the store "
-                    "next time it is opened",
-                    store.incoming,
-                    exc,
-                )
+            store.absorb_before_exit()
 
     # -- internals -----------------------------------------------------------------------
 

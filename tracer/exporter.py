@@ -17,9 +17,6 @@ from tracer.store import Store
 
 logger = logging.getLogger("baton.exporter")
 
-#: How long ``shutdown`` waits for the store's lock to move its spans into the file.
-SHUTDOWN_ABSORB_TIMEOUT = 10.0
-
 
 class StoreExporter(SpanExporter):
     """Exports finished spans to a baton store; usable with any ``TracerProvider``.
@@ -68,14 +65,7 @@ class StoreExporter(SpanExporter):
             if self._stopped:
                 return
             self._stopped = True
-        try:
-            self.store.absorb(timeout=SHUTDOWN_ABSORB_TIMEOUT)
-        except Exception as exc:
-            logger.warning(
-                "baton left spans in %s (%s); they move into the store next time it is opened",
-                self.store.incoming,
-                exc,
-            )
+        self.store.absorb_before_exit()
 
     def _absorb_now_and_then(self) -> None:
         """Keep the segment folder short in long runs, without ever waiting for a lock."""

@@ -37,6 +37,8 @@ from tracer.views import VIEW_NAMES, ensure_views
 logger = logging.getLogger("baton.store")
 
 DEFAULT_LOCK_TIMEOUT = 30.0
+#: How long a recorder shutting down waits for the lock to move its segments into the file.
+EXIT_ABSORB_TIMEOUT = 10.0
 SEGMENT_SUFFIX = ".arrow"
 _TMP_SUFFIX = ".tmp"
 _STALE_TMP_SECONDS = 3600.0
@@ -158,6 +160,18 @@ class Store:
             pass
         except Exception:
             logger.exception("could not absorb segments into %s", self.path)
+
+    def absorb_before_exit(self) -> None:
+        """``absorb`` when a recorder shuts down, waiting a little for the lock. Never raises:
+        segments it cannot move stay, and move in the next time the store is opened."""
+        try:
+            self.absorb(timeout=EXIT_ABSORB_TIMEOUT)
+        except Exception as exc:
+            logger.warning(
+                "baton left spans in %s (%s); they move into the store next time it is opened",
+                self.incoming,
+                exc,
+            )
 
     def ingest(self, table: pa.Table, *, timeout: float | None = None) -> int:
         """Insert a batch straight into the database (bulk loads); returns spans added."""
