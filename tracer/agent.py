@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from tracer.context import RunContext
 from tracer.models.base import Message, Model, ModelSettings, OutputSchema
-from tracer.tools import FunctionTool, function_tool
+from tracer.tools import FunctionTool, function_tool, tool_definition
 
 #: ``instructions`` given as a function of the run context and the agent.
 InstructionsFunction = Callable[[RunContext[Any], "Agent"], "str | Awaitable[str]"]
@@ -111,8 +111,8 @@ class Handoff:
     definition: dict[str, Any] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        spec = {"name": self.tool_name, "description": self.description, "parameters": _NO_PARAMS}
-        object.__setattr__(self, "definition", {"type": "function", "function": spec})
+        definition = tool_definition(self.tool_name, self.description, _NO_PARAMS)
+        object.__setattr__(self, "definition", definition)
 
 
 def handoff(
@@ -144,8 +144,8 @@ class AgentTool:
     definition: dict[str, Any] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        spec = {"name": self.name, "description": self.description, "parameters": _INPUT_PARAM}
-        object.__setattr__(self, "definition", {"type": "function", "function": spec})
+        definition = tool_definition(self.name, self.description, _INPUT_PARAM)
+        object.__setattr__(self, "definition", definition)
 
 
 _NO_PARAMS: dict[str, Any] = {"type": "object", "properties": {}, "additionalProperties": False}

@@ -40,8 +40,8 @@ class FunctionTool:
     definition: dict[str, Any] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        spec = {"name": self.name, "description": self.description, "parameters": self.parameters}
-        object.__setattr__(self, "definition", {"type": "function", "function": spec})
+        definition = tool_definition(self.name, self.description, self.parameters)
+        object.__setattr__(self, "definition", definition)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.function(*args, **kwargs)
@@ -60,6 +60,12 @@ class FunctionTool:
             return await self.function(*args, **kwargs)
         result = await asyncio.to_thread(self.function, *args, **kwargs)
         return await result if inspect.isawaitable(result) else result
+
+
+def tool_definition(name: str, description: str, parameters: dict[str, Any]) -> dict[str, Any]:
+    """A Chat Completions function tool definition: what the model is offered."""
+    spec = {"name": name, "description": description, "parameters": parameters}
+    return {"type": "function", "function": spec}
 
 
 @overload
