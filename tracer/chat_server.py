@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from tracer.models.base import ModelResponse, ToolCall
+from tracer.models.base import ModelResponse, ToolCall, chat_tool_calls
 
 COMPLETIONS_PATH = "/v1/chat/completions"
 
@@ -137,14 +137,7 @@ def completion(
     """A Chat Completions response body."""
     message: dict[str, Any] = {"role": "assistant", "content": content, "refusal": refusal}
     if tool_calls:
-        message["tool_calls"] = [
-            {
-                "id": call.id,
-                "type": "function",
-                "function": {"name": call.name, "arguments": call.arguments},
-            }
-            for call in tool_calls
-        ]
+        message["tool_calls"] = chat_tool_calls(tool_calls)
     return {
         "id": id or f"chatcmpl-{uuid.uuid4().hex[:24]}",
         "object": "chat.completion",

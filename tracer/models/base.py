@@ -3,7 +3,7 @@ and the one-method protocol every model implements."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -68,15 +68,20 @@ class ModelResponse:
         if self.refusal is not None:
             message["refusal"] = self.refusal
         if self.tool_calls:
-            message["tool_calls"] = [
-                {
-                    "id": call.id,
-                    "type": "function",
-                    "function": {"name": call.name, "arguments": call.arguments},
-                }
-                for call in self.tool_calls
-            ]
+            message["tool_calls"] = chat_tool_calls(self.tool_calls)
         return message
+
+
+def chat_tool_calls(calls: Iterable[ToolCall]) -> list[dict[str, Any]]:
+    """``calls`` as an assistant message's ``tool_calls`` in Chat Completions."""
+    return [
+        {
+            "id": call.id,
+            "type": "function",
+            "function": {"name": call.name, "arguments": call.arguments},
+        }
+        for call in calls
+    ]
 
 
 @dataclass(frozen=True, slots=True)
