@@ -13,6 +13,7 @@ import shlex
 from collections.abc import Sequence
 
 import tracer
+from tracer.models import default_model_name
 from tracer.models.scripted import Step
 
 
@@ -25,9 +26,10 @@ def live() -> bool:
 
 
 def model(script: Sequence[Step]) -> str | tracer.ScriptedModel:
-    """The model for one agent: a live model name, or ``script`` played back."""
+    """The model for one agent: the live model (``$OPENAI_DEFAULT_MODEL``, as for any agent
+    without a model), or ``script`` played back."""
     if live():
-        return os.environ.get("OPENAI_MODEL", "gpt-4.1-mini")
+        return default_model_name()
     return tracer.ScriptedModel(script)
 
 

@@ -116,3 +116,18 @@ def test_every_example_runs_offline_and_says_how_to_open_it(
     )
     assert len(conversations) == 1 and conversations[0][0] > 1 and conversations[0][1] > 0
     assert f"python examples/{example.name}" in README, "every example is listed in the README"
+
+
+def test_examples_run_live_on_the_model_the_readme_says(user_env: dict[str, str]) -> None:
+    """Configuration: OPENAI_DEFAULT_MODEL names the model of agents without one; the
+    examples' agents, run live (here: pointed at a local server), use it too."""
+    assert "`OPENAI_DEFAULT_MODEL`" in section("Configuration")
+    env = {
+        **user_env,
+        "OPENAI_BASE_URL": "http://127.0.0.1:9/v1",
+        "OPENAI_DEFAULT_MODEL": "llama3.1",
+    }
+    script = "from common import live, model; print(live(), model([]))"
+    result = run("-c", script, env=env, cwd=ROOT / "examples")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "llama3.1"]
