@@ -9,9 +9,7 @@ from typing import Any
 
 from replay.errors import ReplayError
 from replay.recording import Recording
-from tracer.chat_server import ChatServer, HTTPReply, Reply
-
-_DO_NOT_RETRY = {"x-should-retry": "false"}
+from tracer.chat_server import DO_NOT_RETRY, ChatServer, HTTPReply, Reply
 
 
 class RecordedResponder:
@@ -39,7 +37,7 @@ class RecordedResponder:
                     500,
                     f"all {len(calls)} recorded responses of trace {self.recording.trace_id} "
                     "have been served; restart `baton replay serve` to replay again",
-                    headers=_DO_NOT_RETRY,
+                    headers=DO_NOT_RETRY,
                 )
             call = calls[self.served]
             self.served += 1
@@ -47,7 +45,7 @@ class RecordedResponder:
                 self.done.set()
         if call.error is not None:
             return HTTPReply(
-                500, f"recorded failure of turn {call.turn}: {call.error}", headers=_DO_NOT_RETRY
+                500, f"recorded failure of turn {call.turn}: {call.error}", headers=DO_NOT_RETRY
             )
         assert call.response is not None
         return call.response

@@ -26,6 +26,9 @@ from typing import Any
 from tracer.models.base import ModelResponse, ToolCall, chat_tool_calls
 
 COMPLETIONS_PATH = "/v1/chat/completions"
+#: Headers that tell the ``openai`` client not to retry: a scripted or recorded answer
+#: that failed fails the same way every time.
+DO_NOT_RETRY: Mapping[str, str] = {"x-should-retry": "false"}
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,7 @@ class ScriptedResponder:
         return HTTPReply(
             500,
             "the scripted server has no reply left for this request",
-            headers={"x-should-retry": "false"},
+            headers=DO_NOT_RETRY,
         )
 
 
@@ -200,7 +203,7 @@ def _handler_for(server: ChatServer) -> type[BaseHTTPRequestHandler]:
                 reply = HTTPReply(
                     500,
                     f"responder failed: {type(exc).__name__}: {exc}",
-                    headers={"x-should-retry": "false"},
+                    headers=DO_NOT_RETRY,
                 )
             self._send(reply)
 
