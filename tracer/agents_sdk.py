@@ -39,7 +39,7 @@ except ImportError as missing:  # pragma: no cover - depends on the installed ex
 
 from tracer.config import current_conversation_id, settings
 from tracer.sanitize import Limits
-from tracer.sdk_spans import SdkSpanConverter, TraceBuffer
+from tracer.sdk_spans import SdkSpanConverter
 from tracer.spanrows import SpanRows
 from tracer.store import Store
 
@@ -163,8 +163,7 @@ class StoreTracingProcessor(TracingProcessor):
                     return
                 self._destinations[span.trace_id] = destination
                 self._converter.buffer(span.trace_id).conversation_id = destination.conversation_id
-            buffer: TraceBuffer = self._converter.buffer(span.trace_id)
-            buffer.spans.append(item)
+            buffer = self._converter.add_span(span.trace_id, item)
             if len(buffer.spans) >= self.max_buffered_spans:
                 self._flush(None)
             elif self._flusher is None:

@@ -99,9 +99,11 @@ class SdkSpanConverter:
         self.traces: dict[str, TraceBuffer] = {}
         #: SDK ids of the spans that could not be converted: no readable start or end time.
         self.skipped: list[str] = []
+        self._buffered = 0  # spans in all buffers, kept as they come and go: read per line
 
     def __len__(self) -> int:
-        return sum(len(buffer.spans) for buffer in self.traces.values())
+        """How many spans wait in the buffers."""
+        return self._buffered
 
     def buffer(self, sdk_trace_id: str) -> TraceBuffer:
         """The buffer of one SDK trace, made on first use."""
@@ -109,6 +111,14 @@ class SdkSpanConverter:
         if found is None:
             found = self.traces[sdk_trace_id] = TraceBuffer(sdk_trace_id)
         return found
+
+    def add_span(self, sdk_trace_id: str, item: dict[str, Any]) -> TraceBuffer:
+        """Buffer one ``span.export()`` dict under its trace; returns the trace's buffer.
+        (Spans go in through here so that the count of buffered spans stays right.)"""
+        buffer = self.buffer(sdk_trace_id)
+        buffer.spans.append(item)
+        self._buffered += 1
+        return buffer
 
     def add_export(self, item: Mapping[str, Any]) -> bool:
         """Add one ``trace.export()`` or ``span.export()`` dict; False if it is neither."""
@@ -119,7 +129,7 @@ class SdkSpanConverter:
         if kind == "trace.span" and isinstance(item.get("trace_id"), str):
             if not isinstance(item.get("id"), str) or not isinstance(item.get("span_data"), dict):
                 return False
-            self.buffer(item["trace_id"]).spans.append(dict(item))
+            self.add_span(item["trace_id"], dict(item))
             return True
         return False
 
@@ -138,6 +148,7 @@ class SdkSpanConverter:
             if buffer is None:
                 continue
             added += self._convert(rows, buffer, final=final)
+            self._buffered -= len(buffer.spans)
             buffer.spans = []
             if final:
                 del self.traces[sdk_trace_id]

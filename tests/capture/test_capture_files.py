@@ -16,6 +16,8 @@ from sdk_workflow import expected_from, recorded, run_support
 
 import tracer.agents_sdk as agents_sdk
 from tracer.exporter import StoreExporter
+from tracer.sdk_spans import SdkSpanConverter
+from tracer.spanrows import SpanRows
 from tracer.store import Store
 from tui.cli import main
 
@@ -261,3 +263,33 @@ def test_agents_sdk_spans_without_times_are_reported_not_dropped_silently(
         ("Support",),
         ("agent Triage",),
     ]
+
+
+def test_the_sdk_converter_counts_the_spans_it_holds_as_they_come_and_go() -> None:
+    """``baton import`` asks after every line how many Agents SDK spans wait to be
+    converted; the converter keeps that count as spans come and go (adding up every
+    trace's buffer instead made an import quadratic in the number of traces)."""
+    converter = SdkSpanConverter()
+
+    def span(trace_id: str, number: int) -> dict[str, object]:
+        return {
+            "object": "trace.span",
+            "id": f"span_{trace_id}_{number}",
+            "trace_id": trace_id,
+            "started_at": "2025-05-01T10:00:00.000000+00:00",
+            "span_data": {"type": "agent", "name": "Triage"},
+        }
+
+    for trace_id in ("trace_a", "trace_b"):
+        assert converter.add_export({"object": "trace", "id": trace_id})
+        for number in range(3):
+            assert converter.add_export(span(trace_id, number))
+    assert len(converter) == 6
+    rows = SpanRows()
+    assert converter.drain(rows, ["trace_a"], final=False) == 3
+    assert len(converter) == 3
+    converter.add_span("trace_a", span("trace_a", 3))
+    assert len(converter) == 4
+    converter.drain(rows)
+    assert len(converter) == 0
+    assert len(rows) == 7 + 2  # every span, and a workflow span per trace
