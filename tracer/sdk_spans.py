@@ -145,7 +145,7 @@ class SdkSpanConverter:
         added = 0
         for sdk_trace_id in list(self.traces if trace_ids is None else trace_ids):
             buffer = self.traces.get(sdk_trace_id)
-            if buffer is None:
+            if buffer is None or not (final or buffer.spans):  # nothing new to convert
                 continue
             added += self._convert(rows, buffer, final=final)
             self._buffered -= len(buffer.spans)
