@@ -20,6 +20,7 @@ import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 try:
@@ -82,7 +83,7 @@ class StoreTracingProcessor(TracingProcessor):
         self._stop_flusher = threading.Event()
         self._last_absorb = time.monotonic()
         self._absorbing: threading.Thread | None = None
-        self._written: dict[object, Store] = {}
+        self._written: dict[Path, Store] = {}  # the stores segments went to, by path
         self._stopped = False
 
     def destination(self) -> Destination | None:

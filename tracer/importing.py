@@ -130,7 +130,8 @@ def _import_parquet(path: Path, batches: _Batches) -> None:
         raise ValueError(f"not a readable baton Parquet export: {exc}") from exc
 
 
-def _open_text(path: Path) -> IO[bytes]:
+def _open_decompressed(path: Path) -> IO[bytes]:
+    """``path``'s bytes, gunzipped when it is a gzip file."""
     handle = path.open("rb")
     magic = handle.read(2)
     handle.seek(0)
@@ -149,7 +150,7 @@ def _import_json_lines(
     meter = progress(path, size) if show and progress is not None else nullcontext(None)
     good = bad = 0
     first_error: str | None = None
-    with _open_text(path) as handle, meter as advance:
+    with _open_decompressed(path) as handle, meter as advance:
         raw = getattr(handle, "fileobj", None) or handle
         position = 0
         for number, line in enumerate(handle, start=1):
@@ -179,7 +180,7 @@ def _import_json_lines(
 
 def _starts_unfinished_document(path: Path) -> bool:
     """Whether the first line opens a JSON document it does not close (pretty-printed)."""
-    with _open_text(path) as handle:
+    with _open_decompressed(path) as handle:
         first = handle.readline(1 << 20).strip()
     if not first.startswith((b"{", b"[")):
         return False
@@ -228,7 +229,7 @@ def _sdk_item(item: Any, batches: _Batches) -> bool:
 def _whole_document(path: Path, batches: _Batches, report: Report) -> bool:
     """A pretty-printed file: one JSON document (or a list of them) over many lines."""
     try:
-        with _open_text(path) as handle:
+        with _open_decompressed(path) as handle:
             document = json.loads(handle.read().decode("utf-8", "replace"))
     except (ValueError, RecursionError, OSError, EOFError, zlib.error):
         return False
