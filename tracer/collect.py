@@ -4,12 +4,14 @@ Any OpenTelemetry-instrumented program exports to it with the standard OTLP HTTP
 exporter (``OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318``). An accepted request
 is on disk before it is answered (protobuf in the spool, see ``collect_spool``; JSON
 as a segment) and never waits for the store's lock; a background thread absorbs
-segments into the database every few seconds, and once more at exit.
+segments into the database when requests pause (see ``Collector.start``), and once
+more at exit.
 
 Answers: 200 (with ``partial_success`` counting spans that could not be stored), 400
 for a body that is not an OTLP trace request, 401 without the bearer token when one is
 set, 413 over ``max_body`` bytes (before or after decompression), 415 for a content
-type or encoding it cannot read. It keeps serving after every one of them.
+type or encoding it cannot read, 503 when the spans cannot be written to disk (the
+exporter retries). It keeps serving after every one of them.
 """
 
 from __future__ import annotations

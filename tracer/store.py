@@ -4,8 +4,9 @@ DuckDB lets one process at a time open a file for writing, so recorders never op
 each exported batch becomes an Arrow segment file, written under a temporary name and
 renamed into ``<store>.incoming/`` (atomic, so a killed recorder leaves either a whole
 segment or none). Whoever next opens the store for writing absorbs the segments —
-insert, resolve, commit, then delete the files — so a crash at any point leaves
-segments that are absorbed again, and the primary key keeps each span once.
+resolve, insert, commit, then delete the files — so a crash at any point leaves
+segments that are absorbed again, and inserting only the (trace id, span id) pairs not
+stored yet keeps each span once (``tracer.ingest``; the table has no key).
 
 Every connection is short-lived and waits, with backoff, for a lock another process
 holds; a user sees a clear ``StoreBusyError`` only if the wait runs out.
