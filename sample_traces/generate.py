@@ -3,11 +3,12 @@ baton's runner on scripted models, with fixed ids and timestamps.
 
     python sample_traces/generate.py [--check]
 
-Running it twice gives byte-identical files: span and trace ids come from a seeded
-generator, and times from a synthetic clock that keeps the recorded order of every
-start, end and event but spaces them like a real run (model calls take about a second,
-tools a fraction). ``--check`` regenerates into a temporary folder and fails if any
-file differs from the committed one. Never edit the files by hand.
+Running it twice gives byte-identical files, from any checkout: span and trace ids come
+from a seeded generator, times from a synthetic clock that keeps the recorded order of
+every start, end and event but spaces them like a real run (model calls take about a
+second, tools a fraction), and recorded stack traces name files relative to the
+repository, without line numbers. ``--check`` regenerates into a temporary folder and
+fails if any file differs from the committed one. Never edit the files by hand.
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ from __future__ import annotations
 import argparse
 import filecmp
 import hashlib
+import re
 import shutil
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
@@ -42,6 +45,8 @@ import scenarios  # noqa: E402
 EPOCH_NS = 1_793_610_000_000_000_000
 HOUR_NS = 3_600_000_000_000
 MS = 1_000_000
+_FRAME = re.compile(r'^  File "(?P<path>[^"]+)", line \d+, in (?P<function>.+)$')
+_MARKERS = re.compile(r"^\s*[~^]+\s*$")  # the carets under a frame's code (Python 3.11+)
 
 
 class SeededIds(IdGenerator):
@@ -89,7 +94,7 @@ def synthetic_times(spans: Sequence[ReadableSpan], start_ns: int) -> list[Readab
     rebuilt = []
     for i, span in enumerate(spans):
         events = [
-            Event(event.name, event.attributes, timestamp=new_time[(1, i, e)])
+            Event(event.name, portable(event.attributes), timestamp=new_time[(1, i, e)])
             for e, event in enumerate(span.events)
         ]
         rebuilt.append(
@@ -109,6 +114,27 @@ def synthetic_times(spans: Sequence[ReadableSpan], start_ns: int) -> list[Readab
             )
         )
     return rebuilt
+
+
+def portable(attributes: Mapping[str, Any] | None) -> dict[str, Any]:
+    """An event's attributes with its ``exception.stacktrace`` (if any) the same from any
+    checkout and after unrelated edits: files relative to the repository (others by
+    name), no line numbers, no caret markers."""
+    found = dict(attributes or {})
+    trace_text = found.get("exception.stacktrace")
+    if not isinstance(trace_text, str):
+        return found
+    lines = []
+    for line in trace_text.splitlines():
+        frame = _FRAME.match(line)
+        if frame is not None:
+            path = Path(frame["path"])
+            shown = path.relative_to(HERE.parent) if path.is_relative_to(HERE.parent) else path.name
+            lines.append(f'  File "{shown}", in {frame["function"]}')
+        elif not _MARKERS.match(line):
+            lines.append(line)
+    found["exception.stacktrace"] = "\n".join(lines) + "\n"
+    return found
 
 
 def generate(out_dir: Path) -> list[Path]:
