@@ -9,6 +9,7 @@ from __future__ import annotations
 import click
 
 from tui.cli_store import sql, store, traces
+from tui.cli_tui import tui
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -26,3 +27,4 @@ def main() -> None:
 main.add_command(sql)
 main.add_command(traces)
 main.add_command(store)
+main.add_command(tui)

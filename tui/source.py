@@ -1,0 +1,135 @@
+"""Where the terminal UI's data comes from: the replay API over one store.
+
+The app only ever talks to a ``ConversationSource``; ``StoreSource`` is the real one and
+the only place the TUI calls ``replay``. Every method may be slow (it reads DuckDB), so the
+app calls them from thread workers, never from the UI thread. No Textual here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Protocol
+
+import replay
+from replay.model import AgentGraph, Conversation, ConversationSummary
+from tracer.store import Store
+
+#: The sort keys ``replay.list_conversations`` accepts, as the list's columns offer them.
+SORT_KEYS = (
+    "started_at",
+    "duration_ms",
+    "n_turns",
+    "n_handoffs",
+    "n_tool_calls",
+    "conversation_id",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ListQuery:
+    """What the conversation list shows: a filter and an order."""
+
+    text: str | None = None
+    agent: str | None = None
+    only_loops: bool = False
+    only_errors: bool = False
+    sort: str = "started_at"
+    descending: bool = True
+
+    @classmethod
+    def parse(cls, typed: str, *, sort: str = "started_at", descending: bool = True) -> ListQuery:
+        """Read the filter box: ``agent:NAME``, ``is:loop`` and ``is:error`` are filters,
+        every other word is text to match (ids, agent and tool names)."""
+        words: list[str] = []
+        agent: str | None = None
+        only_loops = only_errors = False
+        for word in typed.split():
+            lowered = word.lower()
+            if lowered.startswith("agent:") and len(word) > len("agent:"):
+                agent = word[len("agent:") :]
+            elif lowered in ("is:loop", "is:loops"):
+                only_loops = True
+            elif lowered in ("is:error", "is:errors"):
+                only_errors = True
+            else:
+                words.append(word)
+        return cls(
+            text=" ".join(words) or None,
+            agent=agent,
+            only_loops=only_loops,
+            only_errors=only_errors,
+            sort=sort,
+            descending=descending,
+        )
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.text or self.agent or self.only_loops or self.only_errors)
+
+    def sorted_by(self, sort: str, descending: bool) -> ListQuery:
+        return replace(self, sort=sort, descending=descending)
+
+
+class Page(Protocol):
+    """One page of the conversation list (``replay.ConversationPage``)."""
+
+    @property
+    def rows(self) -> Sequence[ConversationSummary]: ...
+
+    @property
+    def total(self) -> int: ...
+
+
+class ConversationSource(Protocol):
+    """What the app reads. Implementations may block; call them from workers."""
+
+    @property
+    def location(self) -> str:
+        """Where the data lives, for titles and messages (the store's path)."""
+        ...
+
+    def page(self, query: ListQuery, offset: int, limit: int) -> Page: ...
+
+    def conversation(self, conversation_or_trace_id: str) -> Conversation: ...
+
+    def version(self) -> tuple[int, int]: ...
+
+
+class StoreSource:
+    """A ``ConversationSource`` over a baton store, through the replay API."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    @property
+    def location(self) -> str:
+        return str(self.store.path)
+
+    def page(self, query: ListQuery, offset: int, limit: int) -> Page:
+        return replay.list_conversations(  # type: ignore[attr-defined,no-any-return]
+            self.store,
+            text=query.text,
+            agent=query.agent,
+            only_loops=query.only_loops,
+            only_errors=query.only_errors,
+            sort=query.sort,
+            descending=query.descending,
+            offset=offset,
+            limit=limit,
+        )
+
+    def conversation(self, conversation_or_trace_id: str) -> Conversation:
+        return replay.load_conversation(  # type: ignore[attr-defined,no-any-return]
+            self.store, conversation_or_trace_id
+        )
+
+    def version(self) -> tuple[int, int]:
+        return replay.store_version(self.store)  # type: ignore[attr-defined,no-any-return]
+
+
+def graph_upto(conversation: Conversation, step_index: int | None) -> AgentGraph:
+    """Agents and the transfers between them up to and including ``step_index`` (1-based)."""
+    return replay.agent_graph(  # type: ignore[attr-defined,no-any-return]
+        conversation, upto_step=step_index
+    )
