@@ -9,6 +9,8 @@ import pytest
 
 from tracer.store import Store
 
+pytest_plugins = ["tui_helpers"]  # fixtures of the TUI tests: sample_store, utc
+
 
 @pytest.fixture(autouse=True)
 def _isolated_store_location(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -179,7 +179,9 @@ class SampleRun:
         )
         self._respond(call_id, json.dumps({"assistant": target}), None)
 
-    def agent_tool(self, parent: str, call_id: str, name: str, target: str, question: str) -> str:
+    def agent_tool(
+        self, parent: str, call_id: str, name: str, target: str, question: str, answer: str
+    ) -> str:
         """An agent called as a tool; returns the span the nested run goes under."""
         span = self.span(
             f"execute_tool {name} {target}",
@@ -189,6 +191,7 @@ class SampleRun:
                 "gen_ai.tool.name": name,
                 "gen_ai.tool.call.id": call_id,
                 "gen_ai.tool.call.arguments": json.dumps({"input": question}),
+                "gen_ai.tool.call.result": answer,
                 "gen_ai.transfer.mode": "return_to_caller",
                 "gen_ai.transfer.target.name": target,
                 "gen_ai.transfer.target.type": "agent",
@@ -262,6 +265,7 @@ def looping_run(rows: SpanRows, number: int, start_ns: int) -> None:
         "ask_researcher",
         "Researcher",
         "Which charges on A-1017 are duplicates?",
+        "ch_2 is the duplicate of ch_1.",
     )
     inner: list[dict[str, Any]] = [
         {
@@ -356,5 +360,18 @@ def build_sample_store(store: Store) -> Store:
     quiet_run(rows, 0x20, START_NS + 5 * minute)
     simple_run(rows, 0x30, START_NS + 10 * minute)
     looping_run(rows, 0x40, START_NS + 15 * minute)
+    store.ingest(rows.to_arrow())
+    return store
+
+
+def build_many(store: Store, count: int) -> Store:
+    """``count`` short conversations ``bulk-0000``…, one minute apart, for paging."""
+    rows = SpanRows()
+    for n in range(count):
+        run = SampleRun(
+            rows, 0x1000 + n, START_NS + n * 60_000_000_000, f"bulk-{n:04d}", content=False
+        )
+        span = run.agent("Triage")
+        run.chat(span)
     store.ingest(rows.to_arrow())
     return store

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Protocol
 
 import replay
 from replay.model import AgentGraph, Conversation, ConversationSummary
-from tracer.store import Store
+from tracer.store import Store, StoreError
 
 #: The sort keys ``replay.list_conversations`` accepts, as the list's columns offer them.
 SORT_KEYS = (
@@ -96,17 +97,32 @@ class ConversationSource(Protocol):
     def version(self) -> tuple[int, int]: ...
 
 
+@dataclass(frozen=True, slots=True)
+class EmptyPage:
+    rows: tuple[ConversationSummary, ...] = ()
+    total: int = 0
+
+
 class StoreSource:
-    """A ``ConversationSource`` over a baton store, through the replay API."""
+    """A ``ConversationSource`` over a baton store, through the replay API.
+
+    A store that does not exist yet reads as empty (the app then shows how to record a
+    first run, and follows the path until a recorder creates it) rather than as an error.
+    """
 
     def __init__(self, store: Store) -> None:
         self.store = store
 
     @property
     def location(self) -> str:
-        return str(self.store.path)
+        return short_path(self.store.path)
+
+    def _missing(self) -> bool:
+        return not self.store.path.exists() and not self.store.pending_segments()
 
     def page(self, query: ListQuery, offset: int, limit: int) -> Page:
+        if self._missing():
+            return EmptyPage()
         return replay.list_conversations(  # type: ignore[attr-defined,no-any-return]
             self.store,
             text=query.text,
@@ -125,6 +141,8 @@ class StoreSource:
         )
 
     def version(self) -> tuple[int, int]:
+        if self._missing():
+            return (0, 0)
         return replay.store_version(self.store)  # type: ignore[attr-defined,no-any-return]
 
 
@@ -133,3 +151,21 @@ def graph_upto(conversation: Conversation, step_index: int | None) -> AgentGraph
     return replay.agent_graph(  # type: ignore[attr-defined,no-any-return]
         conversation, upto_step=step_index
     )
+
+
+def describe_failure(error: Exception) -> str:
+    """A store problem as the user should read it; anything else named as a bug."""
+    if isinstance(error, StoreError):
+        return str(error)
+    return f"{type(error).__name__}: {error} (this is a bug in baton; please report it)"
+
+
+def short_path(path: Path) -> str:
+    """``path`` as short as it stays unambiguous: relative to the working directory when
+    under it, else with ``~`` for the home directory."""
+    for base, prefix in ((Path.cwd(), ""), (Path.home(), "~/")):
+        try:
+            return prefix + str(path.relative_to(base))
+        except ValueError:
+            continue
+    return str(path)

@@ -20,10 +20,9 @@ from textual.timer import Timer
 from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Static
 from textual.worker import get_current_worker
 
-from tracer.store import StoreError
 from tui.humanize import plural
 from tui.messages import OpenConversation
-from tui.source import ListQuery, Page
+from tui.source import ListQuery, Page, describe_failure
 from tui.widgets.conversation_table import COLUMNS, SORTABLE, ConversationTable
 from tui.widgets.empty_store import EmptyStore
 
@@ -115,9 +114,9 @@ class ConversationsScreen(Screen[None]):
         try:
             version = source.version() if offset == 0 else None
             page = source.page(query, offset, limit)
-        except StoreError as exc:
+        except Exception as exc:  # reported on screen: the UI outlives a failed read
             if not get_current_worker().is_cancelled:
-                self.app.call_from_thread(self._fetch_failed, generation, str(exc))
+                self.app.call_from_thread(self._fetch_failed, generation, describe_failure(exc))
             return
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._page_arrived, generation, offset, page, version)

@@ -65,8 +65,8 @@ class HelpScreen(ModalScreen[None]):
                 section = name
             table.add_row(keys, description)
         table.add_row("", "")
-        table.add_row("mouse", "optional: click a turn on the timeline, a tool call for its")
-        table.add_row("", "span, a fold to open it; the wheel scrolls")
+        table.add_row("mouse", "optional. Click a turn on the timeline to go there,")
+        table.add_row("", "a tool call to see its span, a fold to open it.")
         return table
 
 

@@ -21,12 +21,11 @@ from textual.widgets import Footer, LoadingIndicator, Static
 from textual.worker import get_current_worker
 
 from replay.model import Conversation, Step, TraceLoop
-from tracer.store import StoreError
 from tui.humanize import duration, local_time, plural
 from tui.palette import AgentColors
 from tui.screens.search import SearchScreen
 from tui.search import find_step, step_text
-from tui.source import graph_upto
+from tui.source import describe_failure, graph_upto
 from tui.widgets.agent_graph import AgentGraphView
 from tui.widgets.message_blocks import ToolCallSelected
 from tui.widgets.messages import MessageView
@@ -122,9 +121,9 @@ class ReplayScreen(Screen[None]):
         try:
             version = source.version()  # first, so a change during the load shows later
             conversation = source.conversation(self.conversation_id)
-        except StoreError as exc:
+        except Exception as exc:  # reported on screen: the UI outlives a failed read
             if not get_current_worker().is_cancelled:
-                self.app.call_from_thread(self._show_failure, str(exc))
+                self.app.call_from_thread(self._show_failure, describe_failure(exc))
             return
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show_conversation, conversation, version)

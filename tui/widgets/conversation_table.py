@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 from rich.text import Text
+from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
 
 from replay.model import ConversationSummary
@@ -55,6 +57,12 @@ def flexible_widths(width: int, longest_id: int, padding: int = 1) -> tuple[int,
 
 class ConversationTable(DataTable[Text]):
     """Conversations, newest first unless sorted otherwise."""
+
+    # Home and End go to the first and last row (DataTable scrolls sideways with them).
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("home", "scroll_top", "First conversation", show=False),
+        Binding("end", "scroll_bottom", "Last conversation loaded", show=False),
+    ]
 
     DEFAULT_CSS = """
     ConversationTable { height: 1fr; scrollbar-size-vertical: 1; }

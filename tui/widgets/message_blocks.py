@@ -119,7 +119,7 @@ def turn_blocks(
     shown: set[str] = set()
     for message in step.output_messages or ():
         if message.text:
-            yield _message(message, step, colors, highlight, tool_calls=False)
+            yield _message(message, step, colors, highlight, answer=True)
         for part in message.parts:
             if part.type != "tool_call":
                 continue
@@ -149,16 +149,24 @@ def split_input(
     messages: Sequence[Message], previous: Step | None
 ) -> tuple[list[Message], list[Message]]:
     """Split a model call's input into earlier context and what is new this turn: the
-    messages after the last assistant message (a user's question, tool results). Tool
-    results already shown under the previous turn's calls are dropped."""
+    messages after the last assistant message (a user's question, tool results). Results
+    of calls the previous turn made are dropped: they show under that turn already."""
     last_assistant = max((i for i, m in enumerate(messages) if m.role == "assistant"), default=-1)
     context = list(messages[: last_assistant + 1])
     fresh = list(messages[last_assistant + 1 :])
     context += [m for m in fresh if m.role in ("system", "developer")]
     fresh = [m for m in fresh if m.role not in ("system", "developer")]
-    answered = {c.call_id for c in previous.tool_calls if c.call_id} if previous else set()
+    answered = _requested(previous) if previous else set()
     fresh = [m for m in fresh if not (m.role == "tool" and _answers(m) <= answered and _answers(m))]
     return context, fresh
+
+
+def _requested(step: Step) -> set[str]:
+    """The call ids of every tool (transfers included) the step asked for."""
+    ids = {call.call_id for call in step.tool_calls if call.call_id}
+    for message in step.output_messages or ():
+        ids.update(p.call_id for p in message.parts if p.type == "tool_call" and p.call_id)
+    return ids
 
 
 def _answers(message: Message) -> set[str]:
@@ -242,18 +250,23 @@ def _message(
     colors: AgentColors,
     highlight: Highlighter,
     *,
-    tool_calls: bool = True,
+    answer: bool = False,
 ) -> MessageBlock:
+    """A message block. ``answer``: the turn's own output, whose tool calls show as blocks
+    of their own rather than inline."""
     role = message.role
-    if role == "assistant":
-        who = Content.styled(step.agent or "assistant", _color_style(step.agent, colors))
+    # Only the turn's own answer is known to be this agent's; earlier assistant messages in
+    # the history may be another agent's, and the history does not say whose.
+    speaker = step.agent if role == "assistant" and answer else None
+    if speaker:
+        who = Content.styled(speaker, _color_style(speaker, colors))
     else:
         who = Content.styled(role, "bold")
     lines: list[Content] = [who]
     if message.text:
         lines.append(highlight(Content(message.text)))
     for part in message.parts:
-        if part.type == "tool_call" and tool_calls:
+        if part.type == "tool_call" and not answer:
             call = f"⚙ {part.name or 'tool'} {_compact(part.arguments or '')}".rstrip()
             lines.append(highlight(Content.styled(call, "$text-muted")))
         elif part.type == "tool_call_response":
@@ -261,8 +274,8 @@ def _message(
         elif part.type not in ("text", "tool_call") and part.content:
             lines.append(highlight(Content.styled(f"[{part.type}] {part.content}", "$text-muted")))
     block = MessageBlock(Content("\n").join(lines), classes=f"-{role}")
-    if role == "assistant":
-        block.styles.border_left = ("outer", colors.color(step.agent))
+    if speaker:
+        block.styles.border_left = ("outer", colors.color(speaker))
     return block
 
 

@@ -86,4 +86,4 @@ def _or_unknown(count: int | None) -> str:
 def _status(status: str, error_type: str | None = None) -> Text:
     if status == "error":
         return Text(f"✗ error{f' ({error_type})' if error_type else ''}", style="bold red")
-    return Text(status)
+    return Text("ok" if status in ("ok", "unset") else status)

@@ -60,8 +60,8 @@ def _step_failed(step: Step) -> bool:
 
 
 def cell_width(turns: int, width: int) -> int:
-    """As wide as room allows, from six cells per turn down to one."""
-    for cell in (6, 5, 4, 3, 2):
+    """As wide as room allows, from eight cells per turn down to one."""
+    for cell in (8, 7, 6, 5, 4, 3, 2):
         if turns * cell <= width:
             return cell
     return 1

@@ -1,0 +1,74 @@
+"""Helpers for driving the TUI in tests: wait on conditions, fixed time zone, sample stores."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+from textual.widget import Widget
+from textual.worker import WorkerFailed
+from tui_sample import build_sample_store
+
+from tracer.store import Store
+from tui.app import BatonApp
+from tui.source import StoreSource
+
+WAIT_SECONDS = 10.0
+
+
+async def settle(pilot: Pilot[None]) -> None:
+    """Let running workers finish and the messages they posted be handled. A worker
+    superseded by a newer one (``exclusive``) is fine; one that crashed fails the test."""
+    outcomes = await asyncio.gather(
+        *(worker.wait() for worker in list(pilot.app.workers)), return_exceptions=True
+    )
+    for outcome in outcomes:
+        if isinstance(outcome, WorkerFailed):
+            raise outcome
+    await pilot.pause()
+
+
+async def wait_for(pilot: Pilot[None], condition: Callable[[], object], what: str = "") -> None:
+    """Run the app until ``condition()`` holds (workers, timers and messages included)."""
+    deadline = time.monotonic() + WAIT_SECONDS
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what or condition}")
+        await settle(pilot)
+        await pilot.pause(0.01)
+
+
+def make_app(store: Store, open_id: str | None = None, **options: object) -> BatonApp:
+    """The app as ``baton tui`` builds it, without the live-follow poll unless asked."""
+    options.setdefault("follow_interval", None)
+    return BatonApp(StoreSource(store), open_id, **options)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Local time is UTC, so times on screen do not depend on the machine."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.fixture(scope="module")
+def sample_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
+    """The fixed sample conversations (read-only: shared by a module's tests)."""
+    path: Path = tmp_path_factory.mktemp("sample") / "sample.duckdb"
+    return build_sample_store(Store(path))
+
+
+def shown_text(widget: Widget) -> str:
+    """The text a widget draws, line by line, as the user sees it."""
+    lines = (
+        "".join(segment.text for segment in widget.render_line(y))
+        for y in range(widget.size.height)
+    )
+    return "\n".join(line.rstrip() for line in lines)
