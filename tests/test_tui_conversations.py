@@ -15,7 +15,7 @@ from tui_sample import LOOPING, NO_CONTENT, SIMPLE, TWO_RUNS, build_many
 
 from tracer.store import Store
 from tui.messages import OpenConversation
-from tui.screens.conversations import PAGE_SIZE, ConversationsScreen
+from tui.screens.conversations import MORE_SIZE, PAGE_SIZE, ConversationsScreen
 from tui.screens.replay import ReplayScreen
 from tui.widgets.conversation_table import ConversationTable
 from tui.widgets.empty_store import EmptyStore
@@ -112,20 +112,24 @@ async def test_sort_by_column_and_reverse(sample_store: Store) -> None:
 
 
 async def test_pages_load_as_the_cursor_nears_the_end(tmp_path: Path) -> None:
-    store = build_many(Store(tmp_path / "many.duckdb"), 260)
+    total = PAGE_SIZE + 2 * MORE_SIZE + 60
+    store = build_many(Store(tmp_path / "many.duckdb"), total)
     app = make_app(store)
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_for(pilot, lambda: table_of(app).row_count == PAGE_SIZE, "the first page")
-        assert app.screen.total == 260  # type: ignore[attr-defined]
-        await pilot.press("end")  # last loaded row: the next page follows
-        await wait_for(pilot, lambda: table_of(app).row_count == 2 * PAGE_SIZE, "page two")
+        # A small first page, then a bigger one straight away, in the background...
+        await wait_for(pilot, lambda: table_of(app).row_count == PAGE_SIZE + MORE_SIZE, "two pages")
+        assert app.screen.total == total  # type: ignore[attr-defined]
+        await settle(pilot)
+        assert table_of(app).row_count == PAGE_SIZE + MORE_SIZE  # ...and no more until needed
+        await pilot.press("end")  # near the end of what is loaded: the next page follows
+        await wait_for(pilot, lambda: table_of(app).row_count == PAGE_SIZE + 2 * MORE_SIZE, "page three")
         await pilot.press("end")
-        await wait_for(pilot, lambda: table_of(app).row_count == 260, "the last page")
+        await wait_for(pilot, lambda: table_of(app).row_count == total, "the last page")
         ids = table_of(app).ids
-        assert ids == [f"bulk-{n:04d}" for n in range(259, -1, -1)]  # newest first, no gaps
+        assert ids == [f"bulk-{n:04d}" for n in range(total - 1, -1, -1)]  # newest first, no gaps
         await pilot.press("end")
         await settle(pilot)
-        assert table_of(app).row_count == 260
+        assert table_of(app).row_count == total
 
 
 async def test_empty_store_shows_how_to_record_and_follows_the_store(tmp_path: Path) -> None:

@@ -29,8 +29,9 @@ from tui.widgets.empty_store import EmptyStore
 if TYPE_CHECKING:
     from tui.app import BatonApp
 
-PAGE_SIZE = 100
-PREFETCH_ROWS = 50  # fetch the next page when the cursor or view gets this close to the end
+PAGE_SIZE = 100  # the first page: small, so it shows at once
+MORE_SIZE = 500  # later pages: a page costs about the same to query whatever its size
+PREFETCH_ROWS = 250  # fetch the next page when the cursor or view gets this close to the end
 MAX_RELOAD_ROWS = 1000  # a live reload re-reads at most this many rows
 FILTER_DELAY = 0.15  # seconds of quiet typing before the filter runs
 
@@ -180,7 +181,7 @@ class ConversationsScreen(Screen[None]):
         bottom_in_view = table.scroll_y + table.scrollable_content_region.height
         if max(table.cursor_row, bottom_in_view) >= loaded - PREFETCH_ROWS:
             self._loading_more = True
-            self.fetch(self._generation, self.query_state, loaded, PAGE_SIZE)
+            self.fetch(self._generation, self.query_state, loaded, MORE_SIZE)
 
     def _scrolled(self) -> None:
         self._maybe_fetch_more()
