@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from tracer.loops import Loop
+
+if TYPE_CHECKING:
+    from replay.content import StepContent
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +93,9 @@ class Step:
     """One turn: one model call by the agent holding the conversation, and what the
     response made happen (tool calls, a handoff)."""
 
-    index: int  # 1-based position in the conversation (across traces)
+    #: 1-based position in the conversation (across traces); a nested step (an agent
+    #: used as a tool) has the index of the top-level step it runs under.
+    index: int
     turn: int  # 1-based within its trace, as in the ``turns`` view
     trace_id: str
     span_id: str  # the model call's span
@@ -100,13 +106,25 @@ class Step:
     input_tokens: int | None
     output_tokens: int | None
     status: str
-    #: None when the producer recorded no message content for this call.
-    input_messages: tuple[Message, ...] | None
-    output_messages: tuple[Message, ...] | None
     tool_calls: tuple[ToolCall, ...] = ()
     handoff: Transition | None = None
     errors: tuple[RunError, ...] = ()
     user_turn: int = 1  # which user message of the conversation this step answers
+    #: The call's messages, parsed on first use (``StepContent(input=..., output=...)``
+    #: to build one by hand); None when the producer recorded no content at all.
+    content: StepContent | None = None
+    #: The answer ended the agent's run (no tool calls); None when the producer did not say.
+    final_answer: bool | None = None
+
+    @property
+    def input_messages(self) -> tuple[Message, ...] | None:
+        """What the model was sent (system instructions first); None when not recorded."""
+        return self.content.input if self.content is not None else None
+
+    @property
+    def output_messages(self) -> tuple[Message, ...] | None:
+        """What the model answered; None when not recorded."""
+        return self.content.output if self.content is not None else None
 
     @property
     def has_content(self) -> bool:

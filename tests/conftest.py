@@ -1,4 +1,5 @@
-"""Shared fixtures: every test gets its own store location; nothing touches the user's."""
+"""Shared fixtures: every test gets its own store location; nothing touches the user's.
+Each part's own fixtures live in their own module, imported here."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from runner_fixtures import *  # noqa: F403
 
 from tracer.store import Store
 

@@ -3,6 +3,7 @@ of the store that should not depend on the runner."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -48,18 +49,40 @@ class SpanMaker:
         ) as span:
             yield span
 
-    def chat(self, *, final: bool = False, input_tokens: int = 10, output_tokens: int = 5) -> None:
-        attributes = {
+    def chat(
+        self,
+        *,
+        final: bool = False,
+        input_tokens: int = 10,
+        output_tokens: int = 5,
+        input_messages: list[dict[str, Any]] | None = None,
+        output_messages: list[dict[str, Any]] | None = None,
+        system: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        """A model call; messages (GenAI parts format) are recorded when given."""
+        attributes: dict[str, Any] = {
             "gen_ai.operation.name": "chat",
             "gen_ai.request.model": "gpt-test",
             "gen_ai.usage.input_tokens": input_tokens,
             "gen_ai.usage.output_tokens": output_tokens,
             "gen_ai.response.finish_reasons": ["stop"] if final else ["tool_calls"],
         }
+        if input_messages is not None:
+            attributes["gen_ai.input.messages"] = json.dumps(input_messages)
+        if output_messages is not None:
+            attributes["gen_ai.output.messages"] = json.dumps(output_messages)
+        if system is not None:
+            attributes["gen_ai.system_instructions"] = json.dumps(
+                [{"type": "text", "content": system}]
+            )
+        if error:
+            attributes["error.type"] = error
         with self.tracer.start_as_current_span(
             "chat gpt-test", kind=SpanKind.CLIENT, attributes=attributes
-        ):
-            pass
+        ) as span:
+            if error:
+                span.set_status(Status(StatusCode.ERROR, f"{error}: the model failed"))
 
     def handoff(self, target: str) -> None:
         tool = f"transfer_to_{target.lower()}"

@@ -199,3 +199,24 @@ def test_span_whose_parent_never_arrives_is_kept(store: Store) -> None:
     )
     assert found == [("ab" * 16, None, "Billing")]
     assert rows(store, "SELECT count(*) FROM handoffs") == [(2,)]
+
+
+def test_a_tool_call_belongs_to_the_turn_that_asked_for_it(store: Store) -> None:
+    """Agents called as tools in one response run one after the other in time, each with
+    its own model calls; every call still belongs to the manager's turn that made it."""
+    maker = SpanMaker(store)
+    with maker.workflow("manager"), maker.agent("Manager"):
+        maker.chat()
+        with maker.agent_tool("ask_billing", "Billing"), maker.agent("Billing"):
+            maker.chat()
+            maker.tool("lookup_invoice")
+            maker.chat(final=True)
+        with maker.agent_tool("ask_technical", "Technical"), maker.agent("Technical"):
+            maker.chat(final=True)
+        maker.chat(final=True)
+    maker.close()
+    assert rows(store, "SELECT tool_name, turn FROM tool_calls ORDER BY started_at") == [
+        ("ask_billing", 1),
+        ("lookup_invoice", 2),
+        ("ask_technical", 1),
+    ]

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
@@ -17,10 +20,18 @@ from tracer.store import Store
 
 #: baton's instrumentation scope; the store's GenAI dialect recognises it.
 SCOPE = "baton"
+#: Spans per export, unless OTEL_BSP_MAX_EXPORT_BATCH_SIZE says otherwise. Smaller than
+#: OpenTelemetry's 512 so that, when spans come fast, they wait less in the queue and
+#: fewer live long enough to trigger the garbage collector's full collections on the
+#: recording thread (about half the caller's cost per span in bench/bench_runner.py).
+EXPORT_BATCH_SIZE = 128
 
 _providers: list[TracerProvider] = []
 _current: TracerProvider | None = None
+_current_tracer: trace.Tracer | None = None  # made once: every run asks for it
 _guard = threading.Lock()
+# Set by `recording_to` for the runs of one context (a thread, a task) only.
+_scoped_tracer: ContextVar[trace.Tracer | None] = ContextVar("baton_scoped_tracer", default=None)
 
 
 def setup(
@@ -38,33 +49,49 @@ def setup(
     are flushed at interpreter exit and by ``tracer.shutdown()``.
     ``capture_content=False`` leaves message contents, tool arguments and results out.
     """
-    global _current
+    global _current, _current_tracer
     settings.capture_content = capture_content
     exporter = StoreExporter(store, limits=Limits.from_env(max_value_chars))
     provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
-    provider.add_span_processor(BatchSpanProcessor(exporter))
+    batch_size = None if "OTEL_BSP_MAX_EXPORT_BATCH_SIZE" in os.environ else EXPORT_BATCH_SIZE
+    provider.add_span_processor(BatchSpanProcessor(exporter, max_export_batch_size=batch_size))
     with _guard:
         _providers.append(provider)
         _current = provider
+        _current_tracer = provider.get_tracer(SCOPE)
     if isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider):
         trace.set_tracer_provider(provider)
     return provider
 
 
 def get_tracer() -> trace.Tracer:
-    """The tracer baton's instrumentation uses: ``setup``'s provider, else the global one."""
-    provider = _current
-    if provider is not None:
-        return provider.get_tracer(SCOPE)
+    """The tracer baton's instrumentation uses: ``recording_to``'s provider in its block,
+    else ``setup``'s, else the global one."""
+    tracer = _scoped_tracer.get() or _current_tracer
+    if tracer is not None:
+        return tracer
     return trace.get_tracer(SCOPE)
+
+
+@contextmanager
+def recording_to(provider: TracerProvider) -> Iterator[None]:
+    """Runs started in this block (in this thread or task) record through ``provider``
+    rather than ``setup``'s, leaving the process's recording as it is: how ``baton
+    replay`` records a re-run apart from the store it replays."""
+    token = _scoped_tracer.set(provider.get_tracer(SCOPE))
+    try:
+        yield
+    finally:
+        _scoped_tracer.reset(token)
 
 
 def shutdown() -> None:
     """Flush every provider ``setup`` made and move their spans into the store file."""
-    global _current
+    global _current, _current_tracer
     with _guard:
         providers = list(_providers)
         _providers.clear()
         _current = None
+        _current_tracer = None
     for provider in providers:
         provider.shutdown()

@@ -26,7 +26,8 @@ SELECT
     output_tokens,
     model,
     status,
-    span_id
+    span_id,
+    parent_span_id
 FROM spans
 WHERE op = 'chat'
 """
@@ -37,13 +38,17 @@ SELECT
     h.conversation_id,
     h.trace_id,
     row_number() OVER (PARTITION BY h.trace_id ORDER BY h.start_time, h.span_id) AS seq,
-    t.turn,
+    coalesce(same_agent.turn, any_agent.turn) AS turn,
     h.from_agent,
     h.to_agent,
     h.start_time AS "at",
     h.span_id
 FROM spans AS h
-ASOF LEFT JOIN turns AS t ON h.trace_id = t.trace_id AND h.start_time >= t.started_at
+ASOF LEFT JOIN turns AS same_agent
+    ON h.trace_id = same_agent.trace_id AND h.parent_span_id = same_agent.parent_span_id
+   AND h.start_time >= same_agent.started_at
+ASOF LEFT JOIN turns AS any_agent
+    ON h.trace_id = any_agent.trace_id AND h.start_time >= any_agent.started_at
 WHERE h.op = 'handoff'
 """
 
@@ -52,7 +57,7 @@ CREATE OR REPLACE VIEW tool_calls AS
 SELECT
     c.conversation_id,
     c.trace_id,
-    t.turn,
+    coalesce(same_agent.turn, any_agent.turn) AS turn,
     c.agent_name,
     c.tool_name,
     c.tool_call_id AS call_id,
@@ -65,7 +70,11 @@ SELECT
     c.start_time AS started_at,
     c.span_id
 FROM spans AS c
-ASOF LEFT JOIN turns AS t ON c.trace_id = t.trace_id AND c.start_time >= t.started_at
+ASOF LEFT JOIN turns AS same_agent
+    ON c.trace_id = same_agent.trace_id AND c.parent_span_id = same_agent.parent_span_id
+   AND c.start_time >= same_agent.started_at
+ASOF LEFT JOIN turns AS any_agent
+    ON c.trace_id = any_agent.trace_id AND c.start_time >= any_agent.started_at
 WHERE c.op IN ('tool', 'agent_tool')
 """
 
@@ -85,17 +94,53 @@ WITH settings AS (
             AS cycle_repeats
     FROM baton_settings
 ),
+-- Only traces with enough handoffs to hold a loop are examined; on a large store that is
+-- a small fraction, which keeps this view (and conversations.has_loop) fast. Their
+-- handoffs are numbered and given turns exactly as in the handoffs and turns views.
+candidates AS (
+    SELECT s.trace_id
+    FROM spans AS s, settings
+    WHERE s.op = 'handoff'
+    GROUP BY s.trace_id, settings.two_cycle_handoffs, settings.cycle_repeats
+    HAVING count(*) >= least(settings.two_cycle_handoffs, 3 * settings.cycle_repeats)
+),
+candidate_turns AS (
+    SELECT
+        s.trace_id,
+        s.parent_span_id,
+        s.start_time,
+        row_number() OVER (PARTITION BY s.trace_id ORDER BY s.start_time, s.span_id) AS turn
+    FROM spans AS s SEMI JOIN candidates AS c ON s.trace_id = c.trace_id
+    WHERE s.op = 'chat'
+),
+candidate_handoffs AS (
+    SELECT
+        h.conversation_id,
+        h.trace_id,
+        row_number() OVER (PARTITION BY h.trace_id ORDER BY h.start_time, h.span_id) AS seq,
+        coalesce(same_agent.turn, any_agent.turn) AS turn,
+        h.from_agent,
+        h.to_agent,
+        h.start_time AS "at"
+    FROM spans AS h SEMI JOIN candidates AS c ON h.trace_id = c.trace_id
+    ASOF LEFT JOIN candidate_turns AS same_agent
+        ON h.trace_id = same_agent.trace_id AND h.parent_span_id = same_agent.parent_span_id
+       AND h.start_time >= same_agent.start_time
+    ASOF LEFT JOIN candidate_turns AS any_agent
+        ON h.trace_id = any_agent.trace_id AND h.start_time >= any_agent.start_time
+    WHERE h.op = 'handoff'
+),
 breaks AS (
-    SELECT trace_id, start_time AS break_at
-    FROM spans
-    WHERE op IN ('tool', 'agent_tool') OR (op = 'chat' AND final_answer)
+    SELECT s.trace_id, s.start_time AS break_at
+    FROM spans AS s SEMI JOIN candidates AS c ON s.trace_id = c.trace_id
+    WHERE s.op IN ('tool', 'agent_tool') OR (s.op = 'chat' AND s.final_answer)
 ),
 ordered AS (
     SELECT
         h.*,
         lag(h.to_agent) OVER (PARTITION BY h.trace_id ORDER BY h.seq) AS prev_to,
         lag(h."at") OVER (PARTITION BY h.trace_id ORDER BY h.seq) AS prev_at
-    FROM handoffs AS h
+    FROM candidate_handoffs AS h
 ),
 broken AS (
     SELECT o.*, b.break_at AS last_break_at

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import click
 
+from tui.cli_diff import diff, loops
+from tui.cli_replay import replay
 from tui.cli_store import sql, store, traces
 from tui.cli_tui import tui
 
@@ -27,4 +29,7 @@ def main() -> None:
 main.add_command(sql)
 main.add_command(traces)
 main.add_command(store)
+main.add_command(loops)
+main.add_command(diff)
+main.add_command(replay)
 main.add_command(tui)

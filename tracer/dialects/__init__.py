@@ -4,20 +4,34 @@ A dialect is a small module with one function, ``normalise(span) -> Normalised |
 that recognises spans of its producer and fills the store's normalised columns. The
 first dialect in ``DIALECTS`` that recognises a span wins; a span nobody recognises is
 kept with ``op = 'other'``. Adding a producer means adding a module and a line here.
+
+Reading back, a model call's messages are in whatever shape its producer recorded them.
+A dialect that knows that shape adds ``messages(attributes) -> ChatMessages`` to its
+module and registers it in ``MESSAGE_READERS`` under the ``source`` its ``normalise``
+sets; ``read_messages`` is what ``replay`` calls, so replay never knows a dialect.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from tracer.dialects import genai
-from tracer.dialects.base import OPS, Normalised, SpanView
+from tracer.dialects.base import OPS, ChatMessages, Normalised, PartsMessage, SpanView
 
 Dialect = Callable[[SpanView], "Normalised | None"]
+#: A chat span's stored attributes -> its messages in the GenAI parts format.
+MessageReader = Callable[[Mapping[str, Any]], ChatMessages]
 
 #: Tried in order; more specific producers come before the generic GenAI conventions.
 DIALECTS: list[Dialect] = [genai.normalise]
+
+#: By ``spans.source``. A source without an entry is read as GenAI conventions, which
+#: finds nothing (and so reports "not recorded") on spans that do not use them.
+MESSAGE_READERS: dict[str, MessageReader] = {
+    "baton": genai.messages,
+    "otel_genai": genai.messages,
+}
 
 
 def normalise(span: SpanView) -> Normalised:
@@ -29,10 +43,29 @@ def normalise(span: SpanView) -> Normalised:
     return Normalised()
 
 
+def read_messages(source: str | None, attributes: Mapping[str, Any]) -> ChatMessages:
+    """The messages of a chat span recorded by ``source`` (its stored attributes)."""
+    reader = MESSAGE_READERS.get(source or "", genai.messages)
+    return reader(attributes)
+
+
 def span_view(
     name: str, kind: str, attributes: dict[str, Any], scope: str | None = None
 ) -> SpanView:
     return SpanView(name=name, kind=kind, attributes=attributes, scope=scope)
 
 
-__all__ = ["DIALECTS", "OPS", "Dialect", "Normalised", "SpanView", "normalise", "span_view"]
+__all__ = [
+    "DIALECTS",
+    "MESSAGE_READERS",
+    "OPS",
+    "ChatMessages",
+    "Dialect",
+    "MessageReader",
+    "Normalised",
+    "PartsMessage",
+    "SpanView",
+    "normalise",
+    "read_messages",
+    "span_view",
+]

@@ -48,6 +48,23 @@ class Normalised:
     final_answer: bool | None = None
 
 
+#: One message in the OpenTelemetry GenAI "parts" format: ``{"role": ..., "parts": [{"type":
+#: "text", "content": ...}, {"type": "tool_call", "id", "name", "arguments"}, {"type":
+#: "tool_call_response", "id", "response"}], "finish_reason": ...}``.
+PartsMessage = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ChatMessages:
+    """A model call's messages as its producer recorded them, translated to the GenAI parts
+    format. Each is None when the producer recorded no such content (content capture off,
+    or a producer that never records it); ``system`` is the instructions' parts."""
+
+    input: list[PartsMessage] | None = None
+    output: list[PartsMessage] | None = None
+    system: list[dict[str, Any]] | None = None
+
+
 def text_or_none(value: Any) -> str | None:
     """A string attribute as text; JSON-ish values as their JSON; missing as None."""
     if value is None:

@@ -3,7 +3,11 @@ follows the conventions (``gen_ai.operation.name``) without a dialect of its own
 
 from __future__ import annotations
 
-from tracer.dialects.base import Normalised, SpanView, int_or_none, text_or_none
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from tracer.dialects.base import ChatMessages, Normalised, SpanView, int_or_none, text_or_none
 
 BATON_SCOPE = "baton"
 
@@ -49,3 +53,29 @@ def normalise(span: SpanView) -> Normalised | None:
         found.tool_arguments = text_or_none(attrs.get("gen_ai.tool.call.arguments"))
         found.tool_result = text_or_none(attrs.get("gen_ai.tool.call.result"))
     return found
+
+
+def messages(attributes: Mapping[str, Any]) -> ChatMessages:
+    """A chat span's ``gen_ai.input.messages``, ``gen_ai.output.messages`` and
+    ``gen_ai.system_instructions`` (already in the parts format). A value that is not valid
+    JSON (cut by the store's size limit) comes back as one message holding the raw text."""
+    return ChatMessages(
+        input=_json_list(attributes.get("gen_ai.input.messages")),
+        output=_json_list(attributes.get("gen_ai.output.messages")),
+        system=_json_list(attributes.get("gen_ai.system_instructions")),
+    )
+
+
+def _json_list(value: Any) -> list[Any] | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return [{"role": "unknown", "parts": [{"type": "text", "content": value}]}]
+    if isinstance(value, dict):
+        return [value]
+    if isinstance(value, list):
+        return value
+    return [{"role": "unknown", "parts": [{"type": "text", "content": str(value)}]}]

@@ -1,0 +1,166 @@
+"""What a store holds, page by page: the conversation list, its loops, a change marker."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from replay.errors import check_store_exists
+from replay.model import ConversationSummary, TraceLoop
+from tracer.loops import Loop
+from tracer.store import Store
+
+#: What ``list_conversations`` can sort by (columns of the ``conversations`` view).
+SORT_KEYS = (
+    "started_at",
+    "ended_at",
+    "duration_ms",
+    "conversation_id",
+    "n_traces",
+    "n_turns",
+    "n_handoffs",
+    "n_tool_calls",
+    "has_loop",
+    "has_error",
+)
+_SUMMARY_COLUMNS = (
+    "conversation_id, started_at, ended_at, duration_ms, agents, n_traces, n_turns, "
+    "n_handoffs, n_tool_calls, has_loop, has_error"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationPage:
+    """One page of the conversation list and how many conversations match in all."""
+
+    rows: tuple[ConversationSummary, ...]
+    total: int
+
+
+def list_conversations(
+    store: Store,
+    *,
+    text: str | None = None,
+    agent: str | None = None,
+    only_loops: bool = False,
+    only_errors: bool = False,
+    sort: str = "started_at",
+    descending: bool = True,
+    offset: int = 0,
+    limit: int = 100,
+) -> ConversationPage:
+    """A page of the ``conversations`` view, filtered and sorted in SQL.
+
+    ``text`` matches the conversation id, agent names and tool names (case-insensitive,
+    anywhere in them); ``agent`` is an exact agent name.
+    """
+    if sort not in SORT_KEYS:
+        raise ValueError(f"cannot sort by {sort!r}; choose one of {', '.join(SORT_KEYS)}")
+    if offset < 0 or limit < 0:
+        raise ValueError("offset and limit must not be negative")
+    conditions: list[str] = []
+    params: list[Any] = []
+    if text:
+        needle = text.lower()
+        conditions.append(
+            "(contains(lower(conversation_id), ?) "
+            "OR contains(lower(array_to_string(agents, chr(31))), ?) "
+            "OR conversation_id IN (SELECT conversation_id FROM spans "
+            "WHERE op IN ('tool', 'agent_tool') AND contains(lower(tool_name), ?)))"
+        )
+        params += [needle, needle, needle]
+    if agent:
+        conditions.append("list_contains(agents, ?)")
+        params.append(agent)
+    if only_loops:
+        conditions.append("has_loop")
+    if only_errors:
+        conditions.append("has_error")
+    where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+    direction = "DESC" if descending else "ASC"
+    check_store_exists(store)
+    with store.read_connection() as con:
+        rows = con.execute(
+            f"SELECT {_SUMMARY_COLUMNS} FROM conversations {where} "
+            f"ORDER BY {sort} {direction} NULLS LAST, conversation_id LIMIT ? OFFSET ?",
+            [*params, limit, offset],
+        ).fetchall()
+        total_row = con.execute(f"SELECT count(*) FROM conversations {where}", params).fetchall()
+    summaries = tuple(
+        ConversationSummary(
+            conversation_id=cid,
+            started_at=started,
+            ended_at=ended,
+            duration_ms=float(ms) if ms is not None else None,
+            agents=tuple(agents or ()),
+            n_traces=n_traces,
+            n_turns=n_turns,
+            n_handoffs=n_handoffs,
+            n_tool_calls=n_tool_calls,
+            has_loop=bool(has_loop),
+            has_error=bool(has_error),
+        )
+        for (
+            cid,
+            started,
+            ended,
+            ms,
+            agents,
+            n_traces,
+            n_turns,
+            n_handoffs,
+            n_tool_calls,
+            has_loop,
+            has_error,
+        ) in rows
+    )
+    return ConversationPage(rows=summaries, total=int(total_row[0][0]))
+
+
+@dataclass(frozen=True, slots=True)
+class StoredLoop:
+    """A row of the ``loops`` view."""
+
+    conversation_id: str
+    loop: TraceLoop
+
+
+def list_loops(store: Store, *, conversation_id: str | None = None) -> list[StoredLoop]:
+    """The store's ping-pong loops (the ``loops`` view, with the store's threshold),
+    newest conversation first."""
+    check_store_exists(store)
+    where, params = (
+        ("WHERE l.conversation_id = ?", [conversation_id]) if conversation_id else ("", [])
+    )
+    with store.read_connection() as con:
+        rows = con.execute(
+            "SELECT l.conversation_id, l.trace_id, l.agents, l.first_seq, l.last_seq, "
+            "l.handoffs, l.first_turn, l.last_turn FROM loops AS l "
+            "JOIN (SELECT trace_id, min(start_time) AS started FROM spans GROUP BY trace_id) "
+            f"AS t USING (trace_id) {where} "
+            "ORDER BY t.started DESC, l.trace_id, l.first_seq",
+            params,
+        ).fetchall()
+    return [
+        StoredLoop(
+            conversation_id=cid,
+            loop=TraceLoop(
+                trace_id=trace_id,
+                loop=Loop(tuple(agents), first_seq, last_seq, handoffs, first_turn, last_turn),
+                first_step=None,
+                last_step=None,
+            ),
+        )
+        for cid, trace_id, agents, first_seq, last_seq, handoffs, first_turn, last_turn in rows
+    ]
+
+
+def store_version(store: Store) -> tuple[int, int]:
+    """A cheap change marker: (spans stored, latest start time in microseconds). Reading
+    it absorbs spans recorded since, so it moves as soon as there is more to show."""
+    check_store_exists(store)
+    with store.read_connection() as con:
+        count, latest = con.execute(
+            "SELECT count(*), coalesce(max(epoch_us(start_time)), 0) FROM spans"
+        ).fetchall()[0]
+    return int(count), int(latest)

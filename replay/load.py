@@ -1,0 +1,107 @@
+"""``load_conversation``: a conversation (or one run) read back from the store, turn by turn.
+
+One query fetches the spans of the conversation's traces (filtered on ``spans`` itself:
+the views' window functions would number every trace of the store first), columns in
+bulk through Arrow; ``replay.build`` makes the conversation of them in one pass per
+trace. Message content is kept as the stored text and parsed only when a step's
+messages are read (``StepContent``).
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import duckdb
+
+from replay.build import Builder
+from replay.errors import NotFoundError, check_store_exists
+from replay.model import Conversation
+from replay.settings import read_loop_settings
+from tracer.loops import LoopSettings
+from tracer.store import Store
+
+_MIN_PREFIX = 4
+
+_SPANS_SQL = """
+SELECT trace_id, span_id, parent_span_id, name, op,
+       epoch_us(start_time) AS start_us, epoch_us(end_time) AS end_us, duration_ms,
+       status, status_message, agent_name, tool_name, from_agent, to_agent, source, model,
+       input_tokens, output_tokens, tool_call_id, tool_arguments, tool_result, error_type,
+       final_answer, CASE WHEN op = 'chat' THEN attributes::VARCHAR END AS attributes
+FROM spans
+WHERE {where}
+ORDER BY start_time, span_id
+"""
+
+
+def load_conversation(
+    store: Store, conversation_or_trace_id: str, *, loop_settings: LoopSettings | None = None
+) -> Conversation:
+    """The conversation with this id, or the single run with this trace id, turn by turn.
+
+    A unique prefix of an id (at least 4 characters) is enough. ``loop_settings`` default
+    to the store's own (``baton_settings``). Raises ``NotFoundError`` naming the store
+    when nothing matches.
+    """
+    check_store_exists(store)
+    with store.read_connection() as con:
+        conversation_id, where, param = _locate(con, store, conversation_or_trace_id.strip())
+        table = con.sql(_SPANS_SQL.format(where=where), params=[param]).to_arrow_table()
+        settings = loop_settings or read_loop_settings(con)
+    columns = {name: table.column(name).to_pylist() for name in table.column_names}
+    with _collector_paused():
+        return Builder(columns, settings).conversation(conversation_id)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Building creates tens of thousands of small acyclic objects; the cyclic garbage
+    collector would walk them all several times over (a third of the build time)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _locate(con: duckdb.DuckDBPyConnection, store: Store, wanted: str) -> tuple[str, str, str]:
+    """(conversation id, WHERE clause, its parameter) for a conversation or trace id."""
+    if not wanted:
+        raise NotFoundError(
+            f"give a conversation or trace id (see `baton traces --store {store.path}`)"
+        )
+    row = con.execute("SELECT 1 FROM spans WHERE conversation_id = ? LIMIT 1", [wanted]).fetchall()
+    if row:
+        return wanted, "conversation_id = ?", wanted
+    row = con.execute(
+        "SELECT conversation_id FROM spans WHERE trace_id = ? LIMIT 1", [wanted]
+    ).fetchall()
+    if row:
+        return str(row[0][0]), "trace_id = ?", wanted
+    if len(wanted) >= _MIN_PREFIX:
+        candidates = con.execute(
+            "SELECT DISTINCT 'conversation' AS kind, conversation_id FROM spans "
+            "WHERE starts_with(conversation_id, ?) "
+            "UNION SELECT DISTINCT 'trace', trace_id FROM spans WHERE starts_with(trace_id, ?) "
+            "ORDER BY 2 LIMIT 6",
+            [wanted, wanted],
+        ).fetchall()
+        ids = {value for _, value in candidates}
+        if len(ids) == 1:
+            return _locate(con, store, ids.pop())
+        if candidates:
+            listed = ", ".join(f"{kind} {value}" for kind, value in candidates[:5])
+            raise NotFoundError(
+                f"{wanted!r} is the start of several ids in {store.path}: {listed}; give more of it"
+            )
+    raise NotFoundError(
+        f"no conversation or trace {wanted!r} in {store.path}; "
+        f"`baton traces --store {store.path}` lists what it holds"
+    )
+
+
+__all__ = ["load_conversation"]
