@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 from runner_fixtures import *  # noqa: F403
+from tui_fixtures import *  # noqa: F403
 
 from tracer.store import Store
-
-pytest_plugins = ["tui_helpers"]  # fixtures of the TUI tests: sample_store, utc
 
 
 @pytest.fixture(autouse=True)

@@ -1,17 +1,14 @@
-"""Helpers for driving the TUI in tests: wait on conditions, fixed time zone, sample stores."""
+"""Helpers for driving the TUI in tests: wait on conditions, read what widgets show."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
-import pytest
 from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.worker import WorkerFailed
-from tui_sample import build_sample_store
 
 from tracer.store import Store
 from tui.app import BatonApp
@@ -46,23 +43,6 @@ def make_app(store: Store, open_id: str | None = None, **options: object) -> Bat
     """The app as ``baton tui`` builds it, without the live-follow poll unless asked."""
     options.setdefault("follow_interval", None)
     return BatonApp(StoreSource(store), open_id, **options)  # type: ignore[arg-type]
-
-
-@pytest.fixture
-def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Local time is UTC, so times on screen do not depend on the machine."""
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
-
-
-@pytest.fixture(scope="module")
-def sample_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
-    """The fixed sample conversations (read-only: shared by a module's tests)."""
-    path: Path = tmp_path_factory.mktemp("sample") / "sample.duckdb"
-    return build_sample_store(Store(path))
 
 
 def shown_text(widget: Widget) -> str:

@@ -123,7 +123,7 @@ class StoreSource:
     def page(self, query: ListQuery, offset: int, limit: int) -> Page:
         if self._missing():
             return EmptyPage()
-        return replay.list_conversations(  # type: ignore[attr-defined,no-any-return]
+        return replay.list_conversations(
             self.store,
             text=query.text,
             agent=query.agent,
@@ -136,19 +136,19 @@ class StoreSource:
         )
 
     def conversation(self, conversation_or_trace_id: str) -> Conversation:
-        return replay.load_conversation(  # type: ignore[attr-defined,no-any-return]
+        return replay.load_conversation(
             self.store, conversation_or_trace_id
         )
 
     def version(self) -> tuple[int, int]:
         if self._missing():
             return (0, 0)
-        return replay.store_version(self.store)  # type: ignore[attr-defined,no-any-return]
+        return replay.store_version(self.store)
 
 
 def graph_upto(conversation: Conversation, step_index: int | None) -> AgentGraph:
     """Agents and the transfers between them up to and including ``step_index`` (1-based)."""
-    return replay.agent_graph(  # type: ignore[attr-defined,no-any-return]
+    return replay.agent_graph(
         conversation, upto_step=step_index
     )
 
