@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from spanmaker import SpanMaker, ping_pong_run
 from textual.message import Message
 from textual.widgets import ContentSwitcher, Input, Static
 from tui_helpers import make_app, settle, shown_text, wait_for
@@ -62,12 +63,16 @@ async def test_filter_as_you_type(sample_store: Store) -> None:
         await wait_for(pilot, lambda: table_of(app).row_count == 4)
         await pilot.press("slash")
         assert isinstance(app.focused, Input)
+        await pilot.press("down", "down", "up")  # arrows move the list from the filter box
+        assert table_of(app).cursor_row == 1 and isinstance(app.focused, Input)
         await pilot.press(*"researcher")  # an agent name, matched as text
         await wait_for(pilot, lambda: table_of(app).ids == [LOOPING], "text filter")
 
+        filter_box = app.screen.query_one("#filter", Input)
+        await pilot.press("backspace", "r")  # still typing: the same filter again
         await pilot.press("escape")  # back to the list; the filter stays
         assert isinstance(app.focused, ConversationTable)
-        filter_box = app.screen.query_one("#filter", Input)
+        assert filter_box.value == "researcher"
         filter_box.value = "agent:Sales"
         await wait_for(pilot, lambda: table_of(app).ids == [SIMPLE], "agent filter")
 
@@ -122,7 +127,9 @@ async def test_pages_load_as_the_cursor_nears_the_end(tmp_path: Path) -> None:
         await settle(pilot)
         assert table_of(app).row_count == PAGE_SIZE + MORE_SIZE  # ...and no more until needed
         await pilot.press("end")  # near the end of what is loaded: the next page follows
-        await wait_for(pilot, lambda: table_of(app).row_count == PAGE_SIZE + 2 * MORE_SIZE, "page three")
+        await wait_for(
+            pilot, lambda: table_of(app).row_count == PAGE_SIZE + 2 * MORE_SIZE, "page three"
+        )
         await pilot.press("end")
         await wait_for(pilot, lambda: table_of(app).row_count == total, "the last page")
         ids = table_of(app).ids
@@ -141,8 +148,6 @@ async def test_empty_store_shows_how_to_record_and_follows_the_store(tmp_path: P
         assert "No conversations in" in help_text and "fresh.duckdb" in help_text
         assert "tracer.setup(" in help_text
         assert not store.path.exists()  # looking did not create a store
-
-        from spanmaker import SpanMaker, ping_pong_run
 
         maker = SpanMaker(store)  # another recorder, writing segments as it goes
         ping_pong_run(maker, [("Triage", "Billing")], conversation_id="first-run")
@@ -189,3 +194,19 @@ async def test_a_store_locked_by_another_program_is_reported_and_retried(
         if locker.poll() is None:
             locker.kill()
         locker.wait()
+
+
+async def test_the_list_follows_a_store_being_recorded_into(tmp_path: Path) -> None:
+    store = Store(tmp_path / "live.duckdb")
+    maker = SpanMaker(store)
+    ping_pong_run(maker, [("Triage", "Billing")], conversation_id="older")
+    ping_pong_run(maker, [("Triage", "Sales")], conversation_id="old")
+    app = make_app(store, follow_interval=0.05)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: table_of(app).ids == ["old", "older"])
+        await pilot.press("down")  # the user is looking at "older"
+        ping_pong_run(maker, [("Triage", "Refunds")], conversation_id="new")
+        await wait_for(pilot, lambda: table_of(app).ids == ["new", "old", "older"], "the new run")
+        assert table_of(app).current_id == "older"  # the cursor stays on what it was on
+        assert app.screen.total == 3  # type: ignore[attr-defined]
+    maker.close()

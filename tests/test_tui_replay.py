@@ -296,3 +296,32 @@ async def test_an_open_conversation_follows_its_store(tmp_path: Path) -> None:
         await wait_for(pilot, lambda: len(screen.conversation.steps) == 6, "the third run")  # type: ignore[union-attr]
         assert screen.index == 1  # reading elsewhere: stays put
     maker.close()
+
+
+async def test_a_long_history_is_built_only_when_opened_and_capped(tmp_path: Path) -> None:
+    from tui_sample import SampleRun
+
+    from tracer.spanrows import SpanRows
+    from tui.widgets.message_blocks import MAX_CONTEXT, ContextFold
+
+    rows = SpanRows()
+    run = SampleRun(rows, 0x77, 1_773_478_800_000_000_000, "long-history", content=True)
+    for n in range(MAX_CONTEXT + 30):
+        run.user(f"question {n}")
+        run.history.append(
+            {"role": "assistant", "parts": [{"type": "text", "content": f"answer {n}"}]}
+        )
+    run.user("and the last question")
+    run.chat(run.agent("Triage"), text="the last answer")
+    store = Store(tmp_path / "history.duckdb")
+    store.ingest(rows.to_arrow())
+    app = make_app(store, "long-history")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await opened(pilot, app)
+        fold = screen.query_one(ContextFold)
+        assert fold.title == f"earlier context · {2 * (MAX_CONTEXT + 30)} messages"
+        assert not fold.query(".-user")  # nothing built while folded
+        await pilot.press("x")
+        text = await until_shown(pilot, screen, "earlier messages not shown")
+        assert f"… {2 * (MAX_CONTEXT + 30) - MAX_CONTEXT} earlier messages not shown" in text
+        assert "and the last question" in text

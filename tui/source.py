@@ -136,9 +136,7 @@ class StoreSource:
         )
 
     def conversation(self, conversation_or_trace_id: str) -> Conversation:
-        return replay.load_conversation(
-            self.store, conversation_or_trace_id
-        )
+        return replay.load_conversation(self.store, conversation_or_trace_id)
 
     def version(self) -> tuple[int, int]:
         if self._missing():
@@ -148,9 +146,7 @@ class StoreSource:
 
 def graph_upto(conversation: Conversation, step_index: int | None) -> AgentGraph:
     """Agents and the transfers between them up to and including ``step_index`` (1-based)."""
-    return replay.agent_graph(
-        conversation, upto_step=step_index
-    )
+    return replay.agent_graph(conversation, upto_step=step_index)
 
 
 def describe_failure(error: Exception) -> str:

@@ -42,6 +42,11 @@ class ConversationsScreen(Screen[None]):
     HELP_TITLE = "Conversations"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open", "Replay", show=False),
+        # The table moves itself when it has focus; these also work from the filter box.
+        Binding("up", "move(-1)", "Previous conversation", key_display="↑", show=False),
+        Binding("down", "move(1)", "Next conversation", key_display="↓", show=False),
+        Binding("pageup", "move(-20)", "Page up", show=False),
+        Binding("pagedown", "move(20)", "Page down", show=False),
         Binding("slash", "filter", "Filter", key_display="/"),
         Binding("l", "toggle_word('is:loop')", "Only loops"),
         Binding("e", "toggle_word('is:error')", "Only errors"),
@@ -251,6 +256,11 @@ class ConversationsScreen(Screen[None]):
             not query.descending if column.sort == query.sort else column.sort != "conversation_id"
         )
         self.query_state = query.sorted_by(column.sort, descending)
+
+    def action_move(self, rows: int) -> None:
+        table = self.query_one(ConversationTable)
+        if table.row_count:
+            table.move_cursor(row=max(0, min(table.cursor_row + rows, table.row_count - 1)))
 
     def action_top(self) -> None:
         self.query_one(ConversationTable).move_cursor(row=0)

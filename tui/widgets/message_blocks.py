@@ -25,6 +25,7 @@ from tui.palette import AgentColors
 FOLD_LINES = 6
 FOLD_CHARS = 400
 MAX_NESTING = 4
+MAX_CONTEXT = 200
 
 
 class ToolCallSelected(TextualMessage):
@@ -87,6 +88,39 @@ class ToolCallBlock(Vertical, can_focus=True):
         self.post_message(ToolCallSelected(self.call))
 
 
+class ContextFold(Collapsible):
+    """The history a model call was sent, folded. Its messages are only built when it is
+    first opened (a long conversation's history runs to thousands of messages), and then
+    only the latest ``MAX_CONTEXT`` of them."""
+
+    def __init__(
+        self, messages: Sequence[Message], step: Step, colors: AgentColors, highlight: Highlighter
+    ) -> None:
+        count = len(messages)
+        super().__init__(
+            title=f"earlier context · {count} message{'s' if count != 1 else ''}",
+            collapsed=True,
+            classes="context",
+        )
+        self.messages = messages
+        self._parts = (step, colors, highlight)
+        self._filled = False
+
+    def _watch_collapsed(self, collapsed: bool) -> None:
+        if not collapsed and not self._filled and self.is_mounted:
+            self._filled = True
+            step, colors, highlight = self._parts
+            shown = self.messages[-MAX_CONTEXT:]
+            blocks: list[Widget] = []
+            if len(self.messages) > len(shown):
+                hidden = len(self.messages) - len(shown)
+                note = f"… {hidden} earlier messages not shown"
+                blocks.append(Static(Content.styled(note, "$text-muted")))
+            blocks.extend(_message(m, step, colors, highlight) for m in shown)
+            self.query_one(Collapsible.Contents).mount_all(blocks)
+        super()._watch_collapsed(collapsed)
+
+
 def turn_blocks(
     step: Step,
     previous: Step | None,
@@ -106,13 +140,7 @@ def turn_blocks(
         )
     context, fresh = split_input(step.input_messages or (), previous)
     if context:
-        title = f"earlier context · {len(context)} message{'s' if len(context) != 1 else ''}"
-        yield Collapsible(
-            *(_message(m, step, colors, highlight) for m in context),
-            title=title,
-            collapsed=True,
-            classes="context",
-        )
+        yield ContextFold(context, step, colors, highlight)
     for message in fresh:
         yield _message(message, step, colors, highlight)
     calls_by_id = {call.call_id: call for call in step.tool_calls if call.call_id}
