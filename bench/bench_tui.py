@@ -217,13 +217,13 @@ def main() -> None:
             first.append(asyncio.run(tui_first_rows(path)))
             open_raw.append(raw_open(path))
             opened.append(asyncio.run(tui_open(path)))
-        page.append(raw_page(path, 900))
-        loading, loaded = asyncio.run(tui_scroll_stalls(path))
-        stall.append(loading)
-        stall_loaded.append(loaded)
+            page.append(raw_page(path, 900))
+            loading, loaded = asyncio.run(tui_scroll_stalls(path))
+            stall.append(loading)
+            stall_loaded.append(loaded)
         step.append(asyncio.run(tui_step(path, LONG_ID)))
         short_step.append(asyncio.run(tui_step(path, SHORT_ID)))
-        print(f"best of {args.repeat} (scrolling and stepping: one run each)")
+        print(f"best of {args.repeat} (stepping: one run of 200 steps each)")
         report(
             "first rows (app start to row 1)", best(first), best(first_raw), "raw first-page query"
         )

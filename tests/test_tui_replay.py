@@ -262,8 +262,12 @@ async def test_unknown_id_says_so_and_esc_goes_to_the_list(sample_store: Store) 
         assert "no-such-conversation" in text and "Press Esc" in text
         await pilot.press("right", "space", "l", "e", "slash")  # nothing to do; nothing breaks
         assert app.screen is screen and not screen.playing
+        underneath = app.screen_stack[-2]
+        assert isinstance(underneath, ConversationsScreen)
+        assert underneath.total is None  # the list is not read until it is shown
         await pilot.press("escape")
-        assert isinstance(app.screen, ConversationsScreen)
+        assert app.screen is underneath
+        await wait_for(pilot, lambda: underneath.total == 4, "the list once shown")
 
 
 async def test_a_run_recorded_without_content_says_so(sample_store: Store) -> None:

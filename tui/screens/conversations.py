@@ -93,7 +93,12 @@ class ConversationsScreen(Screen[None]):
         self.query_one("#list-status", Static).update(Content.styled("Loading…", "$text-muted"))
         self.watch(self.app, "store_version", self._store_changed, init=False)
         self.watch(table, "scroll_y", self._scrolled, init=False)
-        self.reload()
+
+    def on_screen_resume(self) -> None:
+        # Load when first shown, not when mounted: opened straight on a conversation, the
+        # app should not spend its first second on a list nobody sees yet.
+        if self._generation == 0 and self.app.screen is self:
+            self.reload()
 
     def _show_title(self) -> None:
         count = "" if self.total is None else f" · {plural(self.total, 'conversation')}"
@@ -110,7 +115,7 @@ class ConversationsScreen(Screen[None]):
         table = self.query_one(ConversationTable)
         limit = PAGE_SIZE
         if keep_rows:
-            limit = min(max(PAGE_SIZE, table.row_count), MAX_RELOAD_ROWS)
+            limit = min(max(PAGE_SIZE, table.loaded), MAX_RELOAD_ROWS)
         self.fetch(self._generation, self.query_state, 0, limit)
 
     @work(thread=True, exclusive=True, group="list", exit_on_error=False)
@@ -170,17 +175,17 @@ class ConversationsScreen(Screen[None]):
             text = Content.styled("No conversation matches the filter.", "$warning")
         else:
             text = Content(
-                f"{table.row_count:,} of {plural(self.total or 0, 'conversation')} · {order}"
+                f"{table.loaded:,} of {plural(self.total or 0, 'conversation')} · {order}"
             )
         self.query_one("#list-status", Static).update(text)
 
     def _store_changed(self, version: tuple[int, int] | None) -> None:
-        if version is not None and version != self._loaded_version:
+        if self._generation and version is not None and version != self._loaded_version:
             self.reload(keep_rows=True)
 
     def _maybe_fetch_more(self) -> None:
         table = self.query_one(ConversationTable)
-        loaded = table.row_count
+        loaded = table.loaded
         if self._loading_more or self.total is None or loaded >= self.total:
             return
         bottom_in_view = table.scroll_y + table.scrollable_content_region.height

@@ -13,7 +13,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.content import Content
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
@@ -21,7 +20,6 @@ from textual.widgets import Footer, LoadingIndicator, Static
 from textual.worker import get_current_worker
 
 from replay.model import Conversation, Step, TraceLoop
-from tui.humanize import duration, local_time, plural
 from tui.palette import AgentColors
 from tui.screens.search import SearchScreen
 from tui.search import find_step, step_text
@@ -29,13 +27,19 @@ from tui.source import describe_failure, graph_upto
 from tui.widgets.agent_graph import AgentGraphView
 from tui.widgets.message_blocks import ToolCallSelected
 from tui.widgets.messages import MessageView
+from tui.widgets.replay_bars import (
+    conversation_title,
+    failure_text,
+    failure_title,
+    turn_banner,
+)
 from tui.widgets.span_details import SpanDetails
 from tui.widgets.timeline import Timeline, TurnMark, turn_marks
 
-#: Seconds per turn while playing, slowest first.
 if TYPE_CHECKING:
     from tui.app import BatonApp
 
+#: Seconds per turn while playing, slowest first.
 SPEEDS = (4.0, 2.0, 1.0, 0.5, 0.25, 0.1)
 DEFAULT_SPEED = 2  # one turn a second
 
@@ -137,17 +141,9 @@ class ReplayScreen(Screen[None]):
         if self.conversation is not None:
             self.notify(message, title="Could not reload", severity="warning")
             return
-        self.query_one("#replay-title", Static).update(
-            Content.assemble(("Cannot replay ", "bold"), (self.conversation_id, "bold $error"))
-        )
+        self.query_one("#replay-title", Static).update(failure_title(self.conversation_id))
         self.add_class("-failed")
-        self.query_one(MessageView).show_nothing(
-            Content.assemble(
-                ("✗ ", "bold $error"),
-                message,
-                ("\n\nPress Esc for the list of conversations, or q to quit.", "$text-muted"),
-            )
-        )
+        self.query_one(MessageView).show_nothing(failure_text(message))
         self.query_one("#banner", Static).update("")
 
     def _show_conversation(
@@ -174,38 +170,21 @@ class ReplayScreen(Screen[None]):
                 "No model calls recorded in this conversation yet."
             )
             return
-        if first_load or following or self.index > count:
-            target = count if (following and not first_load) else max(1, min(self.index, count))
+        # Start at the first turn; at the last turn, follow new turns as they arrive.
+        if first_load:
+            target = 1
+        elif following:
+            target = count
         else:
-            target = self.index
+            target = min(self.index, count)
         if target == self.index:
             self._show_step()
         else:
             self.index = target
 
     def _show_title(self) -> None:
-        conversation = self.conversation
-        if conversation is None:
-            return
-        runs = len(conversation.trace_ids)
-        parts = [
-            Content.styled(conversation.conversation_id, "bold"),
-            Content(f"  {plural(len(conversation.steps), 'turn')}"),
-            Content(f" · {plural(len(conversation.transitions), 'handoff')}"),
-        ]
-        if runs > 1:
-            parts.append(Content(f" · {runs} runs"))
-        if conversation.loops:
-            loops = plural(len(conversation.loops), "loop")
-            parts.append(Content.styled(f"  ⟲ {loops}", "bold $warning"))
-        if conversation.errors:
-            errors = plural(len(conversation.errors), "error")
-            parts.append(Content.styled(f"  ✗ {errors}", "bold $error"))
-        if conversation.started_at and conversation.ended_at:
-            elapsed = (conversation.ended_at - conversation.started_at).total_seconds() * 1000
-            parts.append(Content.styled(f"  {duration(elapsed)}", "$text-muted"))
-        parts.append(Content.styled(f" · {local_time(conversation.started_at)}", "$text-muted"))
-        self.query_one("#replay-title", Static).update(Content.assemble(*parts))
+        if self.conversation is not None:
+            self.query_one("#replay-title", Static).update(conversation_title(self.conversation))
 
     # -- showing a turn ------------------------------------------------------------------
 
@@ -241,22 +220,11 @@ class ReplayScreen(Screen[None]):
         self._show_banner(step)
 
     def _show_banner(self, step: Step) -> None:
-        pieces: list[Content] = []
-        if self.playing:
-            rate = 1 / SPEEDS[self.speed]
-            pieces.append(Content.styled(f"▶ playing · {rate:g} turns/s ", "bold $success"))
-        for found in self.loops_at(step.index):
-            pieces.append(Content.styled(f"⟲ {found.describe()} ", "bold $warning"))
-        for error in step.errors:
-            pieces.append(Content.styled(f"✗ {error.kind} in {error.where} ", "bold $error"))
-        if not pieces and self.search_term:
-            pieces.append(
-                Content.styled(f"/{self.search_term}  n next · N previous", "$text-muted")
-            )
-        if not pieces:
-            hint = "← → step · home end · space play · l loop · e error · / search · esc list"
-            pieces.append(Content.styled(hint, "$text-muted"))
-        self.query_one("#banner", Static).update(Content.assemble(*pieces))
+        rate = 1 / SPEEDS[self.speed] if self.playing else None
+        banner = turn_banner(
+            step, self.loops_at(step.index), playing_rate=rate, search=self.search_term
+        )
+        self.query_one("#banner", Static).update(banner)
 
     def loops_at(self, index: int) -> list[TraceLoop]:
         """The loops that turn ``index`` is part of."""

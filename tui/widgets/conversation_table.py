@@ -43,6 +43,8 @@ FIXED_WIDTH = sum(column.width or 0 for column in COLUMNS)
 MIN_AGENTS_WIDTH = 14
 MIN_ID_WIDTH = 12
 
+CHUNK_ROWS = 100  # rows added to the table per screen refresh
+
 LOOP_STYLE = "bold #e5a03a"
 ERROR_STYLE = "bold #e0505a"
 
@@ -73,7 +75,10 @@ class ConversationTable(DataTable[Text]):
             id=id, cursor_type="row", zebra_stripes=True, cursor_foreground_priority="renderable"
         )
         self.rows_shown: list[ConversationSummary] = []
+        self._pending: list[ConversationSummary] = []  # fetched, not added yet
         self._known: set[str] = set()
+        self._keep: str | None = None  # the conversation to put the cursor back on
+        self._scheduled = False
         self._sort: tuple[str, bool] = ("started_at", True)
         self._widths: tuple[int, int] = (0, 0)
 
@@ -95,7 +100,7 @@ class ConversationTable(DataTable[Text]):
         return flexible_widths(self.size.width or 80, max(longest, len("Conversation")))
 
     def _rebuild(self) -> None:
-        rows = list(self.rows_shown)
+        rows = [*self.rows_shown, *self._pending]
         self._widths = self._fit()
         agents_width, id_width = self._widths
         sort, descending = self._sort
@@ -111,27 +116,41 @@ class ConversationTable(DataTable[Text]):
     def replace_rows(self, rows: Sequence[ConversationSummary]) -> None:
         """Show ``rows`` instead of what was there; the cursor stays on the same conversation
         when it is still listed."""
-        keep = self.current_id
+        self._keep = self.current_id
         self.clear()
         self.rows_shown = []
+        self._pending = []
         self._known.clear()
         self.append_rows(rows)
-        if keep in self._known:
-            self.move_cursor(row=self.ids.index(keep), animate=False)
 
     def append_rows(self, rows: Sequence[ConversationSummary]) -> int:
-        """Add a page; rows already listed (a live store shifts pages) are skipped."""
-        added = 0
-        for row in rows:
-            if row.conversation_id in self._known:
-                continue
-            self._known.add(row.conversation_id)
+        """Add a page; rows already listed (a live store shifts pages) are skipped. Rows go
+        in ``CHUNK_ROWS`` per screen refresh, so a big page never holds up the UI."""
+        fresh = [row for row in rows if row.conversation_id not in self._known]
+        self._known.update(row.conversation_id for row in fresh)
+        self._pending.extend(fresh)
+        self._add_pending()
+        return len(fresh)
+
+    @property
+    def loaded(self) -> int:
+        """Rows fetched so far, shown or about to be."""
+        return len(self.rows_shown) + len(self._pending)
+
+    def _add_pending(self) -> None:
+        self._scheduled = False
+        chunk, self._pending = self._pending[:CHUNK_ROWS], self._pending[CHUNK_ROWS:]
+        for row in chunk:
             self.rows_shown.append(row)
             self.add_row(*summary_cells(row), key=row.conversation_id)
-            added += 1
-        if added and self._fit() != self._widths:
+            if row.conversation_id == self._keep:
+                self.move_cursor(row=len(self.rows_shown) - 1, animate=False)
+                self._keep = None
+        if chunk and self._fit() != self._widths:
             self._rebuild()
-        return added
+        elif self._pending and not self._scheduled:
+            self._scheduled = True
+            self.call_after_refresh(self._add_pending)
 
     @property
     def current_id(self) -> str | None:
