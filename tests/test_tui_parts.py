@@ -15,8 +15,8 @@ from tui.graph_drawing import draw_graph, edge_lines, place_agents
 from tui.palette import AGENT_COLORS, AgentColors
 from tui.search import find_step
 from tui.source import ListQuery, short_path
+from tui.turns import split_input
 from tui.widgets.conversation_table import flexible_widths
-from tui.widgets.message_blocks import split_input
 from tui.widgets.timeline import cell_width, window_start
 
 

@@ -179,13 +179,19 @@ async def test_search_finds_turns_and_n_repeats(sample_store: Store) -> None:
         await pilot.press(*"duplicate", "enter")
         await wait_for(pilot, lambda: screen.index == 6, "the first match")
         assert screen.search_term == "duplicate"
-        await pilot.press("n")
-        await wait_for(pilot, lambda: screen.index == 7, "the next match")
+        await until_shown(pilot, screen, "ch_2 is the duplicate")  # the agent-tool's answer
+        await pilot.press("n")  # turn 7 only repeats the history that mentions it: skipped
+        await wait_for(pilot, lambda: screen.index == 8, "the next match")
+        await until_shown(pilot, screen, "I refunded the duplicate charge")
         await pilot.press("N")
         await wait_for(pilot, lambda: screen.index == 6, "the previous match")
+        await pilot.press("home", "slash", "ctrl+u", *"ch_6", "enter")  # ctrl+u: clear
+        await wait_for(pilot, lambda: screen.search_term == "ch_6" and screen.index == 6)
+        # Only in the long result of lookup_charges: its fold opens to show it.
+        await until_shown(pilot, screen, '"id": "ch_6"')
         await pilot.press("slash")
         search_box = app.screen.query_one(Input)
-        assert search_box.value == "duplicate"  # the last search, ready to edit
+        assert search_box.value == "ch_6"  # the last search, ready to edit
         search_box.value = "no such words"
         await pilot.press("enter")
         await settle(pilot)

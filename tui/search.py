@@ -9,25 +9,36 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from replay.model import Message, Step
+from tui.turns import split_input
 
 
-def step_text(step: Step) -> str:
-    """Everything searchable in a turn, lower-cased, one piece per line."""
-    return "\n".join(_pieces(step)).lower()
+def step_texts(steps: Sequence[Step]) -> list[str]:
+    """``step_text`` of each step, in order."""
+    return [step_text(step, steps[i - 1] if i else None) for i, step in enumerate(steps)]
 
 
-def _pieces(step: Step) -> Iterator[str]:
+def step_text(step: Step, previous: Step | None) -> str:
+    """What is new in a turn, lower-cased, one piece per line: its fresh input (not the
+    history it was sent again), its answer, its tool calls and nested turns, its errors.
+    Searching the history too would match every turn after the first mention."""
+    return "\n".join(_pieces(step, previous)).lower()
+
+
+def _pieces(step: Step, previous: Step | None) -> Iterator[str]:
     if step.agent:
         yield step.agent
-    for message in (*(step.input_messages or ()), *(step.output_messages or ())):
+    _, fresh = split_input(step.input_messages or (), previous)
+    for message in (*fresh, *(step.output_messages or ())):
         yield from _message_pieces(message)
     for call in step.tool_calls:
         yield call.name
         for piece in (call.arguments, call.result, call.agent, call.error_type):
             if piece:
                 yield piece
+        before: Step | None = None
         for inner in call.nested:
-            yield from _pieces(inner)
+            yield from _pieces(inner, before)
+            before = inner
     for error in step.errors:
         yield error.kind
         if error.message:

@@ -22,7 +22,7 @@ from textual.worker import get_current_worker
 from replay.model import Conversation, Step, TraceLoop
 from tui.palette import AgentColors
 from tui.screens.search import SearchScreen
-from tui.search import find_step, step_text
+from tui.search import find_step, step_texts
 from tui.source import describe_failure, graph_upto
 from tui.widgets.agent_graph import AgentGraphView
 from tui.widgets.message_blocks import ToolCallSelected
@@ -357,7 +357,7 @@ class ReplayScreen(Screen[None]):
             return
         texts = self._texts
         if texts is None:
-            texts = [step_text(step) for step in conversation.steps]
+            texts = step_texts(conversation.steps)
         found = find_step(texts, term, current, backwards=backwards)
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._found, conversation, texts, term, found)

@@ -21,6 +21,7 @@ from textual.widgets import Collapsible, Static
 from replay.model import Message, Step, ToolCall
 from tui.humanize import duration, size
 from tui.palette import AgentColors
+from tui.turns import split_input
 
 FOLD_LINES = 6
 FOLD_CHARS = 400
@@ -171,34 +172,6 @@ def turn_blocks(
             Content.assemble((text, "bold $error"), (f"  in {error.where}", "$text-muted")),
             classes="error",
         )
-
-
-def split_input(
-    messages: Sequence[Message], previous: Step | None
-) -> tuple[list[Message], list[Message]]:
-    """Split a model call's input into earlier context and what is new this turn: the
-    messages after the last assistant message (a user's question, tool results). Results
-    of calls the previous turn made are dropped: they show under that turn already."""
-    last_assistant = max((i for i, m in enumerate(messages) if m.role == "assistant"), default=-1)
-    context = list(messages[: last_assistant + 1])
-    fresh = list(messages[last_assistant + 1 :])
-    context += [m for m in fresh if m.role in ("system", "developer")]
-    fresh = [m for m in fresh if m.role not in ("system", "developer")]
-    answered = _requested(previous) if previous else set()
-    fresh = [m for m in fresh if not (m.role == "tool" and _answers(m) <= answered and _answers(m))]
-    return context, fresh
-
-
-def _requested(step: Step) -> set[str]:
-    """The call ids of every tool (transfers included) the step asked for."""
-    ids = {call.call_id for call in step.tool_calls if call.call_id}
-    for message in step.output_messages or ():
-        ids.update(p.call_id for p in message.parts if p.type == "tool_call" and p.call_id)
-    return ids
-
-
-def _answers(message: Message) -> set[str]:
-    return {p.call_id for p in message.parts if p.type == "tool_call_response" and p.call_id}
 
 
 def tool_call_block(

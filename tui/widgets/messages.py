@@ -8,7 +8,7 @@ from textual.widgets import Collapsible, Static
 
 from replay.model import Step
 from tui.palette import AgentColors
-from tui.widgets.message_blocks import Highlighter, turn_blocks, turn_header
+from tui.widgets.message_blocks import ContextFold, Highlighter, turn_blocks, turn_header
 
 
 class MessageView(VerticalScroll, can_focus=False):
@@ -37,6 +37,20 @@ class MessageView(VerticalScroll, can_focus=False):
             self.remove_children()
             self.mount_all(blocks)
         self.scroll_home(animate=False)
+        if search:
+            self.call_after_refresh(self.reveal, search)
+
+    def reveal(self, term: str) -> Static | None:
+        """Open the folds around the first block that mentions ``term`` and scroll to it."""
+        needle = term.lower()
+        for block in self.query(Static):
+            if isinstance(block.content, Content) and needle in block.content.plain.lower():
+                for fold in block.ancestors:
+                    if isinstance(fold, Collapsible) and not isinstance(fold, ContextFold):
+                        fold.collapsed = False
+                self.call_after_refresh(self.scroll_to_widget, block, animate=False, top=True)
+                return block
+        return None
 
     def show_nothing(self, text: str | Content) -> None:
         self.step = None
