@@ -139,7 +139,7 @@ class ReplayScreen(Screen[None]):
     def _show_failure(self, message: str) -> None:
         self.error = message
         if self.conversation is not None:
-            self.notify(message, title="Could not reload", severity="warning")
+            self.notify(message, title="Could not reload", severity="warning", markup=False)
             return
         self.query_one("#replay-title", Static).update(failure_title(self.conversation_id))
         self.add_class("-failed")
@@ -369,7 +369,7 @@ class ReplayScreen(Screen[None]):
             return
         self._texts = texts
         if found is None:
-            self.notify(f"No turn mentions “{term}”.", severity="warning", timeout=3)
+            self.notify(f"No turn mentions “{term}”.", severity="warning", timeout=3, markup=False)
         elif found == self.index:
             self._show_step()  # the only match: show it highlighted
         else:

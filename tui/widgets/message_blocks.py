@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from textual import events
 from textual.containers import Vertical
 from textual.content import Content
+from textual.markup import escape
 from textual.message import Message as TextualMessage
 from textual.widget import Widget
 from textual.widgets import Collapsible, Static
@@ -194,7 +195,9 @@ def tool_call_block(
             nested.extend(turn_blocks(inner, before, colors, highlight, depth + 1))
             before = inner
         turns = len(call.nested)
-        nested_title = f"{call.agent or call.name}'s {turns} turn{'s' if turns != 1 else ''}"
+        nested_title = escape(
+            f"{call.agent or call.name}'s {turns} turn{'s' if turns != 1 else ''}"
+        )
         children.append(Collapsible(*nested, title=nested_title, collapsed=True, classes="nested"))
     if call.status == "error":
         reason = call.error_type or "error"
@@ -219,7 +222,7 @@ def _result(result: str | None, highlight: Highlighter, *, failed: bool) -> list
         arrow = ("↳ ", "$error" if failed else "$success")
         return [Static(highlight(Content.assemble(arrow, pretty)), classes="result")]
     preview = " ".join(result.split())[:60]
-    title = f"result · {size(pretty)} · {preview}…"
+    title = escape(f"result · {size(pretty)} · {preview}…")  # titles are markup
     body = Static(highlight(Content(pretty)), classes="result-body")
     return [Collapsible(body, title=title, collapsed=True, classes="result")]
 
