@@ -27,11 +27,11 @@ from opentelemetry.sdk.trace import Event, ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.sdk.trace.id_generator import IdGenerator
-from tracer.exporting import SpanFilter, export_spans
 
 import tracer
 from tracer.config import settings
 from tracer.exporter import StoreExporter
+from tracer.exporting import SpanFilter, export_spans
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -134,7 +134,7 @@ def generate(out_dir: Path) -> list[Path]:
             exporter.export(synthetic_times(spans, EPOCH_NS + number * HOUR_NS))
             traces = sorted({f"{span.context.trace_id:032x}" for span in spans if span.context})
             target = out_dir / f"{name}.otlp.json"
-            export_spans(store, target, "otlp-json", SpanFilter(traces=traces))
+            export_spans(store, target, "otlp-json", SpanFilter(traces=traces), spans_per_line=1)
             written.append(target)
         exporter.shutdown()
     finally:

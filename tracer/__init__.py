@@ -25,6 +25,7 @@ from tracer.models import (
     Usage,
 )
 from tracer.provider import get_tracer, setup, shutdown
+from tracer.recording import record
 from tracer.result import RunResult
 from tracer.run import Runner
 from tracer.sanitize import Limits
@@ -63,6 +64,7 @@ __all__ = [
     "function_tool",
     "get_tracer",
     "handoff",
+    "record",
     "setup",
     "shutdown",
 ]

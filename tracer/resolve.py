@@ -1,5 +1,6 @@
-"""What a span learns only from its relatives: the agent it ran under, the source of a
-handoff, and the conversation of its trace.
+"""What a span learns only from its relatives: the agent it ran under, whether a tool
+ran an agent (an agent used as a tool), the source of a handoff, and the conversation
+of its trace.
 
 Spans of one trace arrive in any order and in different batches (a parent usually ends,
 and so is exported, after its children), so resolution looks at the incoming batch
@@ -28,6 +29,7 @@ class Resolution:
 
     table: pa.Table
     agent_fixes: dict[Key, tuple[str, str | None]] = field(default_factory=dict)  # agent, from
+    agent_tool_fixes: dict[Key, str] = field(default_factory=dict)  # tool span -> its agent
     conversation_fixes: dict[str, str] = field(default_factory=dict)  # trace -> conversation
 
 
@@ -42,12 +44,14 @@ def resolve(con: duckdb.DuckDBPyConnection, table: pa.Table) -> Resolution:
     sources: list[str | None] = table.column("from_agent").to_pylist()
     conversations: list[str | None] = table.column("conversation_id").to_pylist()
     starts: list[int] = table.column("start_time").cast(pa.int64()).to_pylist()
+    targets: list[str | None] = table.column("to_agent").to_pylist()
 
     con.register("_baton_touched", pa.table({"trace_id": sorted(set(traces))}))
     try:
         stored = con.execute(
-            "SELECT trace_id, span_id, parent_span_id, op, agent_name, from_agent "
-            "FROM spans WHERE trace_id IN (SELECT trace_id FROM _baton_touched)"
+            "SELECT trace_id, span_id, parent_span_id, op, agent_name, from_agent, "
+            "epoch_us(start_time) FROM spans "
+            "WHERE trace_id IN (SELECT trace_id FROM _baton_touched)"
         ).fetchall()
         stored_conversations = dict(
             con.execute(
@@ -60,10 +64,12 @@ def resolve(con: duckdb.DuckDBPyConnection, table: pa.Table) -> Resolution:
 
     # Parent links and known agents of every span in play, stored and incoming.
     nodes: dict[Key, tuple[str | None, str, str | None]] = {
-        (t, s): (p, op, a) for t, s, p, op, a, _ in stored
+        (t, s): (p, op, a) for t, s, p, op, a, _, _ in stored
     }
+    started: dict[Key, int] = {(t, s): start for t, s, *_, start in stored}
     for i, key in enumerate(zip(traces, spans, strict=True)):
         nodes.setdefault(key, (parents[i], ops[i], agents[i]))
+        started.setdefault(key, starts[i])
     found: dict[Key, str | None] = {}
 
     def enclosing_agent(trace: str, parent: str | None) -> str | None:
@@ -87,6 +93,12 @@ def resolve(con: duckdb.DuckDBPyConnection, table: pa.Table) -> Resolution:
             found[key] = result
         return result
 
+    called = agent_tool_targets(nodes, started)
+    for i, key in enumerate(zip(traces, spans, strict=True)):
+        if ops[i] == "tool" and key in called:
+            ops[i] = "agent_tool"
+            targets[i] = targets[i] or called[key]
+
     for i, op in enumerate(ops):
         if agents[i] is None and op != "workflow":
             agents[i] = enclosing_agent(traces[i], parents[i])
@@ -94,7 +106,10 @@ def resolve(con: duckdb.DuckDBPyConnection, table: pa.Table) -> Resolution:
             sources[i] = agents[i]
 
     resolution = Resolution(table)
-    for trace, span, parent, op, agent, source in stored:
+    for trace, span, _, op, _, _, _ in stored:
+        if op == "tool" and (trace, span) in called:
+            resolution.agent_tool_fixes[(trace, span)] = called[(trace, span)]
+    for trace, span, parent, op, agent, source, _ in stored:
         if agent is None and op != "workflow":
             inherited = enclosing_agent(trace, parent)
             if inherited is not None:
@@ -123,6 +138,8 @@ def resolve(con: duckdb.DuckDBPyConnection, table: pa.Table) -> Resolution:
     names = table.column_names
     resolution.table = (
         table.set_column(names.index("agent_name"), "agent_name", pa.array(agents, pa.string()))
+        .set_column(names.index("op"), "op", pa.array(ops, pa.string()))
+        .set_column(names.index("to_agent"), "to_agent", pa.array(targets, pa.string()))
         .set_column(names.index("from_agent"), "from_agent", pa.array(sources, pa.string()))
         .set_column(
             names.index("conversation_id"),
@@ -131,6 +148,33 @@ def resolve(con: duckdb.DuckDBPyConnection, table: pa.Table) -> Resolution:
         )
     )
     return resolution
+
+
+def agent_tool_targets(
+    nodes: dict[Key, tuple[str | None, str, str | None]], started: dict[Key, int]
+) -> dict[Key, str]:
+    """Tool spans that ran an agent, and that agent: the earliest agent span below the
+    tool, reached through spans of unknown shape only (the Agents SDK records
+    ``agent.as_tool()`` as a function span with the nested run's spans under it)."""
+    earliest: dict[Key, tuple[int, str]] = {}
+    for (trace, span), (parent, op, agent) in nodes.items():
+        if op != "agent" or agent is None:
+            continue
+        current, depth = parent, 0
+        while current is not None and depth < _MAX_DEPTH:
+            node = nodes.get((trace, current))
+            if node is None:
+                break
+            if node[1] == "tool":
+                start = started.get((trace, span), 0)
+                best = earliest.get((trace, current))
+                if best is None or start < best[0]:
+                    earliest[(trace, current)] = (start, agent)
+                break
+            if node[1] != "other":
+                break
+            current, depth = node[0], depth + 1
+    return {key: agent for key, (_, agent) in earliest.items()}
 
 
 def apply_fixes(con: duckdb.DuckDBPyConnection, resolution: Resolution) -> None:
@@ -155,6 +199,26 @@ def apply_fixes(con: duckdb.DuckDBPyConnection, resolution: Resolution) -> None:
             )
         finally:
             con.unregister("_baton_agent_fixes")
+    # After the agent fixes: a promoted tool's source is the agent it ran under.
+    if resolution.agent_tool_fixes:
+        fixes = pa.table(
+            {
+                "trace_id": [k[0] for k in resolution.agent_tool_fixes],
+                "span_id": [k[1] for k in resolution.agent_tool_fixes],
+                "to_agent": list(resolution.agent_tool_fixes.values()),
+            }
+        )
+        con.register("_baton_agent_tool_fixes", fixes)
+        try:
+            con.execute(
+                "UPDATE spans SET op = 'agent_tool', "
+                "to_agent = coalesce(spans.to_agent, f.to_agent), "
+                "from_agent = coalesce(spans.from_agent, spans.agent_name) "
+                "FROM _baton_agent_tool_fixes AS f "
+                "WHERE spans.trace_id = f.trace_id AND spans.span_id = f.span_id"
+            )
+        finally:
+            con.unregister("_baton_agent_tool_fixes")
     if resolution.conversation_fixes:
         fixes = pa.table(
             {

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import click
 
+from tui.cli_capture import collect, export_command, import_command
+from tui.cli_demo import demo
 from tui.cli_diff import diff, loops
 from tui.cli_replay import replay
 from tui.cli_store import sql, store, traces
@@ -26,9 +28,13 @@ def main() -> None:
     """
 
 
+main.add_command(demo)
 main.add_command(sql)
 main.add_command(traces)
 main.add_command(store)
+main.add_command(collect)
+main.add_command(import_command)
+main.add_command(export_command)
 main.add_command(loops)
 main.add_command(diff)
 main.add_command(replay)

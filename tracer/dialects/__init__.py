@@ -16,21 +16,46 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from tracer.dialects import genai
-from tracer.dialects.base import OPS, ChatMessages, Normalised, PartsMessage, SpanView
+from tracer.dialects import (
+    genai,
+    logfire,
+    messages,
+    openai_agents,
+    openinference,
+    otel_agents,
+)
+from tracer.dialects.base import (
+    OPS,
+    ChatMessages,
+    Normalised,
+    PartsMessage,
+    SpanView,
+    text_or_none,
+)
+
+CONVERSATION_ID = "gen_ai.conversation.id"
 
 Dialect = Callable[[SpanView], "Normalised | None"]
 #: A chat span's stored attributes -> its messages in the GenAI parts format.
 MessageReader = Callable[[Mapping[str, Any]], ChatMessages]
 
 #: Tried in order; more specific producers come before the generic GenAI conventions.
-DIALECTS: list[Dialect] = [genai.normalise]
+DIALECTS: list[Dialect] = [
+    openai_agents.normalise,
+    openinference.normalise,
+    otel_agents.normalise,
+    logfire.normalise,
+    genai.normalise,
+]
 
 #: By ``spans.source``. A source without an entry is read as GenAI conventions, which
 #: finds nothing (and so reports "not recorded") on spans that do not use them.
 MESSAGE_READERS: dict[str, MessageReader] = {
     "baton": genai.messages,
     "otel_genai": genai.messages,
+    "otel_openai_agents": genai.messages,
+    "openai_agents": messages.openai_agents,
+    "openinference": messages.openinference,
 }
 
 
@@ -40,7 +65,9 @@ def normalise(span: SpanView) -> Normalised:
         found = dialect(span)
         if found is not None:
             return found
-    return Normalised()
+    # Unknown shape, but a conversation id in the GenAI spelling still counts (a span
+    # started inside `tracer.record(conversation_id=...)` carries one).
+    return Normalised(conversation_id=text_or_none(span.attributes.get(CONVERSATION_ID)))
 
 
 def read_messages(source: str | None, attributes: Mapping[str, Any]) -> ChatMessages:

@@ -1,0 +1,266 @@
+"""Receiver throughput: ``baton collect`` fed by the standard OTLP/HTTP exporter from
+another process in batches of 512, beside the in-process ``StoreExporter`` on the same
+spans in the same run.
+
+    python bench/bench_collect.py [--spans 100000]
+
+Figures, each beside the in-process ``StoreExporter.export`` on the same spans: spans/s
+acknowledged by the receiver (an acknowledged batch is on disk), the CPU the
+recording side spends per span (decoding, storing and absorbing into DuckDB included:
+the figure that holds when other programs share the cores), and the time the final
+absorb takes. Ratios are receiver / in-process. Runs alternate; medians are shown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from statistics import median
+
+BATCH = 512
+
+
+def make_spans(count: int) -> list[object]:
+    """Finished OpenTelemetry spans shaped like a multi-agent run's: agents, model calls
+    with token counts and message content, tool calls with arguments and results."""
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    memory = InMemorySpanExporter()
+    provider = TracerProvider(resource=Resource.create({"service.name": "bench"}))
+    provider.add_span_processor(SimpleSpanProcessor(memory))
+    tracer = provider.get_tracer("baton")
+    made = 0
+    while made < count:
+        with tracer.start_as_current_span("invoke_agent Billing") as agent:
+            agent.set_attributes(
+                {
+                    "gen_ai.operation.name": "invoke_agent",
+                    "gen_ai.agent.name": "Billing",
+                    "gen_ai.conversation.id": f"conv-{made // 100}",
+                }
+            )
+            for turn in range(3):
+                with tracer.start_as_current_span("chat gpt-4o") as chat:
+                    chat.set_attributes(
+                        {
+                            "gen_ai.operation.name": "chat",
+                            "gen_ai.request.model": "gpt-4o",
+                            "gen_ai.response.model": "gpt-4o-2024-08-06",
+                            "gen_ai.usage.input_tokens": 812 + turn,
+                            "gen_ai.usage.output_tokens": 64,
+                            "gen_ai.response.finish_reasons": ["tool_calls"],
+                            "gen_ai.output.messages": json.dumps(
+                                [{"role": "assistant", "parts": [{"type": "text",
+                                  "content": "Let me look that invoice up for you. " * 4}]}]
+                            ),
+                        }
+                    )  # fmt: skip
+                with tracer.start_as_current_span("execute_tool lookup_invoice") as tool:
+                    tool.set_attributes(
+                        {
+                            "gen_ai.operation.name": "execute_tool",
+                            "gen_ai.tool.name": "lookup_invoice",
+                            "gen_ai.tool.call.id": f"call_{made}_{turn}",
+                            "gen_ai.tool.call.arguments": '{"invoice_id": "A1"}',
+                            "gen_ai.tool.call.result": '{"amount": 42, "status": "paid"}',
+                        }
+                    )
+        made += 7
+    provider.shutdown()
+    return list(memory.get_finished_spans())[:count]
+
+
+def send(url: str, count: int) -> None:
+    """The sender process: the standard exporter, batches of 512, one after another
+    (as a BatchSpanProcessor's worker sends them). Prints its timing as JSON."""
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.trace.export import SpanExportResult
+
+    spans = make_spans(count)
+    exporter = OTLPSpanExporter(endpoint=url)
+    exporter.export(spans[:BATCH])  # connect and warm up; not timed
+    start = time.perf_counter()
+    for offset in range(0, len(spans), BATCH):
+        if exporter.export(spans[offset : offset + BATCH]) is not SpanExportResult.SUCCESS:
+            raise SystemExit("the receiver refused a batch")
+    elapsed = time.perf_counter() - start
+    exporter.shutdown()
+    print(json.dumps({"spans": len(spans), "seconds": elapsed}))
+
+
+@dataclass
+class Run:
+    spans_per_second: float
+    cpu_us_per_span: float  # all CPU the recording side spent, absorbing included
+    absorb_seconds: float
+
+
+def receiver(count: int, workdir: Path) -> Run:
+    """``baton collect`` in its own process, fed by a sender process."""
+    store = workdir / f"collected-{time.time_ns()}.duckdb"
+    collector = subprocess.Popen(
+        [sys.executable, "-m", "tui", "collect", "--store", str(store), "--port", "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert collector.stdout is not None
+    match = re.search(r"(http://127\.0\.0\.1:\d+/v1/traces)", collector.stdout.readline())
+    if match is None:
+        collector.kill()
+        raise SystemExit("baton collect did not start")
+    started_cpu = _cpu_seconds(collector.pid)  # start-up (imports) is not the receiver's work
+    sender = subprocess.run(
+        [sys.executable, __file__, "--send", match.group(1), "--spans", str(count)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result = json.loads(sender.stdout.strip().splitlines()[-1])
+    stop = time.perf_counter()
+    collector.send_signal(signal.SIGTERM)
+    _, _, usage = os.wait4(collector.pid, 0)
+    absorb = time.perf_counter() - stop
+    collector.returncode = 0
+    cpu = usage.ru_utime + usage.ru_stime - started_cpu
+    _check(store, count)
+    total = result["spans"] + BATCH  # the warm-up batch is received too
+    return Run(result["spans"] / result["seconds"], cpu / total * 1e6, absorb)
+
+
+def exporter_alone(count: int) -> float:
+    """spans/s of the same sender against a receiver that discards every body: the
+    ceiling the exporter itself sets (it encodes each batch before sending it)."""
+    import socket
+    import threading
+
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    async def discard(request: Request) -> Response:
+        await request.body()
+        return Response(b"", media_type="application/x-protobuf")
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    app = Starlette(routes=[Route("/v1/traces", discard, methods=["POST"])])
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    while not server.started:
+        thread.join(0.01)
+    try:
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}/v1/traces"
+        sender = subprocess.run(
+            [sys.executable, __file__, "--send", url, "--spans", str(count)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+    result = json.loads(sender.stdout.strip().splitlines()[-1])
+    return float(result["spans"] / result["seconds"])
+
+
+def in_process(count: int, workdir: Path) -> Run:
+    """``StoreExporter.export`` called directly on the same spans, batch by batch."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from tracer.exporter import StoreExporter
+    from tracer.store import Store
+
+    spans = make_spans(count)
+    store = Store(workdir / f"in-process-{time.time_ns()}.duckdb")
+    exporter = StoreExporter(store, absorb_interval=2.0)
+    cpu = time.process_time()
+    start = time.perf_counter()
+    for offset in range(0, len(spans), BATCH):
+        exporter.export(spans[offset : offset + BATCH])  # type: ignore[arg-type]
+    elapsed = time.perf_counter() - start
+    stop = time.perf_counter()
+    exporter.shutdown()
+    absorb = time.perf_counter() - stop
+    cpu = time.process_time() - cpu
+    _check(store.path, count)
+    return Run(len(spans) / elapsed, cpu / len(spans) * 1e6, absorb)
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _check(path: Path, at_least: int) -> None:
+    import duckdb
+
+    with duckdb.connect(str(path), read_only=True) as con:
+        row = con.execute("SELECT count(*) FROM spans").fetchone()
+    stored = row[0] if row else 0
+    if stored < min(at_least, at_least - BATCH):
+        raise SystemExit(f"only {stored} spans reached {path}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--spans", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each; medians shown")
+    parser.add_argument("--send", metavar="URL", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.send:
+        send(args.send, args.spans)
+        return
+    print(f"{args.spans} spans in batches of {BATCH}, {os.cpu_count()} cores, "
+          f"median of {args.repeat} runs each, alternating")  # fmt: skip
+    collected: list[Run] = []
+    direct: list[Run] = []
+    alone: list[float] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for _ in range(args.repeat):
+            collected.append(receiver(args.spans, Path(tmp)))
+            direct.append(in_process(args.spans, Path(tmp)))
+            alone.append(exporter_alone(args.spans))
+    rate = median(r.spans_per_second for r in collected)
+    base = median(r.spans_per_second for r in direct)
+    cpu = median(r.cpu_us_per_span for r in collected)
+    base_cpu = median(r.cpu_us_per_span for r in direct)
+    rows = [
+        ("spans/s  baton collect (OTLP/HTTP, exporter in another process)", f"{rate:,.0f}"),
+        ("spans/s  StoreExporter.export in-process (baseline)", f"{base:,.0f}"),
+        ("         ratio", f"{rate / base:.2f}"),
+        (
+            "spans/s  same exporter, receiver discarding (sender's ceiling)",
+            f"{median(alone):,.0f}",
+        ),
+        ("         ratio baton collect / ceiling", f"{rate / median(alone):.2f}"),
+        ("CPU/span baton collect: decode, store, absorb (µs)", f"{cpu:.1f}"),
+        ("CPU/span StoreExporter: convert, store, absorb (µs)", f"{base_cpu:.1f}"),
+        ("         ratio", f"{cpu / base_cpu:.2f}"),
+        ("final absorb, receiver (s)", f"{median(r.absorb_seconds for r in collected):.2f}"),
+        ("final absorb, in-process (s)", f"{median(r.absorb_seconds for r in direct):.2f}"),
+    ]
+    for label, value in rows:
+        print(f"  {label:<66}{value:>10}")
+    runs = ", ".join(f"{r.spans_per_second:,.0f}" for r in collected)
+    print(
+        f"  receiver runs: {runs} spans/s; goal >= 20,000: {'met' if rate >= 20_000 else 'NOT met'}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,351 @@
+"""Recording OpenAI Agents SDK runs: ``install()`` registers a tracing processor that
+turns the SDK's traces into spans in a baton store.
+
+    import tracer.agents_sdk
+    tracer.agents_sdk.install()          # before Runner.run(...)
+
+Needs the ``openai-agents`` package (``pip install 'baton[agents]'``). Spans are kept
+per trace and written as one segment when the trace ends (and every few seconds for
+long traces, and on ``force_flush``/``shutdown``); the processor never waits for the
+store's lock and never raises into the SDK.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import threading
+import time
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+try:
+    from agents.tracing import (
+        Span,
+        Trace,
+        TracingProcessor,
+        get_trace_provider,
+        set_trace_processors,
+    )
+    from agents.tracing.processors import default_processor
+except ImportError as missing:  # pragma: no cover - depends on the installed extras
+    raise ImportError(
+        "tracer.agents_sdk records OpenAI Agents SDK runs and needs that SDK: "
+        "pip install 'baton[agents]'"
+    ) from missing
+
+from tracer.config import current_conversation_id, settings
+from tracer.sanitize import Limits
+from tracer.sdk_spans import SdkSpanConverter, TraceBuffer
+from tracer.spanrows import SpanRows
+from tracer.store import Store, StoreBusyError
+
+logger = logging.getLogger("baton.agents_sdk")
+
+#: How long ``shutdown`` waits for the store's lock to move the spans into the file.
+SHUTDOWN_ABSORB_TIMEOUT = 10.0
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Where one SDK trace is recorded."""
+
+    store: Store
+    conversation_id: str | None = None
+
+
+class StoreTracingProcessor(TracingProcessor):
+    """An Agents SDK ``TracingProcessor`` that records every trace into ``store``.
+
+    A trace's ``group_id`` becomes its conversation id; without one, a trace started
+    inside ``tracer.record(conversation_id=...)`` gets that conversation.
+    """
+
+    def __init__(
+        self,
+        store: Store | str | os.PathLike[str] | None = None,
+        *,
+        limits: Limits | None = None,
+        flush_interval: float = 5.0,
+        max_buffered_spans: int = 2000,
+        absorb_interval: float = 5.0,
+    ) -> None:
+        self.store = store if isinstance(store, Store) else Store(store)
+        self.limits = limits or Limits.from_env()
+        self.flush_interval = flush_interval
+        self.max_buffered_spans = max_buffered_spans
+        self.absorb_interval = absorb_interval
+        self._converter = SdkSpanConverter()
+        self._destinations: dict[str, Destination] = {}
+        self._lock = threading.RLock()
+        self._flusher: threading.Thread | None = None
+        self._stop_flusher = threading.Event()
+        self._last_absorb = time.monotonic()
+        self._absorbing: threading.Thread | None = None
+        self._written: dict[object, Store] = {}
+        self._stopped = False
+
+    def destination(self) -> Destination | None:
+        """Where a trace starting now, in this context, goes (None: not recorded)."""
+        return Destination(self.store, current_conversation_id.get())
+
+    # -- TracingProcessor ----------------------------------------------------------------
+
+    def on_trace_start(self, trace: Trace) -> None:
+        self._guard(self._trace_start, trace)
+
+    def on_trace_end(self, trace: Trace) -> None:
+        self._guard(self._trace_end, trace)
+
+    def on_span_start(self, span: Span[Any]) -> None:
+        pass
+
+    def on_span_end(self, span: Span[Any]) -> None:
+        self._guard(self._span_end, span)
+
+    def force_flush(self) -> None:
+        """Write every buffered span (of open traces too) to the store's segments."""
+        self._guard(self._flush, None)
+
+    def shutdown(self) -> None:
+        """Flush, then move the segments into the store file if its lock is free soon."""
+        with self._lock:
+            if self._stopped:
+                return
+            self._stopped = True
+        self._stop_flushing()
+        self._guard(self._flush, None)
+        for store in list(self._written.values()):
+            try:
+                store.absorb(timeout=SHUTDOWN_ABSORB_TIMEOUT)
+            except Exception as exc:
+                logger.warning(
+                    "baton left Agents SDK spans in %s (%s); they move into the store "
+                    "next time it is opened",
+                    store.incoming,
+                    exc,
+                )
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _guard(self, action: Callable[[Any], None], arg: Any) -> None:
+        try:
+            action(arg)
+        except Exception:  # never into the SDK: a recording problem must not stop a run
+            logger.exception("baton could not record an Agents SDK trace")
+
+    def _trace_start(self, trace: Trace) -> None:
+        record = trace.export()
+        if record is None:
+            return
+        destination = self.destination()
+        if destination is None:
+            return
+        with self._lock:
+            buffer = self._converter.buffer(trace.trace_id)
+            buffer.record = record
+            buffer.start_ns = time.time_ns()
+            buffer.conversation_id = destination.conversation_id
+            self._destinations[trace.trace_id] = destination
+
+    def _trace_end(self, trace: Trace) -> None:
+        with self._lock:
+            buffer = self._converter.traces.get(trace.trace_id)
+            if buffer is None:
+                return
+            buffer.end_ns = time.time_ns()
+            record = trace.export()
+            if record is not None:  # metadata or group id may have changed during the run
+                buffer.record = record
+            self._write([trace.trace_id], final=True)
+
+    def _span_end(self, span: Span[Any]) -> None:
+        item = span.export()
+        if item is None:
+            return
+        _add_live_data(item, span)
+        with self._lock:
+            if span.trace_id not in self._destinations:
+                destination = self.destination()  # a trace that began before we were added
+                if destination is None:
+                    return
+                self._destinations[span.trace_id] = destination
+                self._converter.buffer(span.trace_id).conversation_id = destination.conversation_id
+            buffer: TraceBuffer = self._converter.buffer(span.trace_id)
+            buffer.spans.append(item)
+            if len(buffer.spans) >= self.max_buffered_spans:
+                self._flush(None)
+            elif self._flusher is None:
+                self._start_flusher()
+
+    def _start_flusher(self) -> None:
+        """A thread that writes what long-running traces hold every ``flush_interval``
+        seconds, so a process killed mid-run loses at most that much."""
+
+        def loop() -> None:
+            while not self._stop_flusher.wait(self.flush_interval):
+                self._guard(self._flush, None)
+
+        self._flusher = threading.Thread(target=loop, name="baton-sdk-flush", daemon=True)
+        self._flusher.start()
+        _with_threads.add(self)
+
+    def _stop_flushing(self) -> None:
+        self._stop_flusher.set()
+        for thread in (self._flusher, self._absorbing):
+            if thread is not None and thread is not threading.current_thread():
+                thread.join(timeout=10)
+
+    def _flush(self, _: Any) -> None:
+        with self._lock:
+            open_traces = [tid for tid, b in self._converter.traces.items() if b.spans]
+            self._write(open_traces, final=False)
+
+    def _write(self, trace_ids: list[str], *, final: bool) -> None:
+        """Convert ``trace_ids``' buffered spans and write one segment per store."""
+        by_store: dict[Store, list[str]] = {}
+        for trace_id in trace_ids:
+            destination = self._destinations.get(trace_id, Destination(self.store))
+            by_store.setdefault(destination.store, []).append(trace_id)
+            if final:
+                self._destinations.pop(trace_id, None)
+        self._converter.capture_content = settings.capture_content
+        for store, ids in by_store.items():
+            rows = SpanRows(self.limits)
+            self._converter.drain(rows, ids, final=final)
+            if len(rows):
+                store.write_segment(rows.to_arrow())
+                self._written[store.path] = store
+                self._absorb_now_and_then(store)
+
+    def _absorb_now_and_then(self, store: Store) -> None:
+        """Keep the segment folder short in long-lived processes, off the run's thread."""
+        now = time.monotonic()
+        running = self._absorbing is not None and self._absorbing.is_alive()
+        if running or now - self._last_absorb < self.absorb_interval:
+            return
+        self._last_absorb = now
+
+        def absorb() -> None:
+            try:
+                store.absorb(timeout=0)
+            except StoreBusyError:
+                pass
+            except Exception:
+                logger.exception("baton could not absorb segments into %s", store.path)
+
+        self._absorbing = threading.Thread(target=absorb, name="baton-absorb", daemon=True)
+        self._absorbing.start()
+        _with_threads.add(self)
+
+
+_with_threads: weakref.WeakSet[StoreTracingProcessor] = weakref.WeakSet()
+
+
+@atexit.register
+def _flush_at_exit() -> None:
+    """Write what every processor still holds and stop their threads before the
+    interpreter tears down (the SDK shuts down only the processors still registered)."""
+    for processor in list(_with_threads):
+        processor.force_flush()
+        processor._stop_flushing()
+
+
+def _add_live_data(item: dict[str, Any], span: Span[Any]) -> None:
+    """What a live span holds beyond ``export()``: a response span's model, output and
+    input (the SDK keeps them only when the run includes sensitive data)."""
+    data = span.span_data
+    if getattr(data, "type", None) != "response":
+        return
+    exported = item.get("span_data")
+    if not isinstance(exported, dict):
+        return
+    response = getattr(data, "response", None)
+    if response is not None:
+        exported["model"] = getattr(response, "model", None)
+        output = getattr(response, "output", None)
+        if output is not None:
+            exported["output"] = [_dump(part) for part in output]
+        if exported.get("usage") is None and getattr(response, "usage", None) is not None:
+            exported["usage"] = _dump(response.usage)
+    given = getattr(data, "input", None)
+    if given:
+        exported["input"] = given if isinstance(given, str) else [_dump(x) for x in given]
+
+
+def _dump(value: Any) -> Any:
+    dump = getattr(value, "model_dump", None)
+    return dump(mode="json") if callable(dump) else value
+
+
+def install(
+    store: Store | str | os.PathLike[str] | None = None, *, keep_openai_export: bool = False
+) -> StoreTracingProcessor:
+    """Record every Agents SDK trace from now on into ``store`` (default: the usual
+    store, see ``baton store path``). Returns the processor.
+
+    The SDK's default export to the OpenAI dashboard is removed (no API key needed)
+    unless ``keep_openai_export=True``; other processors stay. Installing twice for
+    the same store returns the processor already installed.
+    """
+    target = store if isinstance(store, Store) else Store(store)
+    current = _registered_processors()
+    for processor in current:
+        if isinstance(processor, StoreTracingProcessor) and processor.store.path == target.path:
+            return processor
+    processor = StoreTracingProcessor(target)
+    default = default_processor()
+    kept = [p for p in current if keep_openai_export or p is not default]
+    set_trace_processors([*kept, processor])
+    return processor
+
+
+def uninstall(processor: StoreTracingProcessor) -> None:
+    """Remove ``processor`` (flushing it first); other processors stay."""
+    processor.force_flush()
+    set_trace_processors([p for p in _registered_processors() if p is not processor])
+
+
+def _registered_processors() -> list[TracingProcessor]:
+    """The SDK's current processors (read from its provider, which has no public getter)."""
+    provider = get_trace_provider()
+    multi = getattr(provider, "_multi_processor", None)
+    return list(getattr(multi, "_processors", ()))
+
+
+class RoutingTracingProcessor(StoreTracingProcessor):
+    """Records the traces that start while ``route()`` names a destination (what
+    ``tracer.record`` blocks use); other traces are left alone."""
+
+    def __init__(self, route: Callable[[], Destination | None]) -> None:
+        super().__init__(None)
+        self._route = route
+
+    def destination(self) -> Destination | None:
+        return self._route()
+
+
+_routing: RoutingTracingProcessor | None = None
+_routing_lock = threading.Lock()
+
+
+def routing_processor(route: Callable[[], Destination | None]) -> RoutingTracingProcessor:
+    """The process's one routing processor, registered alongside the others (again, if
+    the program replaced the SDK's processor list since)."""
+    global _routing
+    with _routing_lock:
+        if _routing is None:
+            _routing = RoutingTracingProcessor(route)
+        registered = _registered_processors()
+        if not any(p is _routing for p in registered):
+            set_trace_processors([*registered, _routing])
+        return _routing
+
+
+def flush_routing() -> None:
+    """Write what the routing processor holds (the end of a ``tracer.record`` block)."""
+    if _routing is not None:
+        _routing.force_flush()

@@ -1,0 +1,328 @@
+"""``baton collect``: an OTLP/HTTP trace receiver that records into a store.
+
+Any OpenTelemetry-instrumented program exports to it with the standard OTLP HTTP
+exporter (``OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318``). An accepted request
+is on disk before it is answered (protobuf in the spool, see ``collect_spool``; JSON
+as a segment) and never waits for the store's lock; a background thread absorbs
+segments into the database every few seconds, and once more at exit.
+
+Answers: 200 (with ``partial_success`` counting spans that could not be stored), 400
+for a body that is not an OTLP trace request, 401 without the bearer token when one is
+set, 413 over ``max_body`` bytes (before or after decompression), 415 for a content
+type or encoding it cannot read. It keeps serving after every one of them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import logging
+import signal
+import socket
+import threading
+import time
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from types import FrameType
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from tracer.collect_spool import Spool
+from tracer.otlp import (
+    Decoded,
+    MalformedRequest,
+    UnsupportedContentType,
+    check_protobuf,
+    decode,
+    error_body,
+    media_type,
+    parse_protobuf,
+    response_body,
+)
+from tracer.sanitize import Limits
+from tracer.spanrows import SpanRows
+from tracer.store import Store, StoreBusyError
+
+logger = logging.getLogger("baton.collect")
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 4318
+DEFAULT_MAX_BODY = 20 * 1024 * 1024
+TRACES_PATH = "/v1/traces"
+
+
+class BodyTooLarge(ValueError):
+    pass
+
+
+class Unauthorized(ValueError):
+    pass
+
+
+@dataclass
+class CollectorStats:
+    requests: int = 0
+    spans: int = 0
+    rejected: int = 0
+    refused: int = 0  # requests answered with a 4xx
+
+
+class Collector:
+    """The receiver as an ASGI app (``collector.app``) plus its background absorber."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        max_body: int = DEFAULT_MAX_BODY,
+        token: str | None = None,
+        absorb_when_idle: float = 1.0,
+        absorb_at_least_every: float = 30.0,
+        limits: Limits | None = None,
+    ) -> None:
+        self.store = store
+        self.max_body = max_body
+        self.token = token
+        self.absorb_when_idle = absorb_when_idle
+        self.absorb_at_least_every = absorb_at_least_every
+        self._last_request = time.monotonic()
+        self.limits = limits or Limits.from_env()
+        self.stats = CollectorStats()
+        self._stats_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._absorber: threading.Thread | None = None
+        self.spool = Spool(store, self.limits)
+        self.app = Starlette(
+            routes=[
+                Route(TRACES_PATH, self.receive, methods=["POST"]),
+                Route("/", self.index, methods=["GET"]),
+            ]
+        )
+
+    # -- HTTP ----------------------------------------------------------------------------
+
+    async def index(self, request: Request) -> Response:
+        return PlainTextResponse(f"baton collect: POST OTLP traces to {TRACES_PATH}\n")
+
+    async def receive(self, request: Request) -> Response:
+        kind: str | None = None
+        try:
+            self._check_token(request)
+            kind = media_type(request.headers.get("content-type"))
+            body = await self._read_body(request)
+            decoded = await run_in_threadpool(self.ingest, body, kind)
+        except Unauthorized as exc:
+            return self._refuse(401, str(exc), kind, {"WWW-Authenticate": "Bearer"})
+        except UnsupportedContentType as exc:
+            return self._refuse(415, str(exc), kind)
+        except BodyTooLarge as exc:
+            return self._refuse(413, str(exc), kind)
+        except MalformedRequest as exc:
+            return self._refuse(400, str(exc), kind)
+        except OSError as exc:  # the segment could not be written: the exporter retries 503
+            logger.error("could not write spans to %s: %s", self.store.incoming, exc)
+            return self._refuse(503, f"baton could not store the spans ({exc})", kind)
+        media = "application/x-protobuf" if kind == "protobuf" else "application/json"
+        return Response(response_body(decoded, kind), status_code=200, media_type=media)
+
+    def ingest(self, body: bytes, kind: str) -> Decoded:
+        """Accept one request body: protobuf goes to the spool (converted off the request
+        path), JSON is decoded and written as a segment here. Returns the counts."""
+        self._last_request = time.monotonic()
+        if kind == "protobuf":
+            request = parse_protobuf(body)
+            decoded = Decoded(SpanRows(self.limits))
+            check_protobuf(request, decoded)
+            if decoded.accepted:
+                self.spool.put(body, request)
+        else:
+            decoded = decode(body, kind, SpanRows(self.limits))
+            if len(decoded.rows):
+                self.store.write_segment(decoded.rows.to_arrow())
+        with self._stats_lock:
+            self.stats.requests += 1
+            self.stats.spans += decoded.accepted
+            self.stats.rejected += decoded.rejected
+        return decoded
+
+    def _check_token(self, request: Request) -> None:
+        if self.token is None:
+            return
+        given = request.headers.get("authorization", "")
+        scheme, _, value = given.partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+            value.strip().encode(), self.token.encode()
+        ):
+            raise Unauthorized(
+                "missing or wrong bearer token: send 'Authorization: Bearer <token>' "
+                "(OTEL_EXPORTER_OTLP_HEADERS='Authorization=Bearer <token>')"
+            )
+
+    async def _read_body(self, request: Request) -> bytes:
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > self.max_body:
+            raise BodyTooLarge(self._too_large(int(declared)))
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > self.max_body:
+                raise BodyTooLarge(self._too_large(size))
+            chunks.append(chunk)
+        body = b"".join(chunks)
+        encoding = request.headers.get("content-encoding", "identity").strip().lower()
+        if encoding in ("", "identity"):
+            return body
+        if encoding not in ("gzip", "deflate"):
+            raise UnsupportedContentType(
+                f"unsupported content encoding {encoding!r}: send gzip, deflate or none"
+            )
+        return await run_in_threadpool(self._inflate, body, encoding)
+
+    def _inflate(self, body: bytes, encoding: str) -> bytes:
+        wbits = 16 + zlib.MAX_WBITS if encoding == "gzip" else zlib.MAX_WBITS
+        inflater = zlib.decompressobj(wbits)
+        try:
+            data = inflater.decompress(body, self.max_body + 1)
+        except zlib.error as exc:
+            raise MalformedRequest(f"the body is not valid {encoding} data ({exc})") from exc
+        if len(data) > self.max_body or inflater.unconsumed_tail:
+            raise BodyTooLarge(self._too_large(len(data), decompressed=True))
+        if not inflater.eof:
+            raise MalformedRequest(f"the {encoding} body is truncated")
+        return data
+
+    def _too_large(self, size: int, *, decompressed: bool = False) -> str:
+        what = "decompressed body" if decompressed else "body"
+        return (
+            f"the {what} ({size} bytes or more) is over the limit of {self.max_body} bytes; "
+            "send smaller batches or start baton collect with a larger --max-body"
+        )
+
+    def _refuse(
+        self, status: int, message: str, kind: str | None, headers: dict[str, str] | None = None
+    ) -> Response:
+        with self._stats_lock:
+            self.stats.refused += 1
+        logger.warning("refused a request (%d): %s", status, message)
+        body, media = error_body(message, kind)
+        return Response(body, status_code=status, media_type=media, headers=headers)
+
+    # -- absorbing -----------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the spool's converter and the absorber. Segments move into the store
+        once no request has come for ``absorb_when_idle`` seconds, and at least every
+        ``absorb_at_least_every`` seconds under a steady stream: during a burst the CPU
+        goes to answering senders (their spans are already safe on disk, and readers
+        absorb what is pending when they open the store). A round is skipped while
+        another program holds the lock."""
+        if self._absorber is not None:
+            return
+        self.spool.start()
+
+        def loop() -> None:
+            last_absorb = time.monotonic()
+            while not self._stop.wait(self.absorb_when_idle / 2):
+                now = time.monotonic()
+                idle = now - self._last_request >= self.absorb_when_idle
+                overdue = now - last_absorb >= self.absorb_at_least_every
+                if not (idle or overdue) or not self.store.pending_segments():
+                    continue
+                last_absorb = now
+                try:
+                    self.store.absorb(timeout=0)
+                except StoreBusyError:
+                    pass
+                except Exception:
+                    logger.exception("could not absorb segments into %s", self.store.path)
+
+        self._absorber = threading.Thread(target=loop, name="baton-collect-absorb", daemon=True)
+        self._absorber.start()
+
+    def close(self) -> str | None:
+        """Convert what the spool holds, stop the absorber and absorb what is left;
+        returns a problem to report, if any."""
+        self.spool.stop()
+        self._stop.set()
+        if self._absorber is not None:
+            self._absorber.join()
+            self._absorber = None
+        try:
+            self.store.absorb()
+        except Exception as exc:
+            return (
+                f"spans are safe in {self.store.incoming} but could not be moved into the "
+                f"store yet ({exc}); they move in the next time the store is opened"
+            )
+        return None
+
+
+class _Server(uvicorn.Server):
+    """uvicorn, except that SIGINT/SIGTERM end ``run`` normally (uvicorn re-raises the
+    signal after its graceful shutdown, which would kill us before the final absorb)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
+        def stop(sig: int, frame: FrameType | None) -> None:
+            if self.should_exit and sig == signal.SIGINT:
+                self.force_exit = True
+            self.should_exit = True
+
+        previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket on ``host:port`` (port 0: any free port)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise OSError(
+            f"cannot listen on {host}:{port} ({exc.strerror or exc}); is another collector "
+            "running there? Pick another port with --port"
+        ) from exc
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def serve(
+    collector: Collector,
+    sock: socket.socket,
+    *,
+    on_ready: Callable[[], None] | None = None,
+) -> None:
+    """Serve ``collector`` on ``sock`` until SIGINT/SIGTERM (or ``should_exit``), then
+    finish in-flight requests. The caller runs ``collector.close()`` afterwards."""
+    config = uvicorn.Config(
+        collector.app,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        timeout_graceful_shutdown=10,
+    )
+    server = _Server(config)
+    with server.capture_signals():  # from before "ready", so an early SIGTERM is graceful too
+        collector.start()
+        if on_ready is not None:
+            on_ready()
+        server.run(sockets=[sock])

@@ -1,0 +1,96 @@
+"""The receiver's spool: accepted protobuf requests wait here, on disk, for a worker
+thread to turn them into segments.
+
+Writing the body is all a request waits for before its answer, so an acknowledged span
+survives a crash, and the expensive part (one Python object per span, the dialects,
+Arrow) runs while the exporter is already encoding its next batch. Files left by a
+killed receiver are converted when the next one starts. The queue is bounded: a
+receiver that falls behind slows its senders down instead of growing without limit.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from tracer.otlp import MalformedRequest, parse_protobuf, protobuf_rows
+from tracer.sanitize import Limits
+from tracer.spanrows import SpanRows
+from tracer.store import Store
+
+logger = logging.getLogger("baton.collect")
+
+SPOOL_DIR = "otlp-spool"
+_SUFFIX = ".pb"
+_QUEUE_LIMIT = 64
+
+
+class Spool:
+    """Accepted OTLP protobuf bodies on their way to becoming segments."""
+
+    def __init__(self, store: Store, limits: Limits) -> None:
+        self.store = store
+        self.limits = limits
+        self.directory = store.incoming / SPOOL_DIR
+        self._queue: queue.Queue[tuple[Path, Any] | None] = queue.Queue(_QUEUE_LIMIT)
+        self._worker: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Start converting, beginning with what an earlier receiver left behind."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        left = sorted(p for p in self.directory.iterdir() if p.name.endswith(_SUFFIX))
+        self._worker = threading.Thread(target=self._work, name="baton-collect-spool", daemon=True)
+        self._worker.start()
+        for path in left:
+            self._queue.put((path, None))
+
+    def put(self, body: bytes, request: Any) -> None:
+        """Make ``body`` durable, then queue its parsed ``request`` for conversion."""
+        name = f"{time.time_ns():020d}-{os.getpid()}-{uuid.uuid4().hex[:12]}{_SUFFIX}"
+        final = self.directory / name
+        tmp = final.with_name(name + ".tmp")
+        with open(tmp, "wb") as sink:
+            sink.write(body)
+        os.replace(tmp, final)
+        self._queue.put((final, request))
+
+    def stop(self) -> None:
+        """Convert everything queued, then stop the worker."""
+        if self._worker is None:
+            return
+        self._queue.put(None)
+        self._worker.join()
+        self._worker = None
+
+    def _work(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            path, request = item
+            try:
+                if request is None:
+                    request = parse_protobuf(path.read_bytes())
+                rows = SpanRows(self.limits)
+                protobuf_rows(request, rows)
+                if len(rows):
+                    self.store.write_segment(rows.to_arrow())
+                path.unlink(missing_ok=True)
+            except MalformedRequest as exc:
+                self._set_aside(path, str(exc))
+            except Exception as exc:  # one bad file must not stop the others
+                logger.exception("unexpected error converting %s", path)
+                self._set_aside(path, repr(exc))
+
+    def _set_aside(self, path: Path, reason: str) -> None:
+        corrupt = self.store.incoming / "corrupt"
+        corrupt.mkdir(exist_ok=True)
+        if path.exists():
+            os.replace(path, corrupt / path.name)
+        logger.warning("could not convert %s (%s); moved it to %s", path.name, reason, corrupt)

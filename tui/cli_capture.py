@@ -1,0 +1,182 @@
+"""``baton collect``, ``baton import`` and ``baton export``: getting traces in and out."""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import logging
+import re
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from tracer.collect import DEFAULT_MAX_BODY, TRACES_PATH, Collector, bind, serve
+from tracer.exporting import FORMATS, SpanFilter, export_spans
+from tracer.importing import import_files
+from tracer.store import StoreBusyError
+from tui.options import fail, open_store, reports_errors, store_option
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|kib|mb|mib|gb|gib)?\s*$", re.IGNORECASE)
+_UNITS = {"b": 1, "kb": 1000, "kib": 1024, "mb": 1000**2, "mib": 1024**2, "gb": 1000**3,
+          "gib": 1024**3}  # fmt: skip
+
+
+def parse_size(text: str) -> int:
+    """``20MiB``, ``5MB``, ``1048576`` -> bytes."""
+    match = _SIZE.match(text)
+    if not match:
+        raise click.BadParameter(f"{text!r} is not a size; write e.g. 20MiB, 500KB or 1048576")
+    return int(float(match.group(1)) * _UNITS[(match.group(2) or "b").lower()])
+
+
+@click.command()
+@store_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=4318, show_default=True, help="Port (0 picks a free one).")
+@click.option(
+    "--max-body",
+    default=f"{DEFAULT_MAX_BODY // (1024 * 1024)}MiB",
+    show_default=True,
+    help="Largest request body, after decompression; larger ones get 413.",
+)
+@click.option(
+    "--token",
+    envvar="BATON_COLLECT_TOKEN",
+    show_envvar=True,
+    help="Require 'Authorization: Bearer TOKEN' on every request (401 without it).",
+)
+@reports_errors
+def collect(store_path: str | None, host: str, port: int, max_body: str, token: str | None) -> None:
+    """Receive traces over OTLP/HTTP and record them in the store.
+
+    \b
+    Any OpenTelemetry-instrumented program exports here with the standard exporter:
+      OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 python app.py
+    Protobuf and JSON bodies, gzip or not, on POST /v1/traces. Ctrl-C (or SIGTERM)
+    stores everything received and exits.
+    """
+    logging.basicConfig(level=logging.WARNING, format="baton collect: %(message)s")
+    store = open_store(store_path)
+    limit = parse_size(max_body)
+    with contextlib.suppress(StoreBusyError):  # fail now, not at the first request
+        store.absorb(timeout=0)
+    try:
+        sock = bind(host, port)
+    except OSError as exc:
+        fail(str(exc))
+        return
+    bound = sock.getsockname()[1]
+    if token is None and not _is_loopback(host):
+        click.echo(
+            f"Warning: listening on {host} without --token; anyone who can reach this port "
+            "can write to the store.",
+            err=True,
+        )
+    collector = Collector(store, max_body=limit, token=token)
+
+    def ready() -> None:
+        click.echo(f"baton collect: listening on http://{_url_host(host)}:{bound}{TRACES_PATH}")
+        click.echo(f"storing in {store.path}")
+        click.echo(
+            f"export with OTEL_EXPORTER_OTLP_ENDPOINT=http://{_url_host(host)}:{bound}; "
+            "Ctrl-C to stop"
+        )
+        sys.stdout.flush()
+
+    serve(collector, sock, on_ready=ready)
+    problem = collector.close()
+    stats = collector.stats
+    click.echo(
+        f"baton collect: stopped; {stats.spans} spans from {stats.requests} requests"
+        + (f", {stats.rejected} spans rejected" if stats.rejected else "")
+        + (f", {stats.refused} requests refused" if stats.refused else "")
+        + f"; stored in {store.path}"
+    )
+    if problem:
+        click.echo(f"Warning: {problem}", err=True)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+@contextmanager
+def _progress(path: Path, total: int) -> Iterator[Callable[[int], None]]:
+    with click.progressbar(
+        length=total, label=f"importing {path.name}", file=sys.stderr, width=30
+    ) as bar:
+        yield bar.update
+
+
+@click.command("import")
+@store_option
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@reports_errors
+def import_command(store_path: str | None, files: tuple[Path, ...]) -> None:
+    """Import trace FILES into the store.
+
+    \b
+    Reads OTLP JSON (one export request per line, as the OpenTelemetry Collector's
+    file exporter writes), JSONL of OpenAI Agents SDK exports (trace.export() /
+    span.export() per line), gzip-compressed files of either, and baton's own
+    Parquet exports. Bad lines and unreadable files are reported and skipped.
+    """
+    store = open_store(store_path)
+    summary = import_files(
+        store, list(files), report=lambda message: click.echo(message, err=True), progress=_progress
+    )
+    click.echo(
+        f"imported {summary.spans_added} new spans ({summary.spans_read} read) "
+        f"from {summary.files} file{'s' if summary.files != 1 else ''} into {store.path}"
+    )
+    if summary.skipped_files or summary.bad_lines or summary.rejected_spans:
+        fail("some input was skipped (see the messages above); the rest was imported")
+
+
+@click.command("export")
+@store_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="otlp-json",
+    show_default=True,
+    help="otlp-json: one OTLP export request per line; parquet: the spans table.",
+)
+@click.option("--conversation", multiple=True, help="Only this conversation (repeatable).")
+@click.option("--trace", "trace_ids", multiple=True, help="Only this trace id (repeatable).")
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@reports_errors
+def export_command(
+    store_path: str | None,
+    fmt: str,
+    conversation: tuple[str, ...],
+    trace_ids: tuple[str, ...],
+    out: Path,
+) -> None:
+    """Write the store's spans to OUT, for Jaeger, Phoenix, a data lake or another store.
+
+    \b
+    Example:
+      baton export --format otlp-json traces.jsonl
+      baton import --store other.duckdb traces.jsonl
+    """
+    store = open_store(store_path)
+    try:
+        count = export_spans(store, out, fmt, SpanFilter(conversation, trace_ids))
+    except OSError as exc:
+        fail(f"cannot write {out}: {exc.strerror or exc}")
+        return
+    click.echo(f"exported {count} spans to {out}")
