@@ -3,6 +3,7 @@ you type, sorting, paging, opening, the empty store, and a store another process
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
 from pathlib import Path
@@ -143,8 +144,10 @@ async def test_empty_store_shows_how_to_record_and_follows_the_store(tmp_path: P
     store = Store(tmp_path / "fresh.duckdb")  # does not exist yet
     app = make_app(store, follow_interval=0.05)
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_for(pilot, lambda: app.screen.query_one(ContentSwitcher).current == "empty")
-        help_text = shown_text(app.screen.query_one(EmptyStore))
+        empty = app.screen.query_one(EmptyStore)
+        await wait_for(pilot, lambda: "No conversations in" in shown_text(empty), "how to record")
+        assert app.screen.query_one(ContentSwitcher).current == "empty"
+        help_text = shown_text(empty)
         assert "No conversations in" in help_text and "fresh.duckdb" in help_text
         assert "tracer.setup(" in help_text
         assert not store.path.exists()  # looking did not create a store
@@ -203,10 +206,27 @@ async def test_the_list_follows_a_store_being_recorded_into(tmp_path: Path) -> N
     ping_pong_run(maker, [("Triage", "Sales")], conversation_id="old")
     app = make_app(store, follow_interval=0.05)
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_for(pilot, lambda: table_of(app).ids == ["old", "older"])
+        await wait_for(
+            pilot,
+            lambda: table_of(app).ids == ["old", "older"],
+            lambda: f"the two runs, not {table_of(app).ids} ({app.screen.error})",  # type: ignore[attr-defined]
+        )
         await pilot.press("down")  # the user is looking at "older"
         ping_pong_run(maker, [("Triage", "Refunds")], conversation_id="new")
         await wait_for(pilot, lambda: table_of(app).ids == ["new", "old", "older"], "the new run")
         assert table_of(app).current_id == "older"  # the cursor stays on what it was on
         assert app.screen.total == 3  # type: ignore[attr-defined]
     maker.close()
+
+
+async def test_the_garbage_collector_waits_while_the_list_scrolls(sample_store: Store) -> None:
+    app = make_app(sample_store)
+    assert gc.isenabled()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: table_of(app).row_count == 4)
+        await pilot.press("down")
+        assert not gc.isenabled()  # held while the cursor moves...
+        await wait_for(pilot, gc.isenabled, "the collector back after a quiet spell")
+        await pilot.press("down", "enter")  # ...and never left off by leaving the screen
+        await wait_for(pilot, lambda: isinstance(app.screen, ReplayScreen))
+        assert gc.isenabled()

@@ -295,7 +295,8 @@ async def test_an_open_conversation_follows_its_store(tmp_path: Path) -> None:
     app = make_app(store, "live-1", follow_interval=0.05)
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await opened(pilot, app)
-        assert screen.conversation is not None and len(screen.conversation.steps) == 2
+        assert screen.conversation is not None, screen.error
+        assert len(screen.conversation.steps) == 2
         await pilot.press("end")
         ping_pong_run(maker, [("Billing", "Refunds")], conversation_id="live-1")  # a second run
         await wait_for(pilot, lambda: len(screen.conversation.steps) == 4, "the new run")  # type: ignore[union-attr]

@@ -14,7 +14,7 @@ from tracer.store import Store
 from tui.app import BatonApp
 from tui.source import StoreSource
 
-WAIT_SECONDS = 10.0
+WAIT_SECONDS = 20.0  # generous: CI machines are slow and shared; passing tests never wait it out
 
 
 async def settle(pilot: Pilot[None]) -> None:
@@ -29,12 +29,16 @@ async def settle(pilot: Pilot[None]) -> None:
     await pilot.pause()
 
 
-async def wait_for(pilot: Pilot[None], condition: Callable[[], object], what: str = "") -> None:
-    """Run the app until ``condition()`` holds (workers, timers and messages included)."""
+async def wait_for(
+    pilot: Pilot[None], condition: Callable[[], object], what: str | Callable[[], str] = ""
+) -> None:
+    """Run the app until ``condition()`` holds (workers, timers and messages included);
+    ``what`` (or what it returns, for the state at the time) names it if it never does."""
     deadline = time.monotonic() + WAIT_SECONDS
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what or condition}")
+            described = what() if callable(what) else what
+            raise AssertionError(f"gave up waiting for {described or condition}")
         await settle(pilot)
         await pilot.pause(0.01)
 

@@ -7,6 +7,7 @@ app calls them from thread workers, never from the UI thread. No Textual here.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -108,10 +109,15 @@ class StoreSource:
 
     A store that does not exist yet reads as empty (the app then shows how to record a
     first run, and follows the path until a recorder creates it) rather than as an error.
+
+    Reads take turns: the app's workers (a page, a conversation, the live-follow poll)
+    would otherwise open the file from several threads at once, and DuckDB's in-process
+    database cache can fail such simultaneous opens ("Unique file handle conflict").
     """
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        self._reading = threading.Lock()
 
     @property
     def location(self) -> str:
@@ -123,6 +129,10 @@ class StoreSource:
     def page(self, query: ListQuery, offset: int, limit: int) -> Page:
         if self._missing():
             return EmptyPage()
+        with self._reading:
+            return self._page(query, offset, limit)
+
+    def _page(self, query: ListQuery, offset: int, limit: int) -> Page:
         return replay.list_conversations(
             self.store,
             text=query.text,
@@ -136,12 +146,14 @@ class StoreSource:
         )
 
     def conversation(self, conversation_or_trace_id: str) -> Conversation:
-        return replay.load_conversation(self.store, conversation_or_trace_id)
+        with self._reading:
+            return replay.load_conversation(self.store, conversation_or_trace_id)
 
     def version(self) -> tuple[int, int]:
         if self._missing():
             return (0, 0)
-        return replay.store_version(self.store)
+        with self._reading:
+            return replay.store_version(self.store)
 
 
 def graph_upto(conversation: Conversation, step_index: int | None) -> AgentGraph:

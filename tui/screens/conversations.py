@@ -20,6 +20,7 @@ from textual.timer import Timer
 from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Static
 from textual.worker import get_current_worker
 
+from tui.gc_hold import GCHold
 from tui.humanize import plural
 from tui.messages import OpenConversation
 from tui.source import ListQuery, Page, describe_failure
@@ -68,6 +69,7 @@ class ConversationsScreen(Screen[None]):
         self._loading_more = False
         self._filter_timer: Timer | None = None
         self._loaded_version: tuple[int, int] | None = None
+        self._gc_hold = GCHold(self)
 
     @property
     def baton(self) -> BatonApp:
@@ -194,11 +196,19 @@ class ConversationsScreen(Screen[None]):
             self.fetch(self._generation, self.query_state, loaded, MORE_SIZE)
 
     def _scrolled(self) -> None:
+        self._gc_hold.busy()
         self._maybe_fetch_more()
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self) -> None:
+        self._gc_hold.busy()
         self._maybe_fetch_more()
+
+    def on_screen_suspend(self) -> None:
+        self._gc_hold.release()
+
+    def on_unmount(self) -> None:
+        self._gc_hold.release()
 
     # -- filter and sort -----------------------------------------------------------------
 
