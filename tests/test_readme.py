@@ -49,9 +49,7 @@ def test_the_readme_opens_with_the_demo_and_the_test_command() -> None:
     assert first.endswith("baton demo")
     assert "pip install -e ." in first
     assert second.endswith("python -m pytest -q")
-    assert second in (ROOT / ".ci" / "run").read_text(), (
-        ".ci/run must run the README's test command"
-    )
+    assert second in (ROOT / ".ci" / "run").read_text(), ".ci/run must run the README's test command"
 
 
 def test_every_view_is_documented_with_its_sql() -> None:
@@ -59,9 +57,7 @@ def test_every_view_is_documented_with_its_sql() -> None:
         assert sql.strip() in README, f"README.md lacks the current SQL of the {name} view"
 
 
-def test_the_demo_loads_the_samples_into_its_own_store(
-    user_env: dict[str, str], tmp_path: Path
-) -> None:
+def test_the_demo_loads_the_samples_into_its_own_store(user_env: dict[str, str], tmp_path: Path) -> None:
     user_store = tmp_path / "mine.duckdb"
     user_env["BATON_STORE"] = str(user_store)
     result = run("-m", "tui", "demo", "--no-tui", env=user_env)
@@ -81,10 +77,7 @@ def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
     path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
     result = subprocess.run(
         [sys.executable, "-m", "tui", "demo", "--no-tui", "--store", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=ROOT,
+        capture_output=True, text=True, timeout=300, cwd=ROOT,
     )
     assert result.returncode == 0, result.stderr
     return Store(path)
@@ -111,8 +104,6 @@ def test_every_example_runs_offline_and_says_how_to_open_it(
     assert result.returncode == 0, result.stderr
     assert "scripted model" in result.stdout
     assert f"baton tui --store {store}" in result.stdout
-    conversations = (
-        Store(store).query("SELECT n_turns, n_handoffs + n_tool_calls FROM conversations").rows
-    )
+    conversations = Store(store).query("SELECT n_turns, n_handoffs + n_tool_calls FROM conversations").rows
     assert len(conversations) == 1 and conversations[0][0] > 1 and conversations[0][1] > 0
     assert f"python examples/{example.name}" in README, "every example is listed in the README"
