@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from runner_fixtures import *  # noqa: F403
+from tui_fixtures import *  # noqa: F403
 
 from tracer.store import Store
 

@@ -13,6 +13,7 @@ from tui.cli_demo import demo
 from tui.cli_diff import diff, loops
 from tui.cli_replay import replay
 from tui.cli_store import sql, store, traces
+from tui.cli_tui import tui
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -37,3 +38,4 @@ main.add_command(export_command)
 main.add_command(loops)
 main.add_command(diff)
 main.add_command(replay)
+main.add_command(tui)

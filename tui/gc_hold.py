@@ -1,0 +1,44 @@
+"""Holding Python's cyclic garbage collector back while the user scrolls.
+
+A full collection walks every tracked object; with a few thousand rows loaded it takes up
+to ~100 ms, long enough to feel as a hitch in the middle of a scroll (``bench/bench_tui.py``
+measures it). Held while input keeps coming, it runs in the first quiet half second
+instead, where nobody sees it. Reference counting still frees everything that is not in a
+cycle in the meantime. Textual's own ``App.PAUSE_GC_ON_SCROLL`` does the same for its
+scroll animations.
+"""
+
+from __future__ import annotations
+
+import gc
+
+from textual.dom import DOMNode
+from textual.timer import Timer
+
+QUIET_SECONDS = 0.5
+
+
+class GCHold:
+    """Call ``busy()`` on each scroll step; the collector comes back after a quiet spell."""
+
+    def __init__(self, owner: DOMNode) -> None:
+        self.owner = owner
+        self._timer: Timer | None = None
+        self._held = False
+
+    def busy(self) -> None:
+        if not self._held and gc.isenabled():
+            gc.disable()
+            self._held = True
+        if self._held:
+            if self._timer is not None:
+                self._timer.stop()
+            self._timer = self.owner.set_timer(QUIET_SECONDS, self.release)
+
+    def release(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        if self._held:
+            self._held = False
+            gc.enable()

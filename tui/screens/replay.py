@@ -1,0 +1,391 @@
+"""The replay screen: one conversation, turn by turn.
+
+The screen holds the state (which turn, playing or not, the search term) and hands each
+widget what it shows; widgets report clicks and focus back as messages. The conversation
+loads in a worker and reloads when the store changes (live follow).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar, cast
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, LoadingIndicator, Static
+from textual.worker import get_current_worker
+
+from replay.model import Conversation, Step, TraceLoop
+from tui.palette import AgentColors
+from tui.screens.search import SearchScreen
+from tui.search import find_step, step_texts
+from tui.source import describe_failure, graph_upto
+from tui.widgets.agent_graph import AgentGraphView
+from tui.widgets.message_blocks import ToolCallSelected
+from tui.widgets.messages import MessageView
+from tui.widgets.replay_bars import (
+    conversation_title,
+    failure_text,
+    failure_title,
+    turn_banner,
+)
+from tui.widgets.span_details import SpanDetails
+from tui.widgets.timeline import Timeline, TurnMark, turn_marks
+
+if TYPE_CHECKING:
+    from tui.app import BatonApp
+
+#: Seconds per turn while playing, slowest first.
+SPEEDS = (4.0, 2.0, 1.0, 0.5, 0.25, 0.1)
+DEFAULT_SPEED = 2  # one turn a second
+
+
+class ReplayScreen(Screen[None]):
+    """Replays the conversation (or trace) ``conversation_id``."""
+
+    HELP_TITLE = "Replay"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("left", "step(-1)", "Previous turn", key_display="←", show=False),
+        Binding("right", "step(1)", "Next turn", key_display="→", show=False),
+        Binding("home", "first", "First turn", show=False),
+        Binding("end", "last", "Last turn", show=False),
+        Binding("space", "play", "Play/pause"),
+        Binding("plus,right_square_bracket", "speed(1)", "Faster", show=False),
+        Binding("minus,left_square_bracket", "speed(-1)", "Slower", show=False),
+        Binding("l", "next_loop", "Next loop"),
+        Binding("e", "next_error", "Next error"),
+        Binding("slash", "search", "Search", key_display="/"),
+        Binding("n", "find(1)", "Next match", show=False),
+        Binding("N", "find(-1)", "Previous match", show=False),
+        Binding("x", "toggle_folds", "Unfold/fold all", show=False),
+        Binding("up", "scroll(-1)", "Scroll messages up", show=False),
+        Binding("down", "scroll(1)", "Scroll messages down", show=False),
+        Binding("pageup", "scroll(-10)", "Page messages up", show=False),
+        Binding("pagedown", "scroll(10)", "Page messages down", show=False),
+        Binding("tab", "app.focus_next", "Next tool call or fold", show=False),
+        Binding("enter", "noop", "Open/close the focused fold", show=False),
+        Binding("escape", "back", "Back to the list", key_display="esc", show=False),
+    ]
+
+    index: reactive[int] = reactive(0, init=False)  # Step.index shown; 0 before loading
+    playing: reactive[bool] = reactive(False, init=False)
+    speed: reactive[int] = reactive(DEFAULT_SPEED, init=False)
+
+    def __init__(self, conversation_id: str) -> None:
+        super().__init__()
+        self.conversation_id = conversation_id
+        self.conversation: Conversation | None = None
+        self.agent_colors = AgentColors()
+        self.marks: list[TurnMark] = []
+        self.search_term: str | None = None
+        self.error: str | None = None
+        self._texts: list[str] | None = None
+        self._timer: Timer | None = None
+        self._loaded_version: tuple[int, int] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="replay-title", classes="title-bar")
+        with Vertical(id="timeline-box") as box:
+            box.border_title = "Timeline"
+            yield Timeline(id="timeline")
+        with Horizontal(id="replay-body"):
+            messages = MessageView(id="messages")
+            messages.border_title = "Turn"
+            yield messages
+            with Vertical(id="side"):
+                graph = AgentGraphView(id="graph")
+                graph.border_title = "Agents"
+                yield graph
+                with VerticalScroll(id="details-box", can_focus=False) as details_box:
+                    details_box.border_title = "Span"
+                    yield SpanDetails(id="details")
+        yield Static(id="banner")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#replay-title", Static).update(f"Loading {self.conversation_id}…")
+        self.query_one(MessageView).mount(LoadingIndicator())
+        self.watch(self.app, "store_version", self._store_changed, init=False)
+        self.load()
+
+    @property
+    def baton(self) -> BatonApp:
+        return cast("BatonApp", self.app)
+
+    # -- loading -------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="conversation", exit_on_error=False)
+    def load(self) -> None:
+        """Read the conversation off the UI thread; the newest request wins."""
+        source = self.baton.source
+        try:
+            version = source.version()  # first, so a change during the load shows later
+            conversation = source.conversation(self.conversation_id)
+        except Exception as exc:  # reported on screen: the UI outlives a failed read
+            if not get_current_worker().is_cancelled:
+                self.app.call_from_thread(self._show_failure, describe_failure(exc))
+            return
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show_conversation, conversation, version)
+
+    def _store_changed(self, version: tuple[int, int] | None) -> None:
+        if version is not None and version != self._loaded_version:
+            self.load()
+
+    def _show_failure(self, message: str) -> None:
+        self.error = message
+        if self.conversation is not None:
+            self.notify(message, title="Could not reload", severity="warning", markup=False)
+            return
+        self.query_one("#replay-title", Static).update(failure_title(self.conversation_id))
+        self.add_class("-failed")
+        self.query_one(MessageView).show_nothing(failure_text(message))
+        self.query_one("#banner", Static).update("")
+
+    def _show_conversation(
+        self, conversation: Conversation, version: tuple[int, int] | None
+    ) -> None:
+        following = self.conversation is not None and self.index == len(self.conversation.steps)
+        first_load = self.conversation is None
+        self.conversation = conversation
+        self.error = None
+        self.remove_class("-failed")
+        self._loaded_version = version
+        self._texts = None
+        self.agent_colors = AgentColors(conversation.agents)
+        self.marks = turn_marks(conversation)
+        timeline = self.query_one(Timeline)
+        timeline.agent_colors = self.query_one(AgentGraphView).agent_colors = self.agent_colors
+        self.query_one(SpanDetails).agent_colors = self.agent_colors
+        timeline.marks = tuple(self.marks)
+        self.query_one(AgentGraphView).layout_graph = graph_upto(conversation, None)
+        self._show_title()
+        count = len(conversation.steps)
+        if count == 0:
+            self.query_one(MessageView).show_nothing(
+                "No model calls recorded in this conversation yet."
+            )
+            return
+        # Start at the first turn; at the last turn, follow new turns as they arrive.
+        if first_load:
+            target = 1
+        elif following:
+            target = count
+        else:
+            target = min(self.index, count)
+        if target == self.index:
+            self._show_step()
+        else:
+            self.index = target
+
+    def _show_title(self) -> None:
+        if self.conversation is not None:
+            self.query_one("#replay-title", Static).update(conversation_title(self.conversation))
+
+    # -- showing a turn ------------------------------------------------------------------
+
+    def watch_index(self) -> None:
+        self._show_step()
+
+    def _show_step(self) -> None:
+        conversation = self.conversation
+        if conversation is None or not 1 <= self.index <= len(conversation.steps):
+            return
+        step = conversation.steps[self.index - 1]
+        previous = conversation.steps[self.index - 2] if self.index > 1 else None
+        self.query_one(Timeline).current = self.index
+        messages = self.query_one(MessageView)
+        messages.show(step, previous, self.agent_colors, self.search_term)
+        total = len(conversation.steps)
+        run = (
+            conversation.trace_ids.index(step.trace_id) + 1
+            if step.trace_id in conversation.trace_ids
+            else 1
+        )
+        runs = (
+            f" · run {run} of {len(conversation.trace_ids)}"
+            if len(conversation.trace_ids) > 1
+            else ""
+        )
+        messages.border_title = f"Turn {self.index} of {total:,}{runs}"
+        self.query_one("#timeline-box").border_title = f"Timeline · turn {self.index} of {total:,}"
+        graph = self.query_one(AgentGraphView)
+        graph.counts = graph_upto(conversation, self.index)
+        graph.active = step.agent
+        self.query_one(SpanDetails).show(step)
+        self._show_banner(step)
+
+    def _show_banner(self, step: Step) -> None:
+        rate = 1 / SPEEDS[self.speed] if self.playing else None
+        banner = turn_banner(
+            step, self.loops_at(step.index), playing_rate=rate, search=self.search_term
+        )
+        self.query_one("#banner", Static).update(banner)
+
+    def loops_at(self, index: int) -> list[TraceLoop]:
+        """The loops that turn ``index`` is part of."""
+        if self.conversation is None:
+            return []
+        return [
+            found
+            for found in self.conversation.loops
+            if found.first_step is not None
+            and found.last_step is not None
+            and found.first_step <= index <= found.last_step
+        ]
+
+    @property
+    def step(self) -> Step | None:
+        if self.conversation is None or not 1 <= self.index <= len(self.conversation.steps):
+            return None
+        return self.conversation.steps[self.index - 1]
+
+    @on(Timeline.StepClicked)
+    def _clicked(self, event: Timeline.StepClicked) -> None:
+        self.index = event.index
+
+    @on(ToolCallSelected)
+    def _tool_call_selected(self, event: ToolCallSelected) -> None:
+        self.query_one(SpanDetails).show(event.call)
+
+    # -- keys ----------------------------------------------------------------------------
+
+    def _count(self) -> int:
+        return len(self.conversation.steps) if self.conversation else 0
+
+    def action_step(self, delta: int) -> None:
+        if self._count():
+            self.index = max(1, min(self.index + delta, self._count()))
+
+    def action_first(self) -> None:
+        if self._count():
+            self.index = 1
+
+    def action_last(self) -> None:
+        if self._count():
+            self.index = self._count()
+
+    def action_play(self) -> None:
+        if not self._count():
+            return
+        if not self.playing and self.index >= self._count():
+            self.index = 1  # play from the start when at the end
+        self.playing = not self.playing
+
+    def watch_playing(self, playing: bool) -> None:
+        self._restart_timer()
+        if self.step is not None:
+            self._show_banner(self.step)
+
+    def action_speed(self, delta: int) -> None:
+        self.speed = max(0, min(self.speed + delta, len(SPEEDS) - 1))
+
+    def watch_speed(self) -> None:
+        self._restart_timer()
+        rate = 1 / SPEEDS[self.speed]
+        self.notify(f"{rate:g} turns per second", timeout=1.5)
+        if self.step is not None:
+            self._show_banner(self.step)
+
+    def _restart_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        if self.playing:
+            self._timer = self.set_interval(SPEEDS[self.speed], self._tick)
+
+    def _tick(self) -> None:
+        if self.index < self._count():
+            self.index += 1
+        else:
+            self.playing = False
+
+    def action_next_loop(self) -> None:
+        loops = sorted(
+            (
+                found
+                for found in (self.conversation.loops if self.conversation else ())
+                if found.first_step is not None
+            ),
+            key=lambda found: found.first_step or 0,
+        )
+        if not loops:
+            self.notify("No loops in this conversation.", timeout=3)
+            return
+        after = [found for found in loops if (found.first_step or 0) > self.index]
+        target = after[0] if after else loops[0]
+        if not after:
+            self.notify("Back to the first loop.", timeout=2)
+        self.index = target.first_step or 1
+
+    def action_next_error(self) -> None:
+        failing = [i + 1 for i, mark in enumerate(self.marks) if mark.failed]
+        if not failing:
+            self.notify("No errors in this conversation.", timeout=3)
+            return
+        after = [i for i in failing if i > self.index]
+        if not after:
+            self.notify("Back to the first error.", timeout=2)
+        self.index = after[0] if after else failing[0]
+
+    def action_search(self) -> None:
+        if self.conversation is None:
+            return
+        self.app.push_screen(SearchScreen(self.search_term), self._search_for)
+
+    def _search_for(self, term: str | None) -> None:
+        if term is None:
+            return
+        self.search_term = term
+        self.find(term, self.index, backwards=False)
+
+    def action_find(self, direction: int) -> None:
+        if self.search_term is None:
+            self.action_search()
+            return
+        self.find(self.search_term, self.index, backwards=direction < 0)
+
+    @work(thread=True, exclusive=True, group="search", exit_on_error=False)
+    def find(self, term: str, current: int, *, backwards: bool) -> None:
+        """Find the next turn mentioning ``term``, off the UI thread."""
+        conversation = self.conversation
+        if conversation is None:
+            return
+        texts = self._texts
+        if texts is None:
+            texts = step_texts(conversation.steps)
+        found = find_step(texts, term, current, backwards=backwards)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._found, conversation, texts, term, found)
+
+    def _found(
+        self, conversation: Conversation, texts: list[str], term: str, found: int | None
+    ) -> None:
+        if conversation is not self.conversation:
+            return
+        self._texts = texts
+        if found is None:
+            self.notify(f"No turn mentions “{term}”.", severity="warning", timeout=3, markup=False)
+        elif found == self.index:
+            self._show_step()  # the only match: show it highlighted
+        else:
+            self.index = found
+
+    def action_toggle_folds(self) -> None:
+        messages = self.query_one(MessageView)
+        messages.set_folds(expanded=not messages.folds_expanded())
+
+    def action_scroll(self, lines: int) -> None:
+        messages = self.query_one(MessageView)
+        messages.scroll_relative(y=lines, animate=False)
+
+    def action_noop(self) -> None:
+        """Enter toggles a focused fold; the binding is here to list it in the help."""
+
+    def action_back(self) -> None:
+        self.playing = False
+        self.dismiss(None)

@@ -1,0 +1,179 @@
+"""Where the terminal UI's data comes from: the replay API over one store.
+
+The app only ever talks to a ``ConversationSource``; ``StoreSource`` is the real one and
+the only place the TUI calls ``replay``. Every method may be slow (it reads DuckDB), so the
+app calls them from thread workers, never from the UI thread. No Textual here.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Protocol
+
+import replay
+from replay.model import AgentGraph, Conversation, ConversationSummary
+from tracer.store import Store, StoreError
+
+#: The sort keys ``replay.list_conversations`` accepts, as the list's columns offer them.
+SORT_KEYS = (
+    "started_at",
+    "duration_ms",
+    "n_turns",
+    "n_handoffs",
+    "n_tool_calls",
+    "conversation_id",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ListQuery:
+    """What the conversation list shows: a filter and an order."""
+
+    text: str | None = None
+    agent: str | None = None
+    only_loops: bool = False
+    only_errors: bool = False
+    sort: str = "started_at"
+    descending: bool = True
+
+    @classmethod
+    def parse(cls, typed: str, *, sort: str = "started_at", descending: bool = True) -> ListQuery:
+        """Read the filter box: ``agent:NAME``, ``is:loop`` and ``is:error`` are filters,
+        every other word is text to match (ids, agent and tool names)."""
+        words: list[str] = []
+        agent: str | None = None
+        only_loops = only_errors = False
+        for word in typed.split():
+            lowered = word.lower()
+            if lowered.startswith("agent:") and len(word) > len("agent:"):
+                agent = word[len("agent:") :]
+            elif lowered in ("is:loop", "is:loops"):
+                only_loops = True
+            elif lowered in ("is:error", "is:errors"):
+                only_errors = True
+            else:
+                words.append(word)
+        return cls(
+            text=" ".join(words) or None,
+            agent=agent,
+            only_loops=only_loops,
+            only_errors=only_errors,
+            sort=sort,
+            descending=descending,
+        )
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.text or self.agent or self.only_loops or self.only_errors)
+
+    def sorted_by(self, sort: str, descending: bool) -> ListQuery:
+        return replace(self, sort=sort, descending=descending)
+
+
+class Page(Protocol):
+    """One page of the conversation list (``replay.ConversationPage``)."""
+
+    @property
+    def rows(self) -> Sequence[ConversationSummary]: ...
+
+    @property
+    def total(self) -> int: ...
+
+
+class ConversationSource(Protocol):
+    """What the app reads. Implementations may block; call them from workers."""
+
+    @property
+    def location(self) -> str:
+        """Where the data lives, for titles and messages (the store's path)."""
+        ...
+
+    def page(self, query: ListQuery, offset: int, limit: int) -> Page: ...
+
+    def conversation(self, conversation_or_trace_id: str) -> Conversation: ...
+
+    def version(self) -> tuple[int, int]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class EmptyPage:
+    rows: tuple[ConversationSummary, ...] = ()
+    total: int = 0
+
+
+class StoreSource:
+    """A ``ConversationSource`` over a baton store, through the replay API.
+
+    A store that does not exist yet reads as empty (the app then shows how to record a
+    first run, and follows the path until a recorder creates it) rather than as an error.
+
+    Reads take turns: the app's workers (a page, a conversation, the live-follow poll)
+    would otherwise open the file from several threads at once, and DuckDB's in-process
+    database cache can fail such simultaneous opens ("Unique file handle conflict").
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._reading = threading.Lock()
+
+    @property
+    def location(self) -> str:
+        return short_path(self.store.path)
+
+    def _missing(self) -> bool:
+        return not self.store.path.exists() and not self.store.pending_segments()
+
+    def page(self, query: ListQuery, offset: int, limit: int) -> Page:
+        if self._missing():
+            return EmptyPage()
+        with self._reading:
+            return self._page(query, offset, limit)
+
+    def _page(self, query: ListQuery, offset: int, limit: int) -> Page:
+        return replay.list_conversations(
+            self.store,
+            text=query.text,
+            agent=query.agent,
+            only_loops=query.only_loops,
+            only_errors=query.only_errors,
+            sort=query.sort,
+            descending=query.descending,
+            offset=offset,
+            limit=limit,
+        )
+
+    def conversation(self, conversation_or_trace_id: str) -> Conversation:
+        with self._reading:
+            return replay.load_conversation(self.store, conversation_or_trace_id)
+
+    def version(self) -> tuple[int, int]:
+        if self._missing():
+            return (0, 0)
+        with self._reading:
+            return replay.store_version(self.store)
+
+
+def graph_upto(conversation: Conversation, step_index: int | None) -> AgentGraph:
+    """Agents and the transfers between them up to and including ``step_index`` (1-based)."""
+    return replay.agent_graph(conversation, upto_step=step_index)
+
+
+def describe_failure(error: Exception) -> str:
+    """A store problem as the user should read it; anything else named as a bug."""
+    if isinstance(error, StoreError):
+        return str(error)
+    return f"{type(error).__name__}: {error} (this is a bug in baton; please report it)"
+
+
+def short_path(path: Path) -> str:
+    """``path`` as short as it stays unambiguous: relative to the working directory when
+    under it, else with ``~`` for the home directory."""
+    for base, prefix in ((Path.cwd(), ""), (Path.home(), "~/")):
+        try:
+            return prefix + str(path.relative_to(base))
+        except ValueError:
+            continue
+    return str(path)

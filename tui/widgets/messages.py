@@ -1,0 +1,70 @@
+"""The message panel: what was said and done in the current turn."""
+
+from __future__ import annotations
+
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.widgets import Collapsible, Static
+
+from replay.model import Step
+from tui.palette import AgentColors
+from tui.widgets.message_blocks import ContextFold, Highlighter, turn_blocks, turn_header
+
+
+class MessageView(VerticalScroll, can_focus=False):
+    """Shows one turn at a time; the screen calls ``show`` as the user steps. It never takes
+    focus itself, so the arrow keys keep stepping; its tool calls and folds are focusable."""
+
+    DEFAULT_CSS = """
+    MessageView { padding: 0 1; scrollbar-size-vertical: 1; }
+    MessageView Collapsible > Contents { padding: 0 0 0 2; }
+    MessageView > .turn-header { margin-bottom: 1; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.step: Step | None = None
+
+    def show(
+        self, step: Step, previous: Step | None, colors: AgentColors, search: str | None = None
+    ) -> None:
+        self.step = step
+        blocks = [
+            Static(turn_header(step, colors, nested=False), classes="turn-header"),
+            *turn_blocks(step, previous, colors, Highlighter(search)),
+        ]
+        with self.app.batch_update():
+            self.remove_children()
+            self.mount_all(blocks)
+        self.scroll_home(animate=False)
+        if search:
+            self.call_after_refresh(self.reveal, search)
+
+    def reveal(self, term: str) -> Static | None:
+        """Open the folds around the first block that mentions ``term`` and scroll to it."""
+        needle = term.lower()
+        for block in self.query(Static):
+            if isinstance(block.content, Content) and needle in block.content.plain.lower():
+                for fold in block.ancestors:
+                    if isinstance(fold, Collapsible) and not isinstance(fold, ContextFold):
+                        fold.collapsed = False
+                self.call_after_refresh(self.scroll_to_widget, block, animate=False, top=True)
+                return block
+        return None
+
+    def show_nothing(self, text: str | Content) -> None:
+        self.step = None
+        with self.app.batch_update():
+            self.remove_children()
+            self.mount(Static(Content(text) if isinstance(text, str) else text, classes="nothing"))
+
+    def set_folds(self, *, expanded: bool) -> None:
+        """Open or close every fold in the turn."""
+        for fold in self.query(Collapsible):
+            fold.collapsed = not expanded
+        # Each fold scrolls itself into view as it opens; start reading from the top.
+        self.call_after_refresh(self.scroll_home, animate=False)
+
+    def folds_expanded(self) -> bool:
+        folds = list(self.query(Collapsible))
+        return bool(folds) and all(not fold.collapsed for fold in folds)

@@ -1,0 +1,162 @@
+"""The timeline: one cell per turn in the colour of the agent holding the conversation.
+
+Three lines: a pointer over the current turn, the turns (``›`` marks a turn that handed
+control to another agent), and a bar under turns that belong to a loop with ``✗`` where
+something failed. Long conversations show the window around the current turn, so drawing
+costs the same for ten turns or ten thousand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.app import RenderResult
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from replay.model import Conversation, Step
+from tui.palette import AgentColors
+
+
+@dataclass(frozen=True, slots=True)
+class TurnMark:
+    """What the timeline shows of one turn."""
+
+    agent: str | None
+    hands_off: bool
+    in_loop: bool
+    failed: bool
+
+
+def turn_marks(conversation: Conversation) -> list[TurnMark]:
+    """One mark per top-level step, in order."""
+    looping: set[int] = set()
+    for found in conversation.loops:
+        if found.first_step is not None and found.last_step is not None:
+            looping.update(range(found.first_step, found.last_step + 1))
+    failing = {error.turn for error in conversation.errors if error.turn is not None}
+    return [
+        TurnMark(
+            agent=step.agent,
+            hands_off=step.handoff is not None,
+            in_loop=step.index in looping,
+            failed=step.index in failing or _step_failed(step),
+        )
+        for step in conversation.steps
+    ]
+
+
+def _step_failed(step: Step) -> bool:
+    return (
+        bool(step.errors)
+        or step.status == "error"
+        or any(call.status == "error" for call in step.tool_calls)
+    )
+
+
+def cell_width(turns: int, width: int) -> int:
+    """As wide as room allows, from eight cells per turn down to one."""
+    for cell in (8, 7, 6, 5, 4, 3, 2):
+        if turns * cell <= width:
+            return cell
+    return 1
+
+
+def window_start(turns: int, visible: int, current: int) -> int:
+    """The first turn (0-based) shown so that turn ``current`` (0-based) is in view, a third
+    of the way in, while the window stays inside the conversation."""
+    if turns <= visible:
+        return 0
+    return max(0, min(current - visible // 3, turns - visible))
+
+
+class Timeline(Widget):
+    """The turns of a conversation; the screen sets ``marks``, ``colors`` and ``current``."""
+
+    DEFAULT_CSS = """
+    Timeline { height: 3; }
+    """
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "timeline--pointer",
+        "timeline--loop",
+        "timeline--error",
+    }
+
+    marks: reactive[tuple[TurnMark, ...]] = reactive((), layout=False)
+    current: reactive[int] = reactive(1)  # Step.index, 1-based
+
+    class StepClicked(Message):
+        """The user clicked a turn."""
+
+        def __init__(self, index: int) -> None:
+            super().__init__()
+            self.index = index
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.agent_colors = AgentColors()
+
+    def _layout(self) -> tuple[int, int, int]:
+        width = max(1, self.content_size.width)
+        cell = cell_width(len(self.marks), width)
+        visible = max(1, width // cell)
+        start = window_start(len(self.marks), visible, self.current - 1)
+        return cell, visible, start
+
+    def render(self) -> RenderResult:
+        if not self.marks:
+            return Text("no turns recorded", style="dim")
+        cell, visible, start = self._layout()
+        shown = self.marks[start : start + visible]
+        pointer_style = self.get_component_rich_style("timeline--pointer")
+        loop_style = self.get_component_rich_style("timeline--loop")
+        error_style = self.get_component_rich_style("timeline--error")
+
+        pointer, turns, bars = Text(), Text(), Text()
+        for offset, mark in enumerate(shown):
+            index = start + offset + 1
+            is_current = index == self.current
+            pointer.append(_centred("▼" if is_current else "", cell), pointer_style)
+            style = self.agent_colors.block(mark.agent)
+            if is_current:
+                style = style + Style(reverse=True, bold=True)
+            turns.append(_cell_label(index, mark.hands_off, cell), style)
+            bar = "━" * cell if mark.in_loop else " " * cell
+            if mark.failed:
+                turns_bar = "✗" + bar[1:]
+                bars.append(turns_bar[:1], error_style)
+                bars.append(turns_bar[1:], loop_style)
+            else:
+                bars.append(bar, loop_style)
+        if start > 0:
+            pointer = Text("◀", pointer_style) + pointer[1:]
+        if start + visible < len(self.marks):
+            pointer = pointer[: max(0, len(pointer) - 1)] + Text("▶", pointer_style)
+        return Text("\n").join([pointer, turns, bars])
+
+    def on_click(self, event: events.Click) -> None:
+        if not self.marks:
+            return
+        cell, _, start = self._layout()
+        index = start + event.x // cell + 1
+        if 1 <= index <= len(self.marks):
+            self.post_message(self.StepClicked(index))
+
+
+def _centred(char: str, cell: int) -> str:
+    return char.center(cell) if char else " " * cell
+
+
+def _cell_label(index: int, hands_off: bool, cell: int) -> str:
+    mark = "›" if hands_off else " "
+    if cell == 1:
+        return mark
+    number = str(index)
+    if len(number) <= cell - 1:
+        return number.rjust(cell - 1) + mark
+    return " " * (cell - 1) + mark
