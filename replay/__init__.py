@@ -27,6 +27,7 @@ from replay.model import (
     Transition,
     UserTurn,
 )
+from replay.spans import SpanRecord, span_record
 
 __all__ = [
     "AgentEdge",
@@ -38,6 +39,7 @@ __all__ = [
     "MessagePart",
     "NotFoundError",
     "RunError",
+    "SpanRecord",
     "Step",
     "StepContent",
     "StoredLoop",
@@ -49,5 +51,6 @@ __all__ = [
     "list_conversations",
     "list_loops",
     "load_conversation",
+    "span_record",
     "store_version",
 ]

@@ -8,6 +8,7 @@ from typing import Any
 from replay.errors import check_store_exists
 from replay.model import ConversationSummary, TraceLoop
 from tracer.loops import Loop
+from tracer.schema import scalar
 from tracer.store import Store
 
 #: What ``list_conversations`` can sort by (columns of the ``conversations`` view).
@@ -80,12 +81,17 @@ def list_conversations(
     direction = "DESC" if descending else "ASC"
     check_store_exists(store)
     with store.read_connection() as con:
+        # The total comes with the page (one pass over the view instead of two); only a
+        # page past the end needs a count of its own.
         rows = con.execute(
-            f"SELECT {_SUMMARY_COLUMNS} FROM conversations {where} "
+            f"SELECT {_SUMMARY_COLUMNS}, count(*) OVER () FROM conversations {where} "
             f"ORDER BY {sort} {direction} NULLS LAST, conversation_id LIMIT ? OFFSET ?",
             [*params, limit, offset],
         ).fetchall()
-        total_row = con.execute(f"SELECT count(*) FROM conversations {where}", params).fetchall()
+        if rows:
+            total = int(rows[0][-1])
+        else:
+            total = int(scalar(con, f"SELECT count(*) FROM conversations {where}", params))
     summaries = tuple(
         ConversationSummary(
             conversation_id=cid,
@@ -112,9 +118,10 @@ def list_conversations(
             n_tool_calls,
             has_loop,
             has_error,
+            _,
         ) in rows
     )
-    return ConversationPage(rows=summaries, total=int(total_row[0][0]))
+    return ConversationPage(rows=summaries, total=total)
 
 
 @dataclass(frozen=True, slots=True)

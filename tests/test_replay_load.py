@@ -13,6 +13,7 @@ import pytest
 from opentelemetry.trace import Status, StatusCode
 from spanmaker import SpanMaker, ping_pong_run
 
+import replay
 from replay import Message, MessagePart, NotFoundError, StepContent, load_conversation
 from tracer.loops import LoopSettings
 from tracer.schema import migrate
@@ -469,3 +470,16 @@ def test_a_run_of_the_runner_reads_back_with_its_messages(store: Store, tmp_path
     )
     assert (lookup.input_tokens, lookup.output_tokens) == (20, 4)
     assert conversation.user_turns[0].text == QUESTION
+
+
+def test_span_record_gives_every_stored_attribute(store: Store) -> None:
+    maker = SpanMaker(store)
+    ping_pong_run(maker, [("Triage", "Billing")], conversation_id="attrs")
+    maker.close()
+    handoff = store.query("SELECT trace_id, span_id FROM handoffs").rows[0]
+    record = replay.span_record(store, *handoff)
+    assert record.name == "execute_tool transfer_to_billing Billing"
+    assert record.attributes["gen_ai.transfer.target.name"] == "Billing"
+    assert record.source == "baton"
+    with pytest.raises(replay.NotFoundError, match="no span 0000000000000000"):
+        replay.span_record(store, handoff[0], "0000000000000000")

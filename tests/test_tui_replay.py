@@ -227,8 +227,14 @@ async def test_tool_results_fold_and_agents_as_tools_open_into_their_turns(
         await pilot.pause()
         assert isinstance(details.selected, ToolCall) and details.selected.agent == "Researcher"
         assert "agent as tool: Researcher" in shown_text(details)
+        # The tool call's stored attributes follow, read off the UI thread.
+        await wait_for(pilot, lambda: details.record is not None, "the tool call's attributes")
+        assert details.record is not None and details.record.span_id == research.call.span_id
+        assert "gen_ai.transfer.target.name Researcher" in shown_text(details)
         await pilot.press("right")  # a new turn shows its own span again
         assert isinstance(details.selected, Step) and details.selected.index == 7
+        await wait_for(pilot, lambda: details.settled, "the turn's attributes")
+        assert "gen_ai.operation.name chat" in shown_text(details)
 
 
 async def test_timeline_click_goes_to_that_turn(sample_store: Store) -> None:

@@ -18,6 +18,7 @@ from tracer.store import Store
 from tui.app import BatonApp
 from tui.screens.conversations import ConversationsScreen
 from tui.screens.replay import ReplayScreen
+from tui.widgets.span_details import SpanDetails
 
 pytestmark = pytest.mark.usefixtures("utc")
 
@@ -32,19 +33,25 @@ def in_store_dir(sample_store: Store, monkeypatch: pytest.MonkeyPatch) -> Store:
     return sample_store
 
 
-def loaded(app: BatonApp) -> Callable[[Pilot[None]], object]:
-    """Before the screenshot: wait until the screen on top has its data."""
+def loaded(app: BatonApp, *keys: str) -> Callable[[Pilot[None]], object]:
+    """Before the screenshot: wait until the screen on top has its data, press ``keys``,
+    and wait again (for the selected span's attributes too)."""
+
+    def ready() -> bool:
+        screen = app.screen
+        if isinstance(screen, ReplayScreen):
+            if screen.error is not None:
+                return True
+            return screen.conversation is not None and screen.query_one(SpanDetails).settled
+        if isinstance(screen, ConversationsScreen):
+            return screen.total is not None
+        return True
 
     async def wait(pilot: Pilot[None]) -> None:
-        def ready() -> bool:
-            screen = app.screen
-            if isinstance(screen, ReplayScreen):
-                return screen.conversation is not None or screen.error is not None
-            if isinstance(screen, ConversationsScreen):
-                return screen.total is not None
-            return True
-
         await wait_for(pilot, ready, "data on screen")
+        for key in keys:
+            await pilot.press(key)
+            await wait_for(pilot, ready, f"data on screen after {key}")
 
     return wait
 
@@ -56,24 +63,22 @@ def test_conversations(snap_compare: Compare, in_store_dir: Store) -> None:
 
 def test_replay_loop(snap_compare: Compare, in_store_dir: Store) -> None:
     app = make_app(in_store_dir, LOOPING)
-    assert snap_compare(app, terminal_size=(110, 34), run_before=loaded(app), press=["right"])
+    assert snap_compare(app, terminal_size=(110, 34), run_before=loaded(app, "right"))
 
 
 def test_replay_error_80x24(snap_compare: Compare, in_store_dir: Store) -> None:
     app = make_app(in_store_dir, LOOPING)
-    assert snap_compare(app, terminal_size=(80, 24), run_before=loaded(app), press=["e"])
+    assert snap_compare(app, terminal_size=(80, 24), run_before=loaded(app, "e"))
 
 
 def test_replay_light(snap_compare: Compare, in_store_dir: Store) -> None:
     app = make_app(in_store_dir, LOOPING, theme="light")
-    assert snap_compare(app, terminal_size=(110, 34), run_before=loaded(app), press=["e", "x"])
+    assert snap_compare(app, terminal_size=(110, 34), run_before=loaded(app, "e", "x"))
 
 
 def test_help(snap_compare: Compare, in_store_dir: Store) -> None:
     app = make_app(in_store_dir, LOOPING)
-    assert snap_compare(
-        app, terminal_size=(100, 40), run_before=loaded(app), press=["question_mark"]
-    )
+    assert snap_compare(app, terminal_size=(100, 40), run_before=loaded(app, "question_mark"))
 
 
 def test_empty_store(

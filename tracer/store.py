@@ -259,6 +259,12 @@ class Store:
                 if "lock" not in str(exc).lower():
                     raise StoreError(f"cannot open {self.path}: {exc}") from exc
                 last = exc
+            except duckdb.Error as exc:
+                # Two threads of this process opening the file at the same instant: DuckDB
+                # refuses the second ("Unique file handle conflict"); it is free a moment later.
+                if "file handle conflict" not in str(exc).lower():
+                    raise
+                last = exc
             if time.monotonic() >= deadline:
                 raise StoreBusyError(_busy_message(self.path, last, wait)) from last
             time.sleep(delay)

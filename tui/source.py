@@ -15,6 +15,7 @@ from typing import Protocol
 
 import replay
 from replay.model import AgentGraph, Conversation, ConversationSummary
+from replay.spans import SpanRecord
 from tracer.store import Store, StoreError
 
 #: The sort keys ``replay.list_conversations`` accepts, as the list's columns offer them.
@@ -97,6 +98,8 @@ class ConversationSource(Protocol):
 
     def version(self) -> tuple[int, int]: ...
 
+    def span(self, trace_id: str, span_id: str) -> SpanRecord: ...
+
 
 @dataclass(frozen=True, slots=True)
 class EmptyPage:
@@ -154,6 +157,10 @@ class StoreSource:
             return (0, 0)
         with self._reading:
             return replay.store_version(self.store)
+
+    def span(self, trace_id: str, span_id: str) -> SpanRecord:
+        with self._reading:
+            return replay.span_record(self.store, trace_id, span_id)
 
 
 def graph_upto(conversation: Conversation, step_index: int | None) -> AgentGraph:

@@ -20,6 +20,7 @@ from textual.widgets import Footer, LoadingIndicator, Static
 from textual.worker import get_current_worker
 
 from replay.model import Conversation, Step, TraceLoop
+from replay.spans import SpanRecord
 from tui.palette import AgentColors
 from tui.screens.search import SearchScreen
 from tui.search import find_step, step_texts
@@ -217,6 +218,7 @@ class ReplayScreen(Screen[None]):
         graph.counts = graph_upto(conversation, self.index)
         graph.active = step.agent
         self.query_one(SpanDetails).show(step)
+        self.read_span(step.trace_id, step.span_id)
         self._show_banner(step)
 
     def _show_banner(self, step: Step) -> None:
@@ -251,6 +253,30 @@ class ReplayScreen(Screen[None]):
     @on(ToolCallSelected)
     def _tool_call_selected(self, event: ToolCallSelected) -> None:
         self.query_one(SpanDetails).show(event.call)
+        if self.step is not None:
+            self.read_span(self.step.trace_id, event.call.span_id)
+
+    @work(thread=True, exclusive=True, group="span", exit_on_error=False)
+    def read_span(self, trace_id: str, span_id: str) -> None:
+        """Read the selected span's stored attributes off the UI thread."""
+        try:
+            record = self.baton.source.span(trace_id, span_id)
+        except Exception as exc:  # the details keep what the conversation already said
+            if not get_current_worker().is_cancelled:
+                self.app.call_from_thread(self._span_unavailable, span_id, describe_failure(exc))
+            return
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show_span_record, record)
+
+    def _show_span_record(self, record: SpanRecord) -> None:
+        details = self.query_one(SpanDetails)
+        if details.selected is not None and details.selected.span_id == record.span_id:
+            details.show(details.selected, record)
+
+    def _span_unavailable(self, span_id: str, problem: str) -> None:
+        details = self.query_one(SpanDetails)
+        if details.selected is not None and details.selected.span_id == span_id:
+            details.show(details.selected, problem=f"unavailable: {problem}")
 
     # -- keys ----------------------------------------------------------------------------
 

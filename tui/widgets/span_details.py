@@ -1,16 +1,23 @@
-"""The details panel: timings, tokens, model and ids of the selected span."""
+"""The details panel: timings, tokens, model, ids and attributes of the selected span."""
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
 from replay.model import Step, ToolCall
+from replay.spans import SpanRecord
 from tui.humanize import clock_time, duration, local_time, size
 from tui.palette import AgentColors
 
 Selected = Step | ToolCall
+#: Longest attribute value shown; the messages view shows contents in full.
+VALUE_CHARS = 160
 
 
 class SpanDetails(Static):
@@ -24,15 +31,39 @@ class SpanDetails(Static):
         super().__init__(id=id)
         self.agent_colors = AgentColors()
         self.selected: Selected | None = None
+        #: The selected span's stored record once read, or why it could not be.
+        self.record: SpanRecord | None = None
+        self.problem: str | None = None
 
-    def show(self, selected: Selected | None) -> None:
+    def show(
+        self,
+        selected: Selected | None,
+        record: SpanRecord | None = None,
+        *,
+        problem: str | None = None,
+    ) -> None:
+        """Show ``selected``; its stored attributes follow once ``record`` has been read
+        (or ``problem`` says why they cannot be)."""
         self.selected = selected
+        self.record = record if record and selected and record.span_id == selected.span_id else None
+        self.problem = problem
         if selected is None:
             self.update(Text("nothing selected", style="dim"))
-        elif isinstance(selected, Step):
-            self.update(self._step_table(selected))
+            return
+        if isinstance(selected, Step):
+            table = self._step_table(selected)
         else:
-            self.update(self._tool_table(selected))
+            table = self._tool_table(selected)
+        if self.record is None:
+            table.add_row("attributes", Text(problem or "loading…", style="dim"))
+            self.update(table)
+        else:
+            self.update(Group(table, *_record_lines(self.record)))
+
+    @property
+    def settled(self) -> bool:
+        """Whether the selected span's attributes are shown (or known to be missing)."""
+        return self.selected is None or self.record is not None or self.problem is not None
 
     def _step_table(self, step: Step) -> Table:
         table = _table()
@@ -64,6 +95,29 @@ class SpanDetails(Static):
             table.add_row("turns", str(len(call.nested)))
         table.add_row("span id", call.span_id)
         return table
+
+
+def _record_lines(record: SpanRecord) -> list[Text]:
+    """Attributes and events as ``key value`` lines, wrapping under the panel's width
+    (keys are too long to share a column with the fields above)."""
+    lines = [Text(""), Text(f"attributes ({len(record.attributes)})", style="bold")]
+    lines += [_line(key, value) for key, value in record.attributes.items()]
+    for event in record.events:
+        lines.append(Text(f"event {event.get('name', '')}", style="bold"))
+        lines += [_line(f"  {k}", v) for k, v in (event.get("attributes") or {}).items()]
+    return lines
+
+
+def _line(key: str, value: Any) -> Text:
+    return Text.assemble((key, "dim"), " ", _value(value))
+
+
+def _value(value: Any) -> Text:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    text = " ".join(text.split())
+    if len(text) > VALUE_CHARS:
+        text = text[: VALUE_CHARS - 1] + "…"
+    return Text(text)
 
 
 def _table() -> Table:
