@@ -54,8 +54,22 @@ def hybrid_dispute() -> None:
 
 def ping_pong() -> None:
     """Billing and Sales keep sending a customer back and forth; the loop guard stops it."""
-    back = [call_tools(tool_call("transfer_to_sales", call_id=f"pb{i}")) for i in range(4)]
-    forth = [call_tools(tool_call("transfer_to_billing", call_id=f"ps{i}")) for i in range(4)]
+    back = [
+        call_tools(
+            tool_call("transfer_to_sales", call_id=f"pb{i}"),
+            input_tokens=420 + 90 * i,
+            output_tokens=15,
+        )
+        for i in range(4)
+    ]
+    forth = [
+        call_tools(
+            tool_call("transfer_to_billing", call_id=f"ps{i}"),
+            input_tokens=465 + 90 * i,
+            output_tokens=15,
+        )
+        for i in range(4)
+    ]
     billing = tracer.Agent(
         name="Billing",
         instructions="Billing questions only; upgrades belong to Sales.",
@@ -72,7 +86,15 @@ def ping_pong() -> None:
         name="Triage",
         instructions="Route the customer.",
         handoffs=[billing],
-        model=tracer.ScriptedModel([call_tools(tool_call("transfer_to_billing", call_id="pt1"))]),
+        model=tracer.ScriptedModel(
+            [
+                call_tools(
+                    tool_call("transfer_to_billing", call_id="pt1"),
+                    input_tokens=350,
+                    output_tokens=14,
+                )
+            ]
+        ),
     )
     with contextlib.suppress(tracer.HandoffLoopError):  # the guard stopping Billing ⇄ Sales
         tracer.Runner.run_sync(
@@ -110,9 +132,21 @@ def tool_error() -> None:
         tools=[charge_card, send_payment_link],
         model=tracer.ScriptedModel(
             [
-                call_tools(tool_call("charge_card", {"amount": 120.0}, call_id="e1")),
-                call_tools(tool_call("send_payment_link", {"amount": 120.0}, call_id="e2")),
-                reply("The card could not be charged, so I emailed you a payment link."),
+                call_tools(
+                    tool_call("charge_card", {"amount": 120.0}, call_id="e1"),
+                    input_tokens=310,
+                    output_tokens=21,
+                ),
+                call_tools(
+                    tool_call("send_payment_link", {"amount": 120.0}, call_id="e2"),
+                    input_tokens=402,
+                    output_tokens=22,
+                ),
+                reply(
+                    "The card could not be charged, so I emailed you a payment link.",
+                    input_tokens=455,
+                    output_tokens=17,
+                ),
             ]
         ),
     )
@@ -142,7 +176,11 @@ def max_turns() -> None:
         tools=[search_docs],
         model=tracer.ScriptedModel(
             [
-                call_tools(tool_call("search_docs", {"query": q}, call_id=f"s{i}"))
+                call_tools(
+                    tool_call("search_docs", {"query": q}, call_id=f"s{i}"),
+                    input_tokens=280 + 40 * i,
+                    output_tokens=19,
+                )
                 for i, q in enumerate(["export invoices", "invoice csv", "billing export", "csv"])
             ]
         ),
@@ -164,8 +202,16 @@ def three_messages() -> None:
         instructions="Help with the apps.",
         model=tracer.ScriptedModel(
             [
-                reply("Try signing out and in again; that refreshes your session."),
-                reply("Then please update the app: version 4.2 fixes early log-outs."),
+                reply(
+                    "Try signing out and in again; that refreshes your session.",
+                    input_tokens=260,
+                    output_tokens=15,
+                ),
+                reply(
+                    "Then please update the app: version 4.2 fixes early log-outs.",
+                    input_tokens=330,
+                    output_tokens=17,
+                ),
             ]
         ),
     )
@@ -175,9 +221,19 @@ def three_messages() -> None:
         handoffs=[technical],
         model=tracer.ScriptedModel(
             [
-                call_tools(tool_call("transfer_to_technical", call_id="c1")),
-                call_tools(tool_call("transfer_to_technical", call_id="c2")),
-                reply("You're welcome! Anything else, just ask."),
+                call_tools(
+                    tool_call("transfer_to_technical", call_id="c1"),
+                    input_tokens=240,
+                    output_tokens=14,
+                ),
+                call_tools(
+                    tool_call("transfer_to_technical", call_id="c2"),
+                    input_tokens=300,
+                    output_tokens=14,
+                ),
+                reply(
+                    "You're welcome! Anything else, just ask.", input_tokens=360, output_tokens=11
+                ),
             ]
         ),
     )
@@ -220,15 +276,25 @@ def long_conversation(turns: int = 220) -> None:
         name = names[step % len(names)]
         target = names[(step + 1) % len(names)]
         scripts[name].append(
-            call_tools(tool_call("work", {"task": f"task {step}"}, call_id=f"w{step}"))
+            call_tools(
+                tool_call("work", {"task": f"task {step}"}, call_id=f"w{step}"),
+                input_tokens=500 + step % 9 * 37,
+                output_tokens=24,
+            )
         )
         scripts[name].append(
-            call_tools(tool_call(f"transfer_to_{target.lower()}", call_id=f"h{step}"))
+            call_tools(
+                tool_call(f"transfer_to_{target.lower()}", call_id=f"h{step}"),
+                input_tokens=540 + step % 9 * 37,
+                output_tokens=16,
+            )
         )
         made += 2
         step += 1
     last = names[step % len(names)]
-    scripts[last].append(reply("The report is finished and reviewed."))
+    scripts[last].append(
+        reply("The report is finished and reviewed.", input_tokens=610, output_tokens=12)
+    )
     for index, name in enumerate(names):
         agent = agents[name]
         agent.model = tracer.ScriptedModel(scripts[name])
