@@ -182,7 +182,7 @@ def exporter_alone(count: int) -> float:
 def in_process(count: int, workdir: Path) -> Run:
     """``StoreExporter.export`` called directly on the same spans, batch by batch."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from tracer.exporter import StoreExporter
+    from tracer.capture.exporter import StoreExporter
     from tracer.store import Store
 
     spans = make_spans(count)

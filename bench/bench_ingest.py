@@ -26,7 +26,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
-from tracer.exporter import StoreExporter
+from tracer.capture.exporter import StoreExporter
 from tracer.store import Store
 
 BATCH = 512

@@ -36,7 +36,7 @@ from agents.testing import assistant_message, function_call
 from agents.tracing import TracingProcessor
 
 import tracer
-from tracer.models import ScriptedModel, call_tools, reply, tool_call
+from tracer.runner.models import ScriptedModel, call_tools, reply, tool_call
 
 ANSWER = "Order 7 was paid: 42.00 EUR on 3 May."
 

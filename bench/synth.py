@@ -15,7 +15,7 @@ import random
 import time
 from pathlib import Path
 
-from tracer.spanrows import SpanRows
+from tracer.capture.spanrows import SpanRows
 from tracer.store import Store
 
 AGENTS = ["Triage", "Billing", "Refunds", "Technical", "Sales"]

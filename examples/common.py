@@ -13,8 +13,8 @@ import shlex
 from collections.abc import Sequence
 
 import tracer
-from tracer.models import default_model_name
-from tracer.models.scripted import Step
+from tracer.runner.models import default_model_name
+from tracer.runner.models.scripted import Step
 
 
 def live() -> bool:

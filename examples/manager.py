@@ -13,7 +13,7 @@ from __future__ import annotations
 from common import arguments, finish, model, start_recording
 
 import tracer
-from tracer.models import call_tools, reply, tool_call
+from tracer.runner.models import call_tools, reply, tool_call
 
 QUESTION = "Give me a status summary of my account: invoices, service problems and refunds."
 

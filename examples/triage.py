@@ -12,7 +12,7 @@ from __future__ import annotations
 from common import arguments, finish, model, start_recording
 
 import tracer
-from tracer.models import call_tools, reply, tool_call
+from tracer.runner.models import call_tools, reply, tool_call
 
 QUESTION = "I was charged twice for order 1042, and the mobile app keeps logging me out."
 

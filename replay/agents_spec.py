@@ -12,7 +12,7 @@ from pathlib import Path
 from types import ModuleType
 
 from replay.errors import ReplayError
-from tracer.agent import Agent, AgentTool, Handoff
+from tracer.runner.agent import Agent, AgentTool, Handoff
 
 _MESSAGE_CHARS = 300
 
@@ -111,6 +111,10 @@ def _import(module_name: str, spec: str) -> ModuleType:
         ) from None
 
 
+#: Frames in these are baton's, not the user's (``tracer`` raises from its lazy names).
+_BATON_PACKAGES = tuple(str(Path(__file__).parent.parent / name) for name in ("replay", "tracer"))
+
+
 def shorten(exc: BaseException) -> str:
     """An import error in one line: its type, message, and where in the user's code."""
     message = " ".join(str(exc).split()) or "(no message)"
@@ -125,7 +129,7 @@ def shorten(exc: BaseException) -> str:
             for f in traceback.extract_tb(exc.__traceback__)
             if "importlib" not in f.filename
             and not f.filename.startswith("<")
-            and not f.filename.startswith(str(Path(__file__).parent))
+            and not f.filename.startswith(_BATON_PACKAGES)
         ]
         if frames:
             where = f" ({_relative(frames[-1].filename)}:{frames[-1].lineno})"

@@ -4,7 +4,7 @@ Parsing every message of a long conversation up front would cost more than the r
 loading it together (and grows with the square of the turns, as each call's input
 repeats the history), while a reader looks at a few steps. So a step keeps its span's
 attribute text and parses it on first use, through the producer's dialect
-(``tracer.dialects.read_messages``); nothing here knows a dialect.
+(``tracer.capture.dialects.read_messages``); nothing here knows a dialect.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from replay.model import Message, MessagePart
-from tracer.dialects import ChatMessages, read_messages
-from tracer.dialects.base import PartsMessage
+from tracer.capture.dialects import ChatMessages, read_messages
+from tracer.capture.dialects.base import PartsMessage
 
 _EMPTY: tuple[Message, ...] = ()
 

@@ -8,8 +8,8 @@ from typing import Any
 from replay.errors import check_store_exists
 from replay.model import ConversationSummary, TraceLoop
 from tracer.loops import Loop
-from tracer.schema import scalar
 from tracer.store import Store
+from tracer.store.schema import scalar
 
 #: What ``list_conversations`` can sort by (columns of the ``conversations`` view).
 SORT_KEYS = (

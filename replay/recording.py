@@ -13,8 +13,8 @@ from replay.errors import ReplayError, check_store_exists
 from replay.load import load_conversation
 from replay.model import Conversation, Message, Step
 from replay.paths import all_steps
-from tracer.genai_format import recorded_response
-from tracer.models import ModelResponse
+from tracer.runner.genai_format import recorded_response
+from tracer.runner.models import ModelResponse
 from tracer.store import Store
 
 #: Producers whose chat spans record responses the way baton's runner does.

@@ -28,13 +28,13 @@ from replay.load import load_conversation
 from replay.model import Conversation
 from replay.paths import Divergence, PathTurn, first_divergence, paired, run_path
 from replay.recording import Recording
-from tracer.agent import Agent, AgentTool, Handoff
-from tracer.config import settings
-from tracer.errors import ModelError
-from tracer.exporter import StoreExporter
-from tracer.models import Model, ModelRequest, ModelResponse, resolve_model
-from tracer.provider import recording_to
-from tracer.run import DEFAULT_MAX_TURNS, Runner
+from tracer.capture.config import settings
+from tracer.capture.exporter import StoreExporter
+from tracer.capture.provider import recording_to
+from tracer.runner.agent import Agent, AgentTool, Handoff
+from tracer.runner.errors import ModelError
+from tracer.runner.models import Model, ModelRequest, ModelResponse, resolve_model
+from tracer.runner.run import DEFAULT_MAX_TURNS, Runner
 from tracer.store import Store
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from replay.errors import ReplayError
 from replay.recording import Recording
-from tracer.chat_server import DO_NOT_RETRY, ChatServer, HTTPReply, Reply
+from tracer.runner.chat_server import DO_NOT_RETRY, ChatServer, HTTPReply, Reply
 
 
 class RecordedResponder:

@@ -32,9 +32,9 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.sdk.trace.id_generator import IdGenerator
 
 import tracer
-from tracer.config import settings
-from tracer.exporter import StoreExporter
-from tracer.exporting import SpanFilter, export_spans
+from tracer.capture.config import settings
+from tracer.capture.exporter import StoreExporter
+from tracer.capture.exporting import SpanFilter, export_spans
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))

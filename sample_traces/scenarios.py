@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import tracer
-from tracer.models import call_tools, reply, tool_call
+from tracer.runner.models import call_tools, reply, tool_call
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
 
@@ -237,7 +237,7 @@ def three_messages() -> None:
             ]
         ),
     )
-    history: list[tracer.models.base.Message] = []
+    history: list[tracer.runner.models.base.Message] = []
     for message in ("The app logs me out.", "That didn't help.", "Updating fixed it, thanks!"):
         result = tracer.Runner.run_sync(
             front,
@@ -248,7 +248,9 @@ def three_messages() -> None:
         history = result.to_input_list()
 
 
-def _recent(messages: list[tracer.models.base.Message]) -> list[tracer.models.base.Message]:
+def _recent(
+    messages: list[tracer.runner.models.base.Message],
+) -> list[tracer.runner.models.base.Message]:
     """A handoff input filter: the next agent sees the request and the latest exchange."""
     return [*messages[:1], *messages[-3:]] if len(messages) > 4 else messages
 
@@ -269,7 +271,7 @@ def long_conversation(turns: int = 220) -> None:
         """
         return f"done: {task}"
 
-    scripts: dict[str, list[tracer.models.scripted.Step]] = {name: [] for name in names}
+    scripts: dict[str, list[tracer.runner.models.scripted.Step]] = {name: [] for name in names}
     made = 0
     step = 0
     while made < turns - 2:

@@ -12,9 +12,9 @@ from typing import Any
 
 import tracer
 from replay.agents_spec import import_agents
-from tracer.chat_server import ChatServer, ScriptedResponder, completion
-from tracer.config import settings
-from tracer.models.scripted import tool_call
+from tracer.capture.config import settings
+from tracer.runner.chat_server import ChatServer, ScriptedResponder, completion
+from tracer.runner.models.scripted import tool_call
 
 QUESTION = "I was charged twice for order 7."
 

@@ -10,9 +10,9 @@ import openai
 import pytest
 
 import tracer
-from tracer.chat_server import ChatServer, Reply, Responder, ScriptedResponder
-from tracer.config import settings
-from tracer.models import OpenAIChatModel
+from tracer.capture.config import settings
+from tracer.runner.chat_server import ChatServer, Reply, Responder, ScriptedResponder
+from tracer.runner.models import OpenAIChatModel
 
 __all__ = ["chat_server", "openai_model", "query", "recording"]
 

@@ -12,7 +12,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 
-from tracer.exporter import StoreExporter
+from tracer.capture.exporter import StoreExporter
 from tracer.store import Store
 
 

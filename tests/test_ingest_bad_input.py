@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from tracer.sanitize import Limits
-from tracer.spanrows import SpanRows
+from tracer.capture.spanrows import SpanRows
 from tracer.store import Store
+from tracer.store.sanitize import Limits
 
 TRACE = "0af7651916cd43dd8448eb211c80319c"
 

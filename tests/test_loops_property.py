@@ -8,8 +8,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tracer.capture.spanrows import SpanRows
 from tracer.loops import Handoff, Loop, LoopSettings, find_loops
-from tracer.spanrows import SpanRows
 from tracer.store import Store
 
 AGENTS = ["A", "B", "C", "D"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from tracer.schema import SCHEMA_VERSION, migrate, schema_version
 from tracer.store import Store
+from tracer.store.schema import SCHEMA_VERSION, migrate, schema_version
 
 
 def test_an_older_store_is_upgraded_in_place_and_keeps_its_spans(store: Store) -> None:

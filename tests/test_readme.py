@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tracer.store import Store
-from tracer.views import VIEWS
+from tracer.store.views import VIEWS
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -131,3 +131,11 @@ def test_examples_run_live_on_the_model_the_readme_says(user_env: dict[str, str]
     result = run("-c", script, env=env, cwd=ROOT / "examples")
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["True", "llama3.1"]
+
+
+def test_the_layout_section_names_every_part_of_tracer_and_the_command_line() -> None:
+    layout = section("How the code is laid out")
+    parts = [p.parent for p in (ROOT / "tracer").glob("*/__init__.py")] + [ROOT / "tui" / "cli"]
+    assert len(parts) == 5
+    for part in parts:
+        assert f"| `{part.relative_to(ROOT).as_posix()}/` |" in layout

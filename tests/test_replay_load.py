@@ -15,10 +15,10 @@ from spanmaker import SpanMaker, ping_pong_run
 
 import replay
 from replay import Message, MessagePart, NotFoundError, StepContent, load_conversation
+from tracer.capture.spanrows import SpanRows
 from tracer.loops import LoopSettings
-from tracer.schema import migrate
-from tracer.spanrows import SpanRows
 from tracer.store import Store, StoreError
+from tracer.store.schema import migrate
 
 
 def text(role: str, content: str) -> dict[str, object]:

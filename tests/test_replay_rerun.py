@@ -16,8 +16,8 @@ from replay.agents_spec import import_agents, starting_agent
 from replay.errors import ReplayError
 from replay.recording import load_recording
 from replay.rerun import rerun
-from tracer.chat_server import ChatServer, ScriptedResponder, completion
-from tracer.models.scripted import tool_call
+from tracer.runner.chat_server import ChatServer, ScriptedResponder, completion
+from tracer.runner.models.scripted import tool_call
 
 
 @pytest.fixture

@@ -9,10 +9,10 @@ import pytest
 from runner_fixtures import query
 
 import tracer
-from tracer.chat_server import completion
-from tracer.config import current_conversation_id
-from tracer.models.scripted import tool_call
-from tracer.run import IGNORED_HANDOFF
+from tracer.capture.config import current_conversation_id
+from tracer.runner.chat_server import completion
+from tracer.runner.models.scripted import tool_call
+from tracer.runner.run import IGNORED_HANDOFF
 
 
 def support_agents(model: tracer.Model) -> tuple[tracer.Agent, tracer.Agent, tracer.Agent]:

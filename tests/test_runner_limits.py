@@ -14,8 +14,8 @@ from pydantic import BaseModel
 from runner_fixtures import query
 
 import tracer
-from tracer.chat_server import HTTPReply, completion
-from tracer.models.scripted import tool_call
+from tracer.runner.chat_server import HTTPReply, completion
+from tracer.runner.models.scripted import tool_call
 
 FAST_RETRY = {"retry-after-ms": "1"}
 
@@ -154,7 +154,9 @@ async def test_max_turns_counts_model_calls_across_agents(recording, chat_server
     partial = caught.value.result
     assert partial is not None and partial.last_agent is billing
     assert partial.usage.requests == 3
-    assert [i.output for i in partial.new_items if isinstance(i, tracer.result.ToolResultItem)] == [
+    assert [
+        i.output for i in partial.new_items if isinstance(i, tracer.runner.result.ToolResultItem)
+    ] == [
         '{"assistant":"Billing"}',
         "12:00",
         "12:00",

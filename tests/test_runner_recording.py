@@ -14,9 +14,14 @@ from pydantic import BaseModel
 from runner_fixtures import query
 
 import tracer
-from tracer.chat_server import ChatServer, ScriptedResponder, completion, completion_from_response
-from tracer.genai_format import recorded_response
-from tracer.models.scripted import tool_call
+from tracer.runner.chat_server import (
+    ChatServer,
+    ScriptedResponder,
+    completion,
+    completion_from_response,
+)
+from tracer.runner.genai_format import recorded_response
+from tracer.runner.models.scripted import tool_call
 
 
 class Summary(BaseModel):
@@ -176,7 +181,7 @@ async def test_capture_off_keeps_the_shape_and_drops_the_content(store, chat_ser
         await tracer.Runner.run(build_agents(openai_model(server)), "Where is order 7?")
     finally:
         tracer.shutdown()
-        tracer.config.settings.capture_content = True
+        tracer.capture.config.settings.capture_content = True
 
     attributes = [json.loads(r["attributes"]) for r in query(store, "SELECT attributes FROM spans")]
     content_keys = {

@@ -15,8 +15,8 @@ from pydantic import BaseModel, Field
 from runner_fixtures import query
 
 import tracer
-from tracer.chat_server import completion
-from tracer.models.scripted import tool_call
+from tracer.runner.chat_server import completion
+from tracer.runner.models.scripted import tool_call
 
 
 def test_schema_comes_from_type_hints_and_the_docstring():
@@ -117,7 +117,9 @@ async def test_a_raising_tool_and_bad_arguments_are_error_results_and_the_run_go
         "Error: invalid arguments for charge: amount: Input should be a valid integer"
     )
     assert sent["c3"] == "Error: Billing has no tool 'refund_everything' (its tools: charge)"
-    errors = [item for item in result.new_items if isinstance(item, tracer.result.ToolResultItem)]
+    errors = [
+        item for item in result.new_items if isinstance(item, tracer.runner.result.ToolResultItem)
+    ]
     assert [e.is_error for e in errors] == [True, True, True]
 
     tracer.shutdown()

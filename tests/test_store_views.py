@@ -206,7 +206,7 @@ def test_span_whose_parent_never_arrives_is_kept(store: Store) -> None:
     maker.close()
     table_rows = store.query("SELECT * FROM spans WHERE op = 'handoff'")
     orphan = dict(zip(table_rows.columns, table_rows.rows[0], strict=True))
-    from tracer.spanrows import SpanRows
+    from tracer.capture.spanrows import SpanRows
 
     batch = SpanRows()
     batch.add(

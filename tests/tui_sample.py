@@ -13,7 +13,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from tracer.spanrows import SpanRows
+from tracer.capture.spanrows import SpanRows
 from tracer.store import Store
 
 START_NS = 1_773_478_800_000_000_000  # 2026-03-14 09:00:00 UTC

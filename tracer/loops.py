@@ -4,7 +4,7 @@ A loop is a run of consecutive handoffs that repeats one cycle of distinct agent
 A→B→A→B, or A→B→C→A→B→C — with no non-transfer tool call and no final answer in
 between: at least ``two_cycle_handoffs`` handoffs for a 2-cycle, ``cycle_repeats`` full
 repeats (``k * cycle_repeats`` handoffs) for a k-cycle. The ``loops`` view in
-``tracer.views`` is the same definition in SQL; the runner's loop guard and ``replay``
+``tracer.store.views`` is the same definition in SQL; the runner's loop guard and ``replay``
 use this one, and a property test holds the two equal.
 """
 

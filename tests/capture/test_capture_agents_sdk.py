@@ -25,8 +25,8 @@ from agents.tracing.processors import default_processor
 from sdk_workflow import expected_from, recorded, run_support
 
 import tracer.agents_sdk as agents_sdk
-from tracer.importing import import_files
-from tracer.sdk_spans import span_hex, trace_hex
+from tracer.capture.importing import import_files
+from tracer.capture.sdk_spans import span_hex, trace_hex
 from tracer.store import Store
 
 pytestmark = pytest.mark.usefixtures("sdk_processors")
@@ -299,7 +299,7 @@ async def test_model_calls_keep_model_usage_content_and_the_tool_call_ids(
 async def test_content_capture_off_leaves_inputs_and_outputs_out(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tracer.config import settings
+    from tracer.capture.config import settings
 
     monkeypatch.setattr(settings, "capture_content", False)
     agents_sdk.install(store)

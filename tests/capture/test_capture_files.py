@@ -15,9 +15,9 @@ from opentelemetry.trace import Status, StatusCode
 from sdk_workflow import expected_from, recorded, run_support
 
 import tracer.agents_sdk as agents_sdk
-from tracer.exporter import StoreExporter
-from tracer.sdk_spans import SdkSpanConverter
-from tracer.spanrows import SpanRows
+from tracer.capture.exporter import StoreExporter
+from tracer.capture.sdk_spans import SdkSpanConverter
+from tracer.capture.spanrows import SpanRows
 from tracer.store import Store
 from tui.cli import main
 

@@ -11,9 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from tracer.otlp import Decoded, MalformedRequest, decode
-from tracer.otlp_json import decode_json_document
-from tracer.spanrows import SpanRows
+from tracer.capture.spanrows import SpanRows
+from tracer.otlp.decoded import Decoded, MalformedRequest
+from tracer.otlp.json_body import decode_json_document
+from tracer.otlp.request import decode
 
 FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

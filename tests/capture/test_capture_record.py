@@ -10,7 +10,7 @@ from opentelemetry import trace
 from sdk_workflow import expected_from, recorded, run_support
 
 import tracer
-from tracer.config import current_conversation_id
+from tracer.capture.config import current_conversation_id
 from tracer.store import Store
 
 pytestmark = pytest.mark.usefixtures("sdk_processors")

@@ -9,7 +9,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-from tracer.exporter import StoreExporter
+from tracer.capture.exporter import StoreExporter
 
 SPANS_PER_RUN = 6
 

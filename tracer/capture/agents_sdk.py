@@ -38,11 +38,21 @@ except ImportError as missing:  # pragma: no cover - depends on the installed ex
         "pip install 'baton[agents]'"
     ) from missing
 
-from tracer.config import current_conversation_id, settings
-from tracer.sanitize import Limits
-from tracer.sdk_spans import SdkSpanConverter
-from tracer.spanrows import SpanRows
+from tracer.capture.config import current_conversation_id, settings
+from tracer.capture.sdk_spans import SdkSpanConverter
+from tracer.capture.spanrows import SpanRows
 from tracer.store import Store
+from tracer.store.sanitize import Limits
+
+__all__ = [
+    "Destination",
+    "RoutingTracingProcessor",
+    "StoreTracingProcessor",
+    "flush_routing",
+    "install",
+    "routing_processor",
+    "uninstall",
+]
 
 logger = logging.getLogger("baton.agents_sdk")
 

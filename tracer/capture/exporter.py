@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
-from tracer.sanitize import Limits
-from tracer.spanrows import SpanRows
+from tracer.capture.spanrows import SpanRows
 from tracer.store import Store
+from tracer.store.sanitize import Limits
 
 logger = logging.getLogger("baton.exporter")
 

@@ -8,11 +8,10 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-import pyarrow.parquet as pq
-
-from tracer.store import Store
+if TYPE_CHECKING:
+    from tracer.store import Store
 
 FORMATS = ("otlp-json", "parquet")
 _KIND_NUMBERS = {"internal": 1, "server": 2, "client": 3, "producer": 4, "consumer": 5}
@@ -67,6 +66,8 @@ def export_spans(
 
 
 def _parquet(store: Store, out: Path, where: str, params: list[Any]) -> int:
+    import pyarrow.parquet as pq  # only this format needs it; the command line loads this module
+
     count = 0
     with store.read_connection() as con:
         relation: Any = con.cursor().sql(

@@ -23,13 +23,13 @@ from typing import IO, Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from tracer.ingest import conform
-from tracer.otlp import Decoded, MalformedRequest
-from tracer.otlp_json import decode_json_document, is_otlp_json
-from tracer.sanitize import Limits
-from tracer.sdk_spans import SdkSpanConverter
-from tracer.spanrows import SpanRows
+from tracer.capture.sdk_spans import SdkSpanConverter
+from tracer.capture.spanrows import SpanRows
+from tracer.otlp.decoded import Decoded, MalformedRequest
+from tracer.otlp.json_body import decode_json_document, is_otlp_json
 from tracer.store import Store
+from tracer.store.rows import conform
+from tracer.store.sanitize import Limits
 
 #: Show progress for files at least this large.
 PROGRESS_MIN_BYTES = 1024 * 1024

@@ -13,10 +13,10 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-from tracer.config import settings
-from tracer.exporter import StoreExporter
-from tracer.sanitize import Limits
+from tracer.capture.config import settings
+from tracer.capture.exporter import StoreExporter
 from tracer.store import Store
+from tracer.store.sanitize import Limits
 
 #: baton's instrumentation scope; the store's GenAI dialect recognises it.
 SCOPE = "baton"

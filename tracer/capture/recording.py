@@ -10,7 +10,7 @@ Inside the block, spans started through OpenTelemetry (baton's runner, the
 OpenInference or contrib instrumentations, any instrumented library) and Agents SDK
 traces started in the block are recorded; the conversation id is stamped on them
 (``gen_ai.conversation.id``; the SDK's own ``group_id`` wins when a run sets one) and
-published in ``tracer.config.current_conversation_id``. When the block ends its spans
+published in ``tracer.capture.config.current_conversation_id``. When the block ends its spans
 are written, so the store answers for them right away. Spans that end after the block
 (a background task it started) are written when they end.
 
@@ -39,11 +39,11 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace import Span as SdkSpan
 
-from tracer.config import current_conversation_id
-from tracer.provider import current_provider
-from tracer.sanitize import Limits
-from tracer.spanrows import SpanRows
+from tracer.capture.config import current_conversation_id
+from tracer.capture.provider import current_provider
+from tracer.capture.spanrows import SpanRows
 from tracer.store import Store
+from tracer.store.sanitize import Limits
 
 logger = logging.getLogger("baton.record")
 
@@ -157,7 +157,7 @@ def _equip_agents_sdk() -> None:
     program uses the SDK: importing it is not free)."""
     if "agents" not in sys.modules:
         return
-    from tracer.agents_sdk import Destination, routing_processor
+    from tracer.capture.agents_sdk import Destination, routing_processor
 
     def route() -> Destination | None:
         recording = _active.get()
@@ -218,8 +218,8 @@ class record:
         _active.reset(active_token)
         current_conversation_id.reset(conversation_token)
         recording.closed = True
-        if "tracer.agents_sdk" in sys.modules:
-            from tracer.agents_sdk import flush_routing
+        if "tracer.capture.agents_sdk" in sys.modules:
+            from tracer.capture.agents_sdk import flush_routing
 
             flush_routing()
         recording.flush()

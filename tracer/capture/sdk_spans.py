@@ -1,5 +1,5 @@
 """OpenAI Agents SDK traces as span rows: the shape both the live processor
-(``tracer.agents_sdk``) and ``baton import`` of ``trace.export()``/``span.export()``
+(``tracer.capture.agents_sdk``) and ``baton import`` of ``trace.export()``/``span.export()``
 JSONL files produce, and that the ``openai_agents`` dialect reads.
 
 This module works on the SDK's export dictionaries only, so it needs no ``agents`` import.
@@ -34,9 +34,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from tracer.dialects.base import decode_json
-from tracer.dialects.openai_agents import function_calls
-from tracer.spanrows import SpanRows
+from tracer.capture.dialects.base import decode_json
+from tracer.capture.dialects.openai_agents import function_calls
+from tracer.capture.spanrows import SpanRows
 
 PREFIX = "openai_agents."
 TRACE_TYPE = "trace"

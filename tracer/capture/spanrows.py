@@ -14,9 +14,16 @@ import pyarrow as pa
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind, StatusCode
 
-from tracer.dialects import SpanView, normalise
-from tracer.sanitize import Limits, clean_attributes, redact_text, to_json, truncate, valid_utf8
-from tracer.schema import SPAN_COLUMNS, SPAN_SCHEMA
+from tracer.capture.dialects import SpanView, normalise
+from tracer.store.rows import SPAN_COLUMNS, SPAN_SCHEMA
+from tracer.store.sanitize import (
+    Limits,
+    clean_attributes,
+    redact_text,
+    to_json,
+    truncate,
+    valid_utf8,
+)
 
 _STATUS = {StatusCode.UNSET: "unset", StatusCode.OK: "ok", StatusCode.ERROR: "error"}
 _KIND = {kind: kind.name.lower() for kind in SpanKind}

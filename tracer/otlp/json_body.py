@@ -11,7 +11,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from tracer.otlp import KINDS, MAX_DEPTH, STATUS, Decoded, MalformedRequest
+from tracer.otlp.decoded import KINDS, MAX_DEPTH, STATUS, Decoded, MalformedRequest
 
 
 def decode_json(body: bytes, decoded: Decoded) -> None:

@@ -1,133 +1,25 @@
-"""Decoding OTLP trace export requests (protobuf or OTLP/JSON) into span rows.
+"""Decoding OTLP protobuf trace export requests into span rows.
 
-Pure functions with no server in them, so the receiver (``baton collect``), file
-import and the fuzz tests share them. A request that cannot be read at all raises
-``MalformedRequest`` (the receiver answers 400); a span that cannot be stored (no valid
-trace or span id, no start time) is counted as rejected and the rest are kept.
+A body whose only fault is a string that is not valid UTF-8 is parsed again with the
+lenient twin of the messages (``tracer.otlp.lenient``), so one bad string costs nothing.
 """
 
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from google.protobuf.message import DecodeError
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
-    ExportTracePartialSuccess,
-    ExportTraceServiceRequest,
-    ExportTraceServiceResponse,
-)
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from tracer.otlp_lenient import request_class
-from tracer.spanrows import SpanRows
-
-PROTOBUF = "application/x-protobuf"
-JSON = "application/json"
-_PROTOBUF_TYPES = frozenset({PROTOBUF, "application/protobuf", "application/vnd.google.protobuf"})
-KINDS = {0: "internal", 1: "internal", 2: "server", 3: "client", 4: "producer", 5: "consumer"}
-STATUS = {0: "unset", 1: "ok", 2: "error"}
-MAX_DEPTH = 32
+from tracer.capture.spanrows import SpanRows
+from tracer.otlp.decoded import KINDS, MAX_DEPTH, STATUS, Decoded, MalformedRequest
+from tracer.otlp.lenient import request_class
 
 
-class MalformedRequest(ValueError):
-    """The body is not an OTLP trace export request; the message says why."""
-
-
-class UnsupportedContentType(ValueError):
-    """Neither protobuf nor JSON."""
-
-
-@dataclass
-class Decoded:
-    """What one request held: the rows to store and what could not be stored."""
-
-    rows: SpanRows
-    accepted: int = 0
-    rejected: int = 0
-    problems: list[str] = field(default_factory=list)
-
-    def reject(self, problem: str) -> None:
-        """Count one span that cannot be stored; the first few distinct problems are kept."""
-        self.rejected += 1
-        if len(self.problems) < 5 and problem not in self.problems:
-            self.problems.append(problem)
-
-    @property
-    def error_message(self) -> str:
-        """The problems, for the response's ``partial_success``."""
-        return "; ".join(self.problems)
-
-
-def media_type(content_type: str | None) -> str:
-    """``protobuf`` or ``json`` for a Content-Type header; raises UnsupportedContentType."""
-    base = (content_type or "").split(";", 1)[0].strip().lower()
-    if base in _PROTOBUF_TYPES:
-        return "protobuf"
-    if base == JSON or base.endswith("+json"):
-        return "json"
-    raise UnsupportedContentType(
-        f"unsupported content type {content_type!r}: send {PROTOBUF} or {JSON}"
-    )
-
-
-def decode(body: bytes, kind: str, rows: SpanRows | None = None) -> Decoded:
-    """Decode an ``ExportTraceServiceRequest`` body (``kind`` from ``media_type``)."""
-    decoded = Decoded(rows if rows is not None else SpanRows())
-    if kind == "protobuf":
-        _decode_protobuf(body, decoded)
-    else:
-        from tracer.otlp_json import decode_json  # it builds on this module's types
-
-        decode_json(body, decoded)
-    return decoded
-
-
-def response_body(decoded: Decoded | None, kind: str) -> bytes:
-    """The ``ExportTraceServiceResponse`` for a request, in the request's encoding."""
-    rejected = decoded.rejected if decoded is not None else 0
-    message = decoded.error_message if decoded is not None else ""
-    if kind == "protobuf":
-        response = ExportTraceServiceResponse()
-        if rejected:
-            response.partial_success.CopyFrom(
-                ExportTracePartialSuccess(rejected_spans=rejected, error_message=message)
-            )
-        serialized: bytes = response.SerializeToString()
-        return serialized
-    body: dict[str, Any] = {}
-    if rejected:
-        body["partialSuccess"] = {"rejectedSpans": str(rejected), "errorMessage": message}
-    return json.dumps(body).encode()
-
-
-def error_body(message: str, kind: str | None) -> tuple[bytes, str]:
-    """A ``google.rpc.Status`` for an error response, protobuf or JSON, and its type."""
-    if kind == "protobuf":
-        text = message.encode()
-        # Status{code=3 (INVALID_ARGUMENT), message}: written by hand, it is two fields.
-        return b"\x08\x03\x12" + _varint(len(text)) + text, PROTOBUF
-    return json.dumps({"code": 3, "message": message}).encode(), JSON
-
-
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        bits = value & 0x7F
-        value >>= 7
-        if value:
-            out.append(bits | 0x80)
-        else:
-            out.append(bits)
-            return bytes(out)
-
-
-# -- protobuf -----------------------------------------------------------------------------
-
-
-def _decode_protobuf(body: bytes, decoded: Decoded) -> None:
+def decode_protobuf(body: bytes, decoded: Decoded) -> None:
+    """Decode an OTLP protobuf request body into ``decoded``; raises MalformedRequest."""
     request = parse_protobuf(body)
     check_protobuf(request, decoded)
     protobuf_rows(request, decoded.rows)

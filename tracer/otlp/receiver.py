@@ -2,7 +2,7 @@
 
 Any OpenTelemetry-instrumented program exports to it with the standard OTLP HTTP
 exporter (``OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318``). An accepted request
-is on disk before it is answered (protobuf in the spool, see ``collect_spool``; JSON
+is on disk before it is answered (protobuf in the spool, see ``tracer.otlp.spool``; JSON
 as a segment) and never waits for the store's lock; a background thread absorbs
 segments into the database when requests pause (see ``Collector.start``), and once
 more at exit.
@@ -35,28 +35,16 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from tracer.collect_spool import Spool
-from tracer.otlp import (
-    Decoded,
-    MalformedRequest,
-    UnsupportedContentType,
-    check_protobuf,
-    decode,
-    error_body,
-    media_type,
-    parse_protobuf,
-    response_body,
-)
-from tracer.sanitize import Limits
-from tracer.spanrows import SpanRows
+from tracer.capture.spanrows import SpanRows
+from tracer.otlp.decoded import Decoded, MalformedRequest, UnsupportedContentType
+from tracer.otlp.defaults import DEFAULT_MAX_BODY, TRACES_PATH
+from tracer.otlp.protobuf import check_protobuf, parse_protobuf
+from tracer.otlp.request import decode, error_body, media_type, response_body
+from tracer.otlp.spool import Spool
 from tracer.store import Store
+from tracer.store.sanitize import Limits
 
 logger = logging.getLogger("baton.collect")
-
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 4318
-DEFAULT_MAX_BODY = 20 * 1024 * 1024
-TRACES_PATH = "/v1/traces"
 
 
 class BodyTooLarge(ValueError):

@@ -16,10 +16,12 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from tracer.otlp import MalformedRequest, parse_protobuf, protobuf_rows
-from tracer.sanitize import Limits
-from tracer.spanrows import SpanRows
-from tracer.store import Store, write_new_file
+from tracer.capture.spanrows import SpanRows
+from tracer.otlp.decoded import MalformedRequest
+from tracer.otlp.protobuf import parse_protobuf, protobuf_rows
+from tracer.store import Store
+from tracer.store.sanitize import Limits
+from tracer.store.segments import write_new_file
 
 logger = logging.getLogger("baton.collect")
 

@@ -1,4 +1,4 @@
-"""Agents, handoffs between them, and agents used as tools: data only; ``tracer.run``
+"""Agents, handoffs between them, and agents used as tools: data only; ``tracer.runner.run``
 does the running."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from tracer.context import RunContext
-from tracer.models.base import Message, Model, ModelSettings, OutputSchema
-from tracer.tools import FunctionTool, function_tool, tool_definition
+from tracer.runner.context import RunContext
+from tracer.runner.models.base import Message, Model, ModelSettings, OutputSchema
+from tracer.runner.tools import FunctionTool, function_tool, tool_definition
 
 #: ``instructions`` given as a function of the run context and the agent.
 InstructionsFunction = Callable[[RunContext[Any], "Agent"], "str | Awaitable[str]"]

@@ -23,7 +23,19 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from tracer.models.base import ModelResponse, ToolCall, chat_tool_calls
+from tracer.runner.models.base import ModelResponse, ToolCall, chat_tool_calls
+
+__all__ = [
+    "COMPLETIONS_PATH",
+    "DO_NOT_RETRY",
+    "ChatServer",
+    "HTTPReply",
+    "Reply",
+    "Responder",
+    "ScriptedResponder",
+    "completion",
+    "completion_from_response",
+]
 
 COMPLETIONS_PATH = "/v1/chat/completions"
 #: Headers that tell the ``openai`` client not to retry: a scripted or recorded answer

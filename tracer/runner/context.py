@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from tracer.models.base import Usage
+from tracer.runner.models.base import Usage
 
 T = TypeVar("T")
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from tracer.loops import Loop
-    from tracer.result import RunResult
+    from tracer.runner.result import RunResult
 
 
 class RunError(Exception):

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from tracer.models.base import Message, ToolCall, Usage
+from tracer.runner.models.base import Message, ToolCall, Usage
 
 if TYPE_CHECKING:
-    from tracer.agent import Agent
+    from tracer.runner.agent import Agent
 
 T = TypeVar("T")
 

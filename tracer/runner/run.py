@@ -1,7 +1,7 @@
 """``Runner``: the agent loop. Call the active agent's model; run the tool calls it asks
 for (concurrently); follow a handoff by changing the active agent, the conversation
 carrying over; stop at a final answer. Every run records itself as one trace
-(``tracer.spans``)."""
+(``tracer.runner.spans``)."""
 
 from __future__ import annotations
 
@@ -16,22 +16,41 @@ from opentelemetry import trace
 from opentelemetry.trace import Span
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from tracer.agent import Agent, AgentTool, Handoff, output_schema
-from tracer.config import current_conversation_id
-from tracer.context import RunContext
-from tracer.errors import (
+from tracer.capture.config import current_conversation_id
+from tracer.runner.agent import Agent, AgentTool, Handoff, output_schema
+from tracer.runner.context import RunContext
+from tracer.runner.errors import (
     HandoffLoopError,
     MaxTurnsExceeded,
     ModelBehaviorError,
     ModelError,
     RunError,
 )
-from tracer.genai_format import dumps
-from tracer.loop_guard import LoopGuard, LoopWatch
-from tracer.models import Message, ModelRequest, ModelResponse, ToolCall, Usage, resolve_model
-from tracer.result import HandoffItem, MessageItem, RunItem, RunResult, ToolCallItem, ToolResultItem
-from tracer.spans import PASS_CONTROL, RETURN_TO_CALLER, RunSpans, trace_id_of
-from tracer.tools import FunctionTool, ToolArgumentsError, describe_validation_error, result_text
+from tracer.runner.genai_format import dumps
+from tracer.runner.loop_guard import LoopGuard, LoopWatch
+from tracer.runner.models import (
+    Message,
+    ModelRequest,
+    ModelResponse,
+    ToolCall,
+    Usage,
+    resolve_model,
+)
+from tracer.runner.result import (
+    HandoffItem,
+    MessageItem,
+    RunItem,
+    RunResult,
+    ToolCallItem,
+    ToolResultItem,
+)
+from tracer.runner.spans import PASS_CONTROL, RETURN_TO_CALLER, RunSpans, trace_id_of
+from tracer.runner.tools import (
+    FunctionTool,
+    ToolArgumentsError,
+    describe_validation_error,
+    result_text,
+)
 
 DEFAULT_MAX_TURNS = 10
 DEFAULT_LOOP_GUARD = LoopGuard()

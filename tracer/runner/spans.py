@@ -2,7 +2,7 @@
 per run, through ``tracer.get_tracer()``.
 
 Content (messages, tool arguments and results) is recorded when
-``tracer.config.settings.capture_content`` is on, and only serialised for spans that
+``tracer.capture.config.settings.capture_content`` is on, and only serialised for spans that
 record, so a run nobody records pays next to nothing.
 """
 
@@ -15,11 +15,11 @@ from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.trace import Link, Span, SpanKind, Status, StatusCode
 
-from tracer import genai_format
-from tracer.config import settings
+from tracer.capture.config import settings
+from tracer.capture.provider import get_tracer
 from tracer.loops import Loop
-from tracer.models.base import Message, Model, ModelRequest, ModelResponse, ToolCall
-from tracer.provider import get_tracer
+from tracer.runner import genai_format
+from tracer.runner.models.base import Message, Model, ModelRequest, ModelResponse, ToolCall
 
 OPERATION = "gen_ai.operation.name"
 CONVERSATION = "gen_ai.conversation.id"

@@ -16,7 +16,7 @@ from typing import Any, overload
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
-from tracer.context import RunContext, wants_context
+from tracer.runner.context import RunContext, wants_context
 
 
 class ToolArgumentsError(ValueError):

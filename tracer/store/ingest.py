@@ -1,6 +1,6 @@
 """Writing a batch of span rows into the ``spans`` table.
 
-The batch's inherited columns are resolved first (``tracer.resolve``), then it is
+The batch's inherited columns are resolved first (``tracer.store.resolve``), then it is
 inserted with spans already stored, or repeated in the batch, kept once, and finally
 stored spans that the batch completes are updated.
 """
@@ -10,24 +10,11 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
-from tracer.resolve import apply_fixes, resolve
-from tracer.schema import COLUMN_NAMES, SPAN_SCHEMA, registered, scalar
+from tracer.store.resolve import apply_fixes, resolve
+from tracer.store.rows import COLUMN_NAMES, conform, registered
+from tracer.store.schema import scalar
 
 _COLUMNS = ", ".join(COLUMN_NAMES)
-
-
-def conform(table: pa.Table) -> pa.Table:
-    """``table`` with exactly the ``spans`` columns, in order (segments from other
-    versions may lack some or carry extra ones)."""
-    if table.schema.equals(SPAN_SCHEMA):
-        return table
-    arrays = []
-    for field in SPAN_SCHEMA:
-        if field.name in table.column_names:
-            arrays.append(table.column(field.name).cast(field.type))
-        else:
-            arrays.append(pa.nulls(table.num_rows, type=field.type))
-    return pa.Table.from_arrays(arrays, schema=SPAN_SCHEMA)
 
 
 def insert_spans(con: duckdb.DuckDBPyConnection, table: pa.Table) -> int:

@@ -19,7 +19,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from tracer.schema import registered
+from tracer.store.rows import registered
 
 _MAX_DEPTH = 64
 _TRANSFER_OPS = ("handoff", "agent_tool")

@@ -1,10 +1,11 @@
-"""The store's tables: their columns, and the migrations that create and upgrade them.
+"""The store's tables and the migrations that create and upgrade them.
 
 Migrations are an ordered list of functions; each one applied is recorded in
 ``_baton_migrations``, so a store written by an older baton is upgraded in place the
 next time it is opened for writing. Views are not migrations: they are recreated from
-``tracer.views`` whenever their definition changed (see ``tracer.views.ensure_views``).
-Also the few connection helpers every module of the store uses.
+``tracer.store.views`` whenever their definition changed (see ``tracer.store.views.ensure_views``).
+Also the few connection helpers every module of the store uses. The columns of a span
+row as Arrow sees them are in ``tracer.store.rows``.
 """
 
 from __future__ import annotations
@@ -14,42 +15,6 @@ from contextlib import contextmanager
 from typing import Any
 
 import duckdb
-import pyarrow as pa
-
-#: The columns of ``spans``, in table order, with their Arrow types (segments use them).
-SPAN_COLUMNS: tuple[tuple[str, pa.DataType], ...] = (
-    ("trace_id", pa.string()),
-    ("span_id", pa.string()),
-    ("parent_span_id", pa.string()),
-    ("name", pa.string()),
-    ("kind", pa.string()),
-    ("start_time", pa.timestamp("us", tz="UTC")),
-    ("end_time", pa.timestamp("us", tz="UTC")),
-    ("duration_ms", pa.float64()),
-    ("status", pa.string()),
-    ("status_message", pa.string()),
-    ("op", pa.string()),
-    ("agent_name", pa.string()),
-    ("tool_name", pa.string()),
-    ("from_agent", pa.string()),
-    ("to_agent", pa.string()),
-    ("conversation_id", pa.string()),
-    ("source", pa.string()),
-    ("model", pa.string()),
-    ("input_tokens", pa.int64()),
-    ("output_tokens", pa.int64()),
-    ("tool_call_id", pa.string()),
-    ("tool_arguments", pa.string()),
-    ("tool_result", pa.string()),
-    ("error_type", pa.string()),
-    ("final_answer", pa.bool_()),
-    ("scope", pa.string()),
-    ("attributes", pa.string()),
-    ("events", pa.string()),
-    ("resource", pa.string()),
-)
-SPAN_SCHEMA = pa.schema([pa.field(name, kind) for name, kind in SPAN_COLUMNS])
-COLUMN_NAMES = tuple(name for name, _ in SPAN_COLUMNS)
 
 Connection = duckdb.DuckDBPyConnection
 
@@ -134,16 +99,6 @@ def transaction(con: Connection) -> Iterator[None]:
     except BaseException:
         con.execute("ROLLBACK")
         raise
-
-
-@contextmanager
-def registered(con: Connection, name: str, table: pa.Table) -> Iterator[None]:
-    """``table`` queryable as ``name`` inside the block."""
-    con.register(name, table)
-    try:
-        yield
-    finally:
-        con.unregister(name)
 
 
 def schema_version(con: Connection) -> int:

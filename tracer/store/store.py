@@ -2,11 +2,12 @@
 
 DuckDB lets one process at a time open a file for writing, so recorders never open it:
 each exported batch becomes an Arrow segment file, written under a temporary name and
-renamed into ``<store>.incoming/`` (atomic, so a killed recorder leaves either a whole
-segment or none). Whoever next opens the store for writing absorbs the segments —
-resolve, insert, commit, then delete the files — so a crash at any point leaves
-segments that are absorbed again, and inserting only the (trace id, span id) pairs not
-stored yet keeps each span once (``tracer.ingest``; the table has no key).
+renamed into ``<store>.incoming/`` (``tracer.store.segments``: atomic, so a killed
+recorder leaves either a whole segment or none). Whoever next opens the store for
+writing absorbs the segments — resolve, insert, commit, then delete the files — so a
+crash at any point leaves segments that are absorbed again, and inserting only the
+(trace id, span id) pairs not stored yet keeps each span once (``tracer.store.ingest``;
+the table has no key).
 
 Every connection is short-lived and waits, with backoff, for a lock another process
 holds; a user sees a clear ``StoreBusyError`` only if the wait runs out.
@@ -14,35 +15,32 @@ holds; a user sees a clear ``StoreBusyError`` only if the wait runs out.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import re
 import threading
 import time
-import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pyarrow as pa
 
-from tracer.ingest import insert_spans
-from tracer.location import resolve_store_path
-from tracer.schema import SCHEMA_VERSION, migrate, scalar, schema_version, transaction
-from tracer.views import VIEW_NAMES, ensure_views
+from tracer.store import segments
+from tracer.store.location import resolve_store_path
+from tracer.store.schema import SCHEMA_VERSION, migrate, scalar, schema_version, transaction
+from tracer.store.views import VIEW_NAMES, ensure_views, views_current
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 logger = logging.getLogger("baton.store")
 
 DEFAULT_LOCK_TIMEOUT = 30.0
 #: How long a recorder shutting down waits for the lock to move its segments into the file.
 EXIT_ABSORB_TIMEOUT = 10.0
-SEGMENT_SUFFIX = ".arrow"
-_TMP_SUFFIX = ".tmp"
-_STALE_TMP_SECONDS = 3600.0
 _ABSORB_CHUNK_ROWS = 200_000
 _HOLDER = re.compile(r"Conflicting lock is held in (.+?) \(PID (\d+)\)")
 
@@ -94,25 +92,11 @@ class Store:
 
     def write_segment(self, table: pa.Table) -> Path:
         """Make ``table`` durable as one segment; it is absorbed on the next write open."""
-        self.incoming.mkdir(parents=True, exist_ok=True)
-
-        def write(tmp: Path) -> None:
-            with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as out:
-                out.write_table(table)
-
-        return write_new_file(self.incoming, SEGMENT_SUFFIX, write)
+        return segments.write_segment(self.incoming, table)
 
     def pending_segments(self) -> list[Path]:
         """Segments waiting to be absorbed, oldest first."""
-        try:
-            names = sorted(
-                entry.name
-                for entry in os.scandir(self.incoming)
-                if entry.name.endswith(SEGMENT_SUFFIX) and entry.is_file()
-            )
-        except FileNotFoundError:
-            return []
-        return [self.incoming / name for name in names]
+        return segments.pending(self.incoming)
 
     # -- the database side ---------------------------------------------------------------
 
@@ -136,19 +120,10 @@ class Store:
             return report
         with self._absorb_lock, self.write_connection(timeout=timeout) as con:
             self._prepared = True
-            self._clear_stale_tmp()
-            segments = self.pending_segments()  # listed again, now that we hold the lock
-            while segments:
-                chunk, segments = self._take_chunk(segments, report)
-                tables = [table for _, table in chunk]
-                if tables:
-                    with transaction(con):
-                        report.spans_added += insert_spans(con, pa.concat_tables(tables))
-                for path, _ in chunk:
-                    path.unlink(missing_ok=True)
-                report.segments += len(chunk)
-            if report.segments:
-                con.execute("CHECKPOINT")
+            segments.clear_stale_tmp(self.incoming)
+            waiting = self.pending_segments()  # listed again, now that we hold the lock
+            if waiting:
+                self._absorb_segments(con, waiting, report)
         return report
 
     def absorb_if_free(self) -> None:
@@ -176,6 +151,8 @@ class Store:
 
     def ingest(self, table: pa.Table, *, timeout: float | None = None) -> int:
         """Insert a batch straight into the database (bulk loads); returns spans added."""
+        from tracer.store.ingest import insert_spans
+
         with self._absorb_lock, self.write_connection(timeout=timeout) as con:
             self._prepared = True
             with transaction(con):
@@ -184,14 +161,8 @@ class Store:
     @contextmanager
     def read_connection(self, *, timeout: float | None = None) -> Iterator[Connection]:
         """A read-only connection that sees every span recorded so far, closed on exit."""
-        self._prepare(timeout)
-        con = self._open(read_only=True, timeout=timeout)
+        con = self._open_for_reading(timeout)
         try:
-            if schema_version(con) < SCHEMA_VERSION:
-                raise StoreError(
-                    f"{self.path} was written by an older baton and could not be upgraded "
-                    "because another program holds it; close that program and retry"
-                )
             yield con
         finally:
             con.close()
@@ -240,6 +211,26 @@ class Store:
             if not exists:
                 raise
 
+    def _open_for_reading(self, timeout: float | None) -> Connection:
+        """A read-only connection to the store with nothing pending and the current
+        schema and views. The common case (all of that already true) costs one read-only
+        open; otherwise the store is brought up to date first, which needs the lock."""
+        if self.path.exists() and not self.pending_segments():
+            con = self._open(read_only=True, timeout=timeout)
+            if schema_version(con) == SCHEMA_VERSION and views_current(con):
+                self._prepared = True
+                return con
+            con.close()
+        self._prepare(timeout)
+        con = self._open(read_only=True, timeout=timeout)
+        if schema_version(con) < SCHEMA_VERSION:
+            con.close()
+            raise StoreError(
+                f"{self.path} was written by an older baton and could not be upgraded "
+                "because another program holds it; close that program and retry"
+            )
+        return con
+
     def _open(self, *, read_only: bool, timeout: float | None) -> Connection:
         wait = self.lock_timeout if timeout is None else timeout
         deadline = time.monotonic() + wait
@@ -270,16 +261,35 @@ class Store:
             time.sleep(delay)
             delay = min(delay * 2, 0.1)
 
+    def _absorb_segments(self, con: Connection, waiting: list[Path], report: AbsorbReport) -> None:
+        # Arrow and ingest load here, not at the top: a read (every `baton` command)
+        # absorbs nothing most of the time and starts faster without them.
+        import pyarrow as pa
+
+        from tracer.store.ingest import insert_spans
+
+        while waiting:
+            chunk, waiting = self._take_chunk(waiting, report)
+            tables = [table for _, table in chunk]
+            if tables:
+                with transaction(con):
+                    report.spans_added += insert_spans(con, pa.concat_tables(tables))
+            for path, _ in chunk:
+                path.unlink(missing_ok=True)
+            report.segments += len(chunk)
+        if report.segments:
+            con.execute("CHECKPOINT")
+
     def _take_chunk(
-        self, segments: list[Path], report: AbsorbReport
+        self, waiting: list[Path], report: AbsorbReport
     ) -> tuple[list[tuple[Path, pa.Table]], list[Path]]:
         chunk: list[tuple[Path, pa.Table]] = []
         rows = 0
-        rest = list(segments)
+        rest = list(waiting)
         while rest and rows < _ABSORB_CHUNK_ROWS:
             path = rest.pop(0)
             try:
-                table = read_segment(path)
+                table = segments.read_segment(path)
             except FileNotFoundError:
                 continue
             except Exception as exc:  # a damaged file must not block the others
@@ -292,29 +302,7 @@ class Store:
     def set_aside(self, path: Path, reason: str) -> Path:
         """Move a file that cannot be read (a segment, a receiver's spool file) into
         ``incoming/corrupt``, where it blocks nothing and can be looked at; returns where."""
-        target_dir = self.incoming / "corrupt"
-        target_dir.mkdir(parents=True, exist_ok=True)
-        target = target_dir / path.name
-        with contextlib.suppress(FileNotFoundError):
-            os.replace(path, target)
-        logger.warning("%s is unreadable (%s); moved it to %s", path, reason, target)
-        return target
-
-    def _clear_stale_tmp(self) -> None:
-        # Left by recorders killed mid-write; old enough that no writer is still on them.
-        cutoff = time.time() - _STALE_TMP_SECONDS
-        try:
-            entries = list(os.scandir(self.incoming))
-        except FileNotFoundError:
-            return
-        for entry in entries:
-            if not entry.name.endswith(_TMP_SUFFIX):
-                continue
-            try:
-                if entry.stat().st_mtime < cutoff:
-                    Path(entry.path).unlink(missing_ok=True)
-            except FileNotFoundError:  # its writer renamed it meanwhile
-                continue
+        return segments.set_aside(self.incoming, path, reason)
 
 
 @dataclass(frozen=True)
@@ -327,24 +315,6 @@ class StoreStatus:
     rows: dict[str, int]
     pending_segments: int
     pending_bytes: int
-
-
-def write_new_file(directory: Path, suffix: str, write: Callable[[Path], object]) -> Path:
-    """A new file in ``directory``, named to sort by creation time and unique across
-    processes, that ``write`` fills under a temporary name before it is renamed into place:
-    readers see the whole file or none of it."""
-    name = f"{time.time_ns():020d}-{os.getpid()}-{uuid.uuid4().hex[:12]}{suffix}"
-    final = directory / name
-    tmp = final.with_name(name + _TMP_SUFFIX)
-    write(tmp)
-    os.replace(tmp, final)
-    return final
-
-
-def read_segment(path: Path) -> pa.Table:
-    """One segment file as an Arrow table."""
-    with pa.OSFile(str(path), "rb") as source:
-        return pa.ipc.open_file(source).read_all()
 
 
 def _size(path: Path) -> int:

@@ -11,7 +11,7 @@ import hashlib
 
 import duckdb
 
-from tracer.schema import scalar, transaction
+from tracer.store.schema import scalar, transaction
 
 TURNS = """
 CREATE OR REPLACE VIEW turns AS
@@ -262,9 +262,16 @@ VIEW_NAMES = tuple(name for name, _ in VIEWS)
 _VIEWS_HASH = hashlib.sha256("".join(sql for _, sql in VIEWS).encode()).hexdigest()[:16]
 
 
+def views_current(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the store's views are this baton's definitions."""
+    return bool(
+        scalar(con, "SELECT value FROM _baton_meta WHERE key = 'views_hash'") == _VIEWS_HASH
+    )
+
+
 def ensure_views(con: duckdb.DuckDBPyConnection) -> bool:
     """(Re)create the views if the store has other definitions; True when it did."""
-    if scalar(con, "SELECT value FROM _baton_meta WHERE key = 'views_hash'") == _VIEWS_HASH:
+    if views_current(con):
         return False
     with transaction(con):
         for _, sql in VIEWS:

@@ -1,19 +1,24 @@
-"""The ``baton`` command line.
+"""The ``baton`` command line: one module per group of commands, registered on ``main``.
 
-Each group of commands lives in its own module and registers on ``main`` here; the
-commands are thin: they parse options, call ``tracer``/``replay``, and print.
+The commands are thin: they parse options, call ``tracer``/``replay``, and print. A
+command module imports only ``click`` and light helpers when ``baton`` starts; whatever a
+command needs beyond that (the store, the receiver, the runner, Textual) it imports when
+it runs, so ``baton sql`` never loads openai, pydantic, uvicorn or textual (a test
+checks which modules a ``baton sql`` process loads). The Textual app is apart from this
+package (``tui.app``, ``tui.screens``, ``tui.widgets``) and loads only for ``baton tui``
+and ``baton demo``.
 """
 
 from __future__ import annotations
 
 import click
 
-from tui.cli_capture import collect, export_command, import_command
-from tui.cli_demo import demo
-from tui.cli_diff import diff, loops
-from tui.cli_replay import replay
-from tui.cli_store import sql, store, traces
-from tui.cli_tui import tui
+from tui.cli.capture import collect, export_command, import_command
+from tui.cli.demo import demo
+from tui.cli.diff import diff, loops
+from tui.cli.replay import replay
+from tui.cli.store import sql, store, traces
+from tui.cli.tui import tui
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

@@ -13,19 +13,9 @@ from pathlib import Path
 
 import click
 
-from tracer.collect import (
-    DEFAULT_HOST,
-    DEFAULT_MAX_BODY,
-    DEFAULT_PORT,
-    TRACES_PATH,
-    Collector,
-    bind,
-    serve,
-)
-from tracer.exporting import FORMATS, SpanFilter, export_spans
-from tracer.importing import import_files
-from tracer.store import StoreBusyError
-from tui.options import fail, open_store, reports_errors, store_option
+from tracer.capture.exporting import FORMATS
+from tracer.otlp.defaults import DEFAULT_HOST, DEFAULT_MAX_BODY, DEFAULT_PORT, TRACES_PATH
+from tui.cli.options import fail, open_store, reports_errors, store_option
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|kib|mb|mib|gb|gib)?\s*$", re.IGNORECASE)
 _UNITS = {"b": 1, "kb": 1000, "kib": 1024, "mb": 1000**2, "mib": 1024**2, "gb": 1000**3,
@@ -66,6 +56,9 @@ def collect(store_path: str | None, host: str, port: int, max_body: str, token: 
     Protobuf and JSON bodies, gzip or not, on POST /v1/traces. Ctrl-C (or SIGTERM)
     stores everything received and exits.
     """
+    from tracer.otlp.receiver import Collector, bind, serve
+    from tracer.store import StoreBusyError
+
     logging.basicConfig(level=logging.WARNING, format="baton collect: %(message)s")
     store = open_store(store_path)
     limit = parse_size(max_body)
@@ -141,6 +134,8 @@ def import_command(store_path: str | None, files: tuple[Path, ...]) -> None:
     span.export() per line), gzip-compressed files of either, and baton's own
     Parquet exports. Bad lines and unreadable files are reported and skipped.
     """
+    from tracer.capture.importing import import_files
+
     store = open_store(store_path)
     summary = import_files(
         store, list(files), report=lambda message: click.echo(message, err=True), progress=_progress
@@ -181,6 +176,8 @@ def export_command(
       baton export --format otlp-json traces.jsonl
       baton import --store other.duckdb traces.jsonl
     """
+    from tracer.capture.exporting import SpanFilter, export_spans
+
     store = open_store(store_path)
     try:
         count = export_spans(store, out, fmt, SpanFilter(conversation, trace_ids))

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from sample_traces import trace_files
-from tracer.importing import import_files
-from tracer.location import default_data_dir
-from tracer.store import Store
-from tui.options import reports_errors
+from tui.cli.options import reports_errors
+
+if TYPE_CHECKING:
+    from tracer.store import Store
 
 #: Queries printed by ``--no-tui``; the README test runs each of them.
 QUERIES = (
@@ -39,6 +39,8 @@ QUERIES = (
 def demo_store_path() -> Path:
     """Where the demo store lives unless ``--store`` says otherwise: beside the user's
     store, never in it."""
+    from tracer.store.location import default_data_dir
+
     return default_data_dir() / "demo.duckdb"
 
 
@@ -62,6 +64,10 @@ def demo(store_path: str | None, no_tui: bool) -> None:
     conversation; a 200-turn session; and a run recorded without content.
     No API key or network needed. Your own store is left alone unless you pass --store.
     """
+    from sample_traces import trace_files
+    from tracer.capture.importing import import_files
+    from tracer.store import Store
+
     if store_path is None:
         path = demo_store_path()
         _remove_store(path)  # the demo store is rebuilt from the samples every time

@@ -4,41 +4,25 @@ differ, 2 could not compare)."""
 
 from __future__ import annotations
 
-import functools
 import json
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING
 
 import click
-import duckdb
 
-from replay import list_loops
-from replay.diff import DiffRow, RunDiff, diff_runs
-from replay.paths import PathTurn
-from tracer.store import StoreError
-from tui.formatting import clip, format_json, format_table
-from tui.options import fail, open_store, reports_errors, store_option
+from tui.cli.formatting import clip, format_json, format_table
+from tui.cli.options import exits_on_errors, open_store, reports_errors, store_option
 
-F = TypeVar("F", bound=Callable[..., Any])
+if TYPE_CHECKING:
+    from replay.diff import DiffRow, RunDiff
+    from replay.paths import PathTurn
+
+#: Store and lookup problems exit with 2, keeping 1 for "the paths differ".
+usage_errors = exits_on_errors(2)
 
 WIDTH = 80
 _TURN_WIDTH = 4
 _SIDE_WIDTH = (WIDTH - _TURN_WIDTH - 4) // 2  # "turn" + 2 spaces + side + 2 marks + side
 _ARGUMENT_LINES = 3
-
-
-def usage_errors(command: F) -> F:
-    """Store and lookup problems exit with 2, keeping 1 for "the paths differ"."""
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except (StoreError, duckdb.Error) as exc:
-            fail(str(exc), 2)
-        return None
-
-    return wrapper  # type: ignore[return-value]
 
 
 @click.command()
@@ -58,6 +42,8 @@ def loops(store_path: str | None, conversation_id: str | None, output_format: st
     A loop is a run of handoffs repeating one cycle of agents (A→B→A→B) with no tool
     call or answer in between; the threshold is in the store's baton_settings table.
     """
+    from replay import list_loops
+
     store = open_store(store_path)
     found = list_loops(store, conversation_id=conversation_id)
     columns = ["conversation", "trace", "cycle", "turns", "handoffs"]
@@ -97,6 +83,8 @@ def diff(store_path: str | None, output_format: str, left_id: str, right_id: str
     cannot be compared (an unknown id). Outputs are shown, but their wording is not
     part of the path. A conversation id compares all its runs in order.
     """
+    from replay.diff import diff_runs
+
     result = diff_runs(open_store(store_path), left_id, right_id)
     if output_format == "json":
         click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))

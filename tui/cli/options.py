@@ -1,16 +1,20 @@
-"""Options and error handling shared by every ``baton`` command."""
+"""Options and error handling shared by every ``baton`` command.
+
+Light on purpose: every command module imports this when ``baton`` starts, so the
+store (and DuckDB) load only once a command runs.
+"""
 
 from __future__ import annotations
 
 import functools
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-import duckdb
 
-from tracer.store import Store, StoreError
+if TYPE_CHECKING:
+    from tracer.store import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -25,6 +29,8 @@ store_option = click.option(
 
 
 def open_store(store_path: str | None) -> Store:
+    from tracer.store import Store
+
     return Store(store_path)
 
 
@@ -34,17 +40,26 @@ def fail(message: str, code: int = 1) -> None:
     sys.exit(code)
 
 
-def reports_errors(command: F) -> F:
-    """Turn store and DuckDB errors into a one-line message and exit status 1."""
+def exits_on_errors(code: int) -> Callable[[F], F]:
+    """A decorator: store and DuckDB errors become a one-line message and exit ``code``."""
 
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except StoreError as exc:
-            fail(str(exc))
-        except duckdb.Error as exc:
-            fail(str(exc))
-        return None
+    def decorate(command: F) -> F:
+        @functools.wraps(command)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            import duckdb
 
-    return wrapper  # type: ignore[return-value]
+            from tracer.store import StoreError
+
+            try:
+                return command(*args, **kwargs)
+            except (StoreError, duckdb.Error) as exc:
+                fail(str(exc), code)
+            return None
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+#: Store and DuckDB errors exit with 1.
+reports_errors = exits_on_errors(1)

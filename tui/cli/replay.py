@@ -5,16 +5,16 @@ end, 1 it diverges (the first divergence is printed), 2 it could not be run."""
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
 import click
 
-from replay.agents_spec import import_agents, starting_agent
-from replay.recording import load_recording
-from replay.rerun import RerunReport, TurnReport, rerun_sync
-from replay.serve import serve_recorded
-from tui.cli_diff import usage_errors
-from tui.formatting import clip
-from tui.options import open_store, store_option
+from tui.cli.diff import usage_errors
+from tui.cli.formatting import clip
+from tui.cli.options import open_store, store_option
+
+if TYPE_CHECKING:
+    from replay.rerun import RerunReport, TurnReport
 
 WIDTH = 80
 
@@ -71,6 +71,10 @@ def run_command(
     same agents, tool calls and arguments, handoffs. Exit status 0 when it follows the
     path to the end, 1 when it diverges, 2 when it cannot be run.
     """
+    from replay.agents_spec import import_agents, starting_agent
+    from replay.recording import load_recording
+    from replay.rerun import rerun_sync
+
     store = open_store(store_path)
     recording = load_recording(store, trace_id)
     start = starting_agent(import_agents(agents_spec), agents_spec, recording.first_agent)
@@ -137,6 +141,9 @@ def serve(
     endpoint (POST /v1/chat/completions), in the order the run made its calls: point
     OPENAI_BASE_URL at it to replay the run from a program in any language.
     """
+    from replay.recording import load_recording
+    from replay.serve import serve_recorded
+
     recording = load_recording(open_store(store_path), trace_id)
     server, responder = serve_recorded(recording, host=host, port=port)
     try:

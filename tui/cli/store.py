@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import click
 
-from tracer.store import Store
-from tui.formatting import cell_text, format_csv, format_json, format_table, human_size
-from tui.options import open_store, reports_errors, store_option
+from tui.cli.formatting import cell_text, format_csv, format_json, format_table, human_size
+from tui.cli.options import open_store, reports_errors, store_option
 
 
 @click.command()
@@ -70,7 +69,7 @@ def store() -> None:
 @store_option
 def store_path_command(store_path: str | None) -> None:
     """Print the store's location."""
-    click.echo(str(Store(store_path).path))
+    click.echo(str(open_store(store_path).path))
 
 
 @store.command("status")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from tui.options import open_store, reports_errors, store_option
+from tui.cli.options import open_store, reports_errors, store_option
 
 
 @click.command()

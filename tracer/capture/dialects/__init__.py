@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from tracer.dialects import (
+from tracer.capture.dialects import (
     genai,
     logfire,
     messages,
@@ -24,7 +24,7 @@ from tracer.dialects import (
     openinference,
     otel_agents,
 )
-from tracer.dialects.base import (
+from tracer.capture.dialects.base import (
     OPS,
     ChatMessages,
     Normalised,

@@ -7,7 +7,13 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from tracer.dialects.base import ChatMessages, Normalised, SpanView, int_or_none, text_or_none
+from tracer.capture.dialects.base import (
+    ChatMessages,
+    Normalised,
+    SpanView,
+    int_or_none,
+    text_or_none,
+)
 
 BATON_SCOPE = "baton"
 

@@ -9,7 +9,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from tracer.dialects.base import Normalised, SpanView, int_or_none, text_or_none
+from tracer.capture.dialects.base import Normalised, SpanView, int_or_none, text_or_none
 
 SOURCE = "logfire"
 _HANDOFF = re.compile(r"Handoff:\s*(?P<src>.+?)\s*(?:→|->)\s*(?P<dst>.+?)\s*$")

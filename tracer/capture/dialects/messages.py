@@ -14,8 +14,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from tracer.dialects.base import ChatMessages, PartsMessage, decode_json
-from tracer.genai_format import message_parts
+from tracer.capture.dialects.base import ChatMessages, PartsMessage, decode_json
+from tracer.capture.dialects.parts import message_parts
 
 
 def openai_agents(attributes: Mapping[str, Any]) -> ChatMessages:

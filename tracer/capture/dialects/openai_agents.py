@@ -1,13 +1,19 @@
-"""The OpenAI Agents SDK's own span data, as ``tracer.sdk_spans`` lays it out
+"""The OpenAI Agents SDK's own span data, as ``tracer.capture.sdk_spans`` lays it out
 (``openai_agents.type`` plus ``openai_agents.data.*``): what the live processor
-``tracer.agents_sdk`` records and ``baton import`` reads from SDK export files."""
+``tracer.capture.agents_sdk`` records and ``baton import`` reads from SDK export files."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from tracer.dialects.base import Normalised, SpanView, decode_json, int_or_none, text_or_none
+from tracer.capture.dialects.base import (
+    Normalised,
+    SpanView,
+    decode_json,
+    int_or_none,
+    text_or_none,
+)
 
 SOURCE = "openai_agents"
 _TYPE = "openai_agents.type"

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from tracer.dialects.base import Normalised, SpanView, int_or_none, text_or_none
+from tracer.capture.dialects.base import Normalised, SpanView, int_or_none, text_or_none
 
 SOURCE = "openinference"
 _KIND = "openinference.span.kind"

@@ -6,8 +6,8 @@ its own ``gen_ai.operation.name=agent_handoff`` with ``gen_ai.handoff.from_agent
 
 from __future__ import annotations
 
-from tracer.dialects import genai
-from tracer.dialects.base import Normalised, SpanView, text_or_none
+from tracer.capture.dialects import genai
+from tracer.capture.dialects.base import Normalised, SpanView, text_or_none
 
 SOURCE = "otel_openai_agents"
 SCOPE = "opentelemetry.instrumentation.openai_agents"

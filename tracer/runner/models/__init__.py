@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tracer.models.base import (
+from tracer.runner.models.base import (
     Message,
     Model,
     ModelRequest,
@@ -12,8 +12,8 @@ from tracer.models.base import (
     ToolCall,
     Usage,
 )
-from tracer.models.openai_chat import OpenAIChatModel, default_model_name
-from tracer.models.scripted import ScriptedModel, call_tools, reply, tool_call
+from tracer.runner.models.openai_chat import OpenAIChatModel, default_model_name
+from tracer.runner.models.scripted import ScriptedModel, call_tools, reply, tool_call
 
 _by_name: dict[str, OpenAIChatModel] = {}
 

@@ -8,8 +8,8 @@ import os
 import weakref
 from typing import TYPE_CHECKING, Any
 
-from tracer.errors import ModelBehaviorError, ModelError
-from tracer.models.base import ModelRequest, ModelResponse, ToolCall
+from tracer.runner.errors import ModelBehaviorError, ModelError
+from tracer.runner.models.base import ModelRequest, ModelResponse, ToolCall
 
 if TYPE_CHECKING:
     import openai

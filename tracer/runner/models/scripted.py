@@ -9,8 +9,8 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from tracer.errors import ModelError
-from tracer.models.base import ModelRequest, ModelResponse, ToolCall
+from tracer.runner.errors import ModelError
+from tracer.runner.models.base import ModelRequest, ModelResponse, ToolCall
 
 #: One scripted step: an answer, an exception to raise, or a function of the request.
 Step = ModelResponse | BaseException | Callable[[ModelRequest], ModelResponse]
