@@ -10,6 +10,5 @@ settings), the OpenAI Agents SDK processor and its span converter (``agents_sdk`
 
 It writes through ``tracer.store`` and reads OTLP files with ``tracer.otlp``'s decoders;
 it must not import ``tracer.runner`` (the agent runner records through capture, not the
-other way round). Modules here import nothing heavy at import time that their caller
-does not need.
+other way round).
 """

@@ -10,14 +10,11 @@ from typing import TYPE_CHECKING
 import click
 
 from tui.cli.formatting import clip, format_json, format_table
-from tui.cli.options import exits_on_errors, open_store, reports_errors, store_option
+from tui.cli.options import open_store, reports_errors, store_option, usage_errors
 
 if TYPE_CHECKING:
     from replay.diff import DiffRow, RunDiff
     from replay.paths import PathTurn
-
-#: Store and lookup problems exit with 2, keeping 1 for "the paths differ".
-usage_errors = exits_on_errors(2)
 
 WIDTH = 80
 _TURN_WIDTH = 4

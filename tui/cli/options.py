@@ -63,3 +63,6 @@ def exits_on_errors(code: int) -> Callable[[F], F]:
 
 #: Store and DuckDB errors exit with 1.
 reports_errors = exits_on_errors(1)
+#: For commands whose 1 means an answer (``baton diff``: the paths differ), store and
+#: lookup problems exit with 2.
+usage_errors = exits_on_errors(2)

@@ -9,9 +9,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from tui.cli.diff import usage_errors
 from tui.cli.formatting import clip
-from tui.cli.options import open_store, store_option
+from tui.cli.options import open_store, store_option, usage_errors
 
 if TYPE_CHECKING:
     from replay.rerun import RerunReport, TurnReport
