@@ -217,6 +217,8 @@ class Store:
         open; otherwise the store is brought up to date first, which needs the lock."""
         if self.path.exists() and not self.pending_segments():
             con = self._open(read_only=True, timeout=timeout)
+            if self._prepared:  # this Store checked or upgraded it already
+                return con
             if schema_version(con) == SCHEMA_VERSION and views_current(con):
                 self._prepared = True
                 return con
