@@ -18,6 +18,7 @@ from typing import Any
 
 from tracer.capture.dialects import (
     genai,
+    langgraph,
     logfire,
     messages,
     openai_agents,
@@ -42,6 +43,7 @@ MessageReader = Callable[[Mapping[str, Any]], ChatMessages]
 #: Tried in order; more specific producers come before the generic GenAI conventions.
 DIALECTS: list[Dialect] = [
     openai_agents.normalise,
+    langgraph.normalise,
     openinference.normalise,
     otel_agents.normalise,
     logfire.normalise,
@@ -56,6 +58,7 @@ MESSAGE_READERS: dict[str, MessageReader] = {
     "otel_openai_agents": genai.messages,
     "openai_agents": messages.openai_agents,
     "openinference": messages.openinference,
+    "langgraph": messages.openinference,
 }
 
 

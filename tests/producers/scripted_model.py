@@ -1,0 +1,230 @@
+"""A scripted OpenAI-compatible Chat Completions server on 127.0.0.1 for recording other
+frameworks' spans (stdlib only, so it runs beside any framework).
+
+Each agent's system prompt carries a marker ``[agent:<Name>]``; the server answers a
+request with the next scripted reply of the agent whose marker it finds, and logs every
+answer. That log is the producer-independent truth the fixture tests compare against:
+which agent each model call was for, what it answered (tool calls or text), the tokens.
+Streaming (``stream: true``) is answered as Server-Sent Events, with usage in the last
+chunk when ``stream_options.include_usage`` asks for it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections import deque
+from collections.abc import Mapping, Sequence
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+MARKER = re.compile(r"\[agent:([A-Za-z0-9_\- ]+?)\]")
+MODEL = "gpt-scripted"
+
+
+def marker(agent: str) -> str:
+    """The text an agent's instructions must contain for the server to recognise it."""
+    return f"[agent:{agent}]"
+
+
+class ScriptedModel:
+    """Per-agent queues of replies; ``log`` is every answer given, in order.
+
+    A step is ``{"tool_calls": [{"name": ..., "arguments": {...}}]}`` or
+    ``{"text": ...}``. An agent asked more often than scripted answers ``"(done)"``.
+    """
+
+    def __init__(self, script: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
+        self._queues = {agent: deque(steps) for agent, steps in script.items()}
+        self._lock = threading.Lock()
+        self.log: list[dict[str, Any]] = []
+
+    def answer(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        agent = _agent_of(body)
+        with self._lock:
+            queue = self._queues.get(agent or "")
+            step = dict(queue.popleft()) if queue else {"text": "(done)"}
+            turn = len(self.log) + 1
+            usage = (100 + turn, 10 + turn)
+            # A stream that asks for no usage gets none: the framework never sees tokens.
+            options = body.get("stream_options") or {}
+            sends_usage = not body.get("stream") or bool(options.get("include_usage"))
+            calls = [
+                {
+                    "id": f"call_{turn}_{i}",
+                    "name": call["name"],
+                    "arguments": json.dumps(call.get("arguments", {})),
+                }
+                for i, call in enumerate(step.get("tool_calls", ()))
+            ]
+            entry = {
+                "turn": turn,
+                "agent": agent,
+                "stream": bool(body.get("stream")),
+                "text": step.get("text") if not calls else None,
+                "tool_calls": calls,
+                "input_tokens": usage[0] if sends_usage else None,
+                "output_tokens": usage[1] if sends_usage else None,
+                "n_messages": len(body.get("messages") or ()),
+                "handoff": step.get("handoff"),
+                "agent_tool": step.get("agent_tool"),
+            }
+            self.log.append(entry)
+        return entry
+
+    def unused(self) -> dict[str, int]:
+        """Agents with scripted replies nobody asked for (a workflow that went wrong)."""
+        return {agent: len(q) for agent, q in self._queues.items() if q}
+
+
+def _agent_of(body: Mapping[str, Any]) -> str | None:
+    # The first marker in the system/developer messages names the agent asked; frameworks
+    # that fold instructions into the first user message are covered by the fallback.
+    messages = [m for m in body.get("messages") or () if isinstance(m, Mapping)]
+    ordered = [m for m in messages if m.get("role") in ("system", "developer")] + messages
+    for message in ordered:
+        found = MARKER.search(_text(message.get("content")))
+        if found:
+            return found.group(1)
+    return None
+
+
+def _text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return " ".join(
+            str(part.get("text", "")) for part in content if isinstance(part, Mapping)
+        )
+    return ""
+
+
+def _message(entry: Mapping[str, Any]) -> dict[str, Any]:
+    calls = [
+        {
+            "id": c["id"],
+            "type": "function",
+            "function": {"name": c["name"], "arguments": c["arguments"]},
+        }
+        for c in entry["tool_calls"]
+    ]
+    message: dict[str, Any] = {"role": "assistant", "content": entry["text"]}
+    if calls:
+        message["tool_calls"] = calls
+    return message
+
+
+def _usage(entry: Mapping[str, Any]) -> dict[str, int]:
+    return {
+        "prompt_tokens": entry["input_tokens"],
+        "completion_tokens": entry["output_tokens"],
+        "total_tokens": (entry["input_tokens"] or 0) + (entry["output_tokens"] or 0),
+    }
+
+
+def _finish(entry: Mapping[str, Any]) -> str:
+    return "tool_calls" if entry["tool_calls"] else "stop"
+
+
+def completion(entry: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "id": f"chatcmpl-{entry['turn']}",
+        "object": "chat.completion",
+        "created": 1_700_000_000 + entry["turn"],
+        "model": MODEL,
+        "choices": [{"index": 0, "message": _message(entry), "finish_reason": _finish(entry)}],
+        "usage": _usage(entry),
+    }
+
+
+def chunks(entry: Mapping[str, Any], include_usage: bool) -> list[dict[str, Any]]:
+    base = {
+        "id": f"chatcmpl-{entry['turn']}",
+        "object": "chat.completion.chunk",
+        "created": 1_700_000_000 + entry["turn"],
+        "model": MODEL,
+    }
+    deltas: list[dict[str, Any]] = [{"role": "assistant", "content": ""}]
+    if entry["text"]:
+        deltas.append({"content": entry["text"]})
+    for i, call in enumerate(entry["tool_calls"]):
+        deltas.append(
+            {
+                "tool_calls": [
+                    {
+                        "index": i,
+                        "id": call["id"],
+                        "type": "function",
+                        "function": {"name": call["name"], "arguments": call["arguments"]},
+                    }
+                ]
+            }
+        )
+    out = [{**base, "choices": [{"index": 0, "delta": d, "finish_reason": None}]} for d in deltas]
+    out.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": _finish(entry)}]})
+    if include_usage:
+        out.append({**base, "choices": [], "usage": _usage(entry)})
+    return out
+
+
+class ModelServer:
+    """``ScriptedModel`` served over HTTP on 127.0.0.1 (``base_url`` ends in ``/v1``)."""
+
+    def __init__(self, model: ScriptedModel) -> None:
+        self.model = model
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(model))
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+
+    def __enter__(self) -> ModelServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def _handler(model: ScriptedModel) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:  # quiet
+            pass
+
+        def do_GET(self) -> None:  # some clients list models first
+            self._json(200, {"object": "list", "data": [{"id": MODEL, "object": "model"}]})
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("content-length") or 0)
+            body = json.loads(self.rfile.read(length) or b"{}")
+            if not self.path.rstrip("/").endswith("/chat/completions"):
+                self._json(404, {"error": {"message": f"no such path {self.path}"}})
+                return
+            entry = model.answer(body)
+            if not body.get("stream"):
+                self._json(200, completion(entry))
+                return
+            options = body.get("stream_options") or {}
+            events = chunks(entry, bool(options.get("include_usage")))
+            data = "".join(f"data: {json.dumps(e)}\n\n" for e in events) + "data: [DONE]\n\n"
+            raw = data.encode()
+            self.send_response(200)
+            self.send_header("content-type", "text/event-stream")
+            self.send_header("content-length", str(len(raw)))
+            self.end_headers()
+            self.wfile.write(raw)
+
+        def _json(self, status: int, document: Any) -> None:
+            raw = json.dumps(document).encode()
+            self.send_response(status)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(raw)))
+            self.end_headers()
+            self.wfile.write(raw)
+
+    return Handler

@@ -1,0 +1,48 @@
+"""What the scripted model answers, per framework and workflow: each agent's replies in
+order. A step may say what its tool call means (``handoff`` to an agent, ``agent_tool``
+calling one); the model server copies that into its log, which the tests read as truth."""
+
+from __future__ import annotations
+
+from typing import Any
+
+Step = dict[str, Any]
+
+
+def call(name: str, arguments: dict[str, Any] | None = None, **meaning: str) -> Step:
+    """A reply with one tool call; ``meaning`` is ``handoff=`` or ``agent_tool=``."""
+    return {"tool_calls": [{"name": name, "arguments": arguments or {}}], **meaning}
+
+
+def say(text: str) -> Step:
+    return {"text": text}
+
+
+def _swarm_style(transfer: str, a: str, b: str, hops: int, answer: str) -> dict[str, list[Step]]:
+    """``a`` and ``b`` hand the conversation back and forth ``hops`` times, the last
+    holder answers. ``transfer`` formats the transfer tool's name from the target."""
+    script: dict[str, list[Step]] = {a: [], b: []}
+    holder, other = a, b
+    for _ in range(hops):
+        script[holder].append(call(transfer.format(other), handoff=other))
+        holder, other = other, holder
+    script[holder].append(say(answer))
+    return script
+
+
+SCRIPTS: dict[str, dict[str, dict[str, list[Step]]]] = {
+    "langgraph": {
+        # langgraph-swarm: transfer_to_<agent> tools, a hand-back, then a ping-pong streamed.
+        "swarm_handback": _swarm_style("transfer_to_{}", "triage", "billing", 2, "Refunded."),
+        "swarm_pingpong": _swarm_style("transfer_to_{}", "triage", "billing", 3, "Done."),
+        # langgraph-supervisor: the supervisor hands to a worker, which answers after a tool;
+        # the hand-back to the supervisor is made by the library, with no model call.
+        "supervisor": {
+            "supervisor": [
+                call("transfer_to_researcher", handoff="researcher"),
+                say("The answer is 42."),
+            ],
+            "researcher": [call("lookup", {"topic": "life"}), say("Found: 42.")],
+        },
+    },
+}

@@ -1,0 +1,105 @@
+"""What baton reconstructs from each framework's recorded spans, compared exactly with the
+truth recorded beside them: the model server's log (which agent each model call was for,
+its tokens, what it answered) and the framework's own account (its handoffs).
+
+The fixtures are re-recorded by ``python tests/producers/record.py`` with the frameworks
+installed; these tests need none of them.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fixture_store import FIXTURES, load, truth
+
+from tracer.capture.dialects import read_messages
+from tracer.loops import Handoff, find_loops
+from tracer.store import Store
+
+NAMES = sorted(p.name.removesuffix(".truth.json") for p in FIXTURES.glob("*.truth.json"))
+
+
+@pytest.fixture(params=NAMES)
+def recorded(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Store, dict[str, Any]]:
+    name: str = request.param
+    return load(name, tmp_path), truth(name)
+
+
+def rows(store: Store, sql: str) -> list[tuple[Any, ...]]:
+    return [tuple(row) for row in store.query(sql).rows]
+
+
+def test_every_model_call_is_a_turn_of_the_agent_it_was_for(
+    recorded: tuple[Store, dict[str, Any]],
+) -> None:
+    store, known = recorded
+    turns = rows(
+        store,
+        "SELECT agent_name, input_tokens, output_tokens FROM turns ORDER BY started_at, span_id",
+    )
+    assert turns == [
+        (e["agent"], e["input_tokens"], e["output_tokens"]) for e in known["server"]
+    ]
+
+
+def test_handoffs_are_the_frameworks_own_in_order(
+    recorded: tuple[Store, dict[str, Any]],
+) -> None:
+    store, known = recorded
+    handoffs = rows(store, 'SELECT from_agent, to_agent FROM handoffs ORDER BY "at", span_id')
+    assert handoffs == [tuple(pair) for pair in known["framework"]["handoffs"]]
+
+
+def test_tool_calls_and_agents_used_as_tools(recorded: tuple[Store, dict[str, Any]]) -> None:
+    store, known = recorded
+    calls = rows(
+        store,
+        "SELECT agent_name, tool_name, is_agent FROM tool_calls ORDER BY started_at, span_id",
+    )
+    expected = [
+        (entry["agent"], call["name"], entry["agent_tool"] is not None)
+        for entry in known["server"]
+        if not entry["handoff"]
+        for call in entry["tool_calls"]
+    ]
+    assert calls == expected
+
+
+def test_loops_are_the_ping_pongs_of_the_run(recorded: tuple[Store, dict[str, Any]]) -> None:
+    store, known = recorded
+    # The truth's handoffs, broken (as the definition says) by a non-transfer tool call or
+    # a final answer between two of them.
+    handoffs: list[Handoff] = []
+    broken = False
+    for entry in known["server"]:
+        if entry["handoff"]:
+            seq = len(handoffs) + 1
+            handoffs.append(Handoff(entry["agent"], entry["handoff"], seq, broken_before=broken))
+            broken = False
+        else:
+            broken = True
+    expected = [(list(loop.agents), loop.handoffs) for loop in find_loops(handoffs)]
+    assert rows(store, "SELECT agents, handoffs FROM loops ORDER BY first_seq") == [
+        tuple(loop) for loop in expected
+    ]
+
+
+def test_replay_shows_what_each_model_call_answered(
+    recorded: tuple[Store, dict[str, Any]],
+) -> None:
+    store, known = recorded
+    spans = rows(
+        store,
+        "SELECT source, attributes FROM spans WHERE op = 'chat' ORDER BY start_time, span_id",
+    )
+    answered = []
+    for source, attributes in spans:
+        output = read_messages(source, json.loads(attributes)).output or []
+        parts = [part for message in output for part in message["parts"]]
+        texts = [p["content"] for p in parts if p["type"] == "text" and p["content"]]
+        calls = [p["name"] for p in parts if p["type"] == "tool_call"]
+        answered.append((texts[0] if texts else None, calls))
+    assert answered == [(e["text"], [c["name"] for c in e["tool_calls"]]) for e in known["server"]]
