@@ -182,6 +182,8 @@ async def test_search_finds_turns_and_n_repeats(sample_store: Store) -> None:
         await pilot.press(*"duplicate", "enter")
         await wait_for(pilot, lambda: screen.index == 6, "the first match")
         assert screen.search_term == "duplicate"
+        assert screen.search_matches == (6, 8)
+        assert banner(screen).endswith("/duplicate  match 1 of 2 turns  n next · N previous")
         await until_shown(pilot, screen, "ch_2 is the duplicate")  # the agent-tool's answer
         await pilot.press("n")  # turn 7 only repeats the history that mentions it: skipped
         await wait_for(pilot, lambda: screen.index == 8, "the next match")
@@ -200,8 +202,36 @@ async def test_search_finds_turns_and_n_repeats(sample_store: Store) -> None:
         await settle(pilot)
         assert screen.index == 6  # nothing found: stay
         assert any("No turn mentions" in str(n.message) for n in app._notifications)
-        await pilot.press("slash", "escape")
-        assert app.screen is screen and screen.search_term == "no such words"
+        # The failed term is forgotten: no highlight of the old one, n does not repeat it...
+        assert screen.search_term is None and screen.search_matches == ()
+        assert "/" not in banner(screen) and "ch_6" not in banner(screen)
+        await pilot.press("slash")
+        # ...but the prompt offers it again, to fix the typo.
+        assert app.screen.query_one(Input).value == "no such words"
+        await pilot.press("escape")
+        assert app.screen is screen and screen.search_term is None
+
+
+async def test_search_finds_system_prompts_under_earlier_context(sample_store: Store) -> None:
+    app = make_app(sample_store, LOOPING)
+    async with app.run_test(size=(110, 36)) as pilot:
+        screen = await opened(pilot, app)
+        conversation = screen.conversation
+        assert conversation is not None
+        # Triage's instructions are new to each turn Triage takes over (from Billing).
+        steps = conversation.steps
+        fresh_triage = tuple(
+            s.index
+            for s in steps
+            if s.agent == "Triage" and (s.index == 1 or steps[s.index - 2].agent != "Triage")
+        )
+        assert fresh_triage == (1, 3, 5)
+        await pilot.press("slash", *"route billing", "enter")
+        await wait_for(pilot, lambda: screen.index == 3, "the next turn sent the prompt")
+        assert screen.search_matches == fresh_triage
+        # The prompt is shown under "earlier context": that fold opens to show it.
+        await until_shown(pilot, screen, "Route billing questions to Billing")
+        assert "match 2 of 3 turns" in banner(screen)
 
 
 async def test_tool_results_fold_and_agents_as_tools_open_into_their_turns(
@@ -218,7 +248,7 @@ async def test_tool_results_fold_and_agents_as_tools_open_into_their_turns(
         assert long_result.collapsed and "result · 41 lines" in long_result.title
         nested = research.query_one(Collapsible)
         assert research.call.is_agent and nested.collapsed
-        assert "Researcher's 1 turn" in nested.title
+        assert "1 turn by Researcher" in nested.title
         await pilot.press("x")  # unfold everything
         assert not long_result.collapsed and not nested.collapsed
         await until_shown(pilot, screen, "ch_2 is the duplicate")

@@ -46,3 +46,17 @@ def size(text: str) -> str:
 
 def plural(count: int, noun: str) -> str:
     return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
+def rate(per_second: float, noun: str) -> str:
+    """``1 turn/s``, ``0.5 turns/s``, ``4 turns/s``."""
+    return f"{per_second:g} {noun}{'' if per_second == 1 else 's'}/s"
+
+
+def error_text(kind: str, message: str | None) -> str:
+    """``HandoffLoopError: agents handed …``. Producers often start the message with the
+    type already (Python's ``f"{type}: {exc}"``); it is said once."""
+    detail = (message or "").strip()
+    if detail.startswith(f"{kind}:"):
+        detail = detail[len(kind) + 1 :].strip()
+    return f"{kind}: {detail}" if detail and detail != kind else kind

@@ -28,7 +28,7 @@ def _pieces(step: Step, previous: Step | None) -> Iterator[str]:
     if step.agent:
         yield step.agent
     _, fresh = split_input(step.input_messages or (), previous)
-    for message in (*fresh, *(step.output_messages or ())):
+    for message in (*_new_instructions(step, previous), *fresh, *(step.output_messages or ())):
         yield from _message_pieces(message)
     for call in step.tool_calls:
         yield call.name
@@ -45,11 +45,35 @@ def _pieces(step: Step, previous: Step | None) -> Iterator[str]:
             yield error.message
 
 
+def _instructions(step: Step | None) -> list[Message]:
+    messages = (step.input_messages or ()) if step is not None else ()
+    return [m for m in messages if m.role in ("system", "developer")]
+
+
+def _new_instructions(step: Step, previous: Step | None) -> list[Message]:
+    """The system prompts a turn was sent that the turn before was not (the first turn's,
+    a new agent's after a transfer): shown under "earlier context", found by search."""
+    before = set(_instructions(previous))
+    return [m for m in _instructions(step) if m not in before]
+
+
 def _message_pieces(message: Message) -> Iterator[str]:
     for part in message.parts:
         for piece in (part.content, part.name, part.arguments):
             if piece:
                 yield piece
+
+
+def mentions(message: Message, term: str) -> bool:
+    """Whether ``message`` holds ``term`` (any case)."""
+    needle = term.lower()
+    return any(needle in piece.lower() for piece in _message_pieces(message))
+
+
+def matching_steps(texts: Sequence[str], term: str) -> tuple[int, ...]:
+    """The 1-based indexes of the turns that mention ``term``."""
+    needle = term.lower()
+    return tuple(i + 1 for i, text in enumerate(texts) if needle in text)
 
 
 def find_step(

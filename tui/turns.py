@@ -37,3 +37,9 @@ def _requested(step: Step) -> set[str]:
 
 def _answers(message: Message) -> set[str]:
     return {p.call_id for p in message.parts if p.type == "tool_call_response" and p.call_id}
+
+
+def model_calls(steps: Sequence[Step]) -> int:
+    """Every model call of ``steps``, those of agents used as tools included: what the
+    ``turns`` view and the conversation list count as turns."""
+    return sum(1 + sum(model_calls(call.nested) for call in step.tool_calls) for step in steps)

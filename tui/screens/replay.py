@@ -23,7 +23,7 @@ from replay.model import Conversation, Step, TraceLoop
 from replay.spans import SpanRecord
 from tui.palette import AgentColors
 from tui.screens.search import SearchScreen
-from tui.search import find_step, step_texts
+from tui.search import find_step, matching_steps, step_texts
 from tui.source import describe_failure, graph_upto
 from tui.widgets.agent_graph import AgentGraphView
 from tui.widgets.message_blocks import ToolCallSelected
@@ -83,6 +83,8 @@ class ReplayScreen(Screen[None]):
         self.agent_colors = AgentColors()
         self.marks: list[TurnMark] = []
         self.search_term: str | None = None
+        self.search_matches: tuple[int, ...] = ()  # the turns that mention search_term
+        self._last_typed: str | None = None
         self.error: str | None = None
         self._texts: list[str] | None = None
         self._timer: Timer | None = None
@@ -224,7 +226,11 @@ class ReplayScreen(Screen[None]):
     def _show_banner(self, step: Step) -> None:
         rate = 1 / SPEEDS[self.speed] if self.playing else None
         banner = turn_banner(
-            step, self.loops_at(step.index), playing_rate=rate, search=self.search_term
+            step,
+            self.loops_at(step.index),
+            playing_rate=rate,
+            search=self.search_term,
+            matches=self.search_matches,
         )
         self.query_one("#banner", Static).update(banner)
 
@@ -361,12 +367,12 @@ class ReplayScreen(Screen[None]):
     def action_search(self) -> None:
         if self.conversation is None:
             return
-        self.app.push_screen(SearchScreen(self.search_term), self._search_for)
+        self.app.push_screen(SearchScreen(self.search_term or self._last_typed), self._search_for)
 
     def _search_for(self, term: str | None) -> None:
         if term is None:
             return
-        self.search_term = term
+        self._last_typed = term
         self.find(term, self.index, backwards=False)
 
     def action_find(self, direction: int) -> None:
@@ -385,18 +391,31 @@ class ReplayScreen(Screen[None]):
         if texts is None:
             texts = step_texts(conversation.steps)
         found = find_step(texts, term, current, backwards=backwards)
+        matches = matching_steps(texts, term)
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._found, conversation, texts, term, found)
+            self.app.call_from_thread(self._found, conversation, texts, term, found, matches)
 
     def _found(
-        self, conversation: Conversation, texts: list[str], term: str, found: int | None
+        self,
+        conversation: Conversation,
+        texts: list[str],
+        term: str,
+        found: int | None,
+        matches: tuple[int, ...],
     ) -> None:
         if conversation is not self.conversation:
             return
         self._texts = texts
         if found is None:
+            # Forget the failed term: no stale highlights, and n does not look for it again.
+            self.search_term = None
+            self.search_matches = ()
+            self._show_step()
             self.notify(f"No turn mentions “{term}”.", severity="warning", timeout=3, markup=False)
-        elif found == self.index:
+            return
+        self.search_term = term
+        self.search_matches = matches
+        if found == self.index:
             self._show_step()  # the only match: show it highlighted
         else:
             self.index = found

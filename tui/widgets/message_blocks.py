@@ -20,7 +20,7 @@ from textual.widget import Widget
 from textual.widgets import Collapsible, Static
 
 from replay.model import Message, Step, ToolCall
-from tui.humanize import duration, size
+from tui.humanize import duration, error_text, plural, size
 from tui.palette import AgentColors
 from tui.turns import split_input
 
@@ -168,7 +168,7 @@ def turn_blocks(
     for error in step.errors:
         if error.span_id in shown_spans:
             continue  # already shown under its tool call
-        text = f"✗ {error.kind}" + (f": {error.message}" if error.message else "")
+        text = f"✗ {error_text(error.kind, error.message)}"
         yield Static(
             Content.assemble((text, "bold $error"), (f"  in {error.where}", "$text-muted")),
             classes="error",
@@ -195,9 +195,7 @@ def tool_call_block(
             nested.extend(turn_blocks(inner, before, colors, highlight, depth + 1))
             before = inner
         turns = len(call.nested)
-        nested_title = escape(
-            f"{call.agent or call.name}'s {turns} turn{'s' if turns != 1 else ''}"
-        )
+        nested_title = escape(f"{plural(turns, 'turn')} by {call.agent or call.name}")
         children.append(Collapsible(*nested, title=nested_title, collapsed=True, classes="nested"))
     if call.status == "error":
         reason = call.error_type or "error"

@@ -8,6 +8,7 @@ from textual.widgets import Collapsible, Static
 
 from replay.model import Step
 from tui.palette import AgentColors
+from tui.search import mentions
 from tui.widgets.message_blocks import ContextFold, Highlighter, turn_blocks, turn_header
 
 
@@ -50,6 +51,12 @@ class MessageView(VerticalScroll, can_focus=False):
                         fold.collapsed = False
                 self.call_after_refresh(self.scroll_to_widget, block, animate=False, top=True)
                 return block
+        # Not in what is shown: a system prompt under "earlier context" may hold it.
+        for context in self.query(ContextFold):
+            if context.collapsed and any(mentions(m, term) for m in context.messages):
+                context.collapsed = False
+                self.call_after_refresh(self.reveal, term)
+                break
         return None
 
     def show_nothing(self, text: str | Content) -> None:

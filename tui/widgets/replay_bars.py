@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from textual.content import Content
 
 from replay.model import Conversation, Step, TraceLoop
-from tui.humanize import duration, local_time, plural
+from tui.humanize import duration, local_time, plural, rate
+from tui.turns import model_calls
 
 IDLE_HINT = "← → step · home end · space play · l loop · e error · / search · esc list"
 
@@ -16,9 +17,13 @@ IDLE_HINT = "← → step · home end · space play · l loop · e error · / se
 def conversation_title(conversation: Conversation) -> Content:
     """``support-7f3a  8 turns · 5 handoffs  ⟲ 1 loop  ✗ 1 error  15.4s · 2026-03-14 09:15``:
     what matters first, so a narrow terminal cuts the least useful part."""
+    top = len(conversation.steps)
+    calls = model_calls(conversation.steps)
+    # Turns as the list and the ``turns`` view count them: nested agent-tool turns too.
+    inner = f" ({top:,} at the top level)" if calls != top else ""
     parts = [
         Content.styled(conversation.conversation_id, "bold"),
-        Content(f"  {plural(len(conversation.steps), 'turn')}"),
+        Content(f"  {plural(calls, 'turn')}{inner}"),
         Content(f" · {plural(len(conversation.transitions), 'handoff')}"),
     ]
     if len(conversation.trace_ids) > 1:
@@ -56,18 +61,28 @@ def turn_banner(
     *,
     playing_rate: float | None,
     search: str | None,
+    matches: Sequence[int] = (),
 ) -> Content:
-    """Playback, the loops the turn is part of and its errors; else the search, else the
-    keys to get going."""
+    """Playback, the loops the turn is part of, its errors and the search (with how many
+    turns match); with none of these, the keys to get going."""
     pieces: list[Content] = []
     if playing_rate is not None:
-        pieces.append(Content.styled(f"▶ playing · {playing_rate:g} turns/s ", "bold $success"))
+        pieces.append(Content.styled(f"▶ playing · {rate(playing_rate, 'turn')} ", "bold $success"))
     for found in loops:
         pieces.append(Content.styled(f"⟲ {found.describe()} ", "bold $warning"))
     for error in step.errors:
         pieces.append(Content.styled(f"✗ {error.kind} in {error.where} ", "bold $error"))
-    if not pieces and search:
-        pieces.append(Content.styled(f"/{search}  n next · N previous", "$text-muted"))
+    if search:
+        pieces.append(Content.styled(f"/{search}  {_match_count(step.index, matches)}", "bold"))
+        pieces.append(Content.styled("  n next · N previous", "$text-muted"))
     if not pieces:
         pieces.append(Content.styled(IDLE_HINT, "$text-muted"))
     return Content.assemble(*pieces)
+
+
+def _match_count(index: int, matches: Sequence[int]) -> str:
+    """``match 2 of 5 turns`` on a matching turn, else how many turns match."""
+    total = plural(len(matches), "turn")
+    if index in matches:
+        return f"match {list(matches).index(index) + 1} of {total}"
+    return f"{total} matching"
