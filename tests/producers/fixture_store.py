@@ -45,8 +45,13 @@ def tree(store: Store) -> str:
             _, span, _, name, op, agent, tool, src, dst, source, final = row
             extra = " ".join(
                 f"{k}={v}"
-                for k, v in (("agent", agent), ("tool", tool), ("from", src), ("to", dst),
-                             ("final", final))
+                for k, v in (
+                    ("agent", agent),
+                    ("tool", tool),
+                    ("from", src),
+                    ("to", dst),
+                    ("final", final),
+                )
                 if v is not None
             )
             lines.append(f"{'  ' * depth}{name} [{op}/{source}] {extra}")

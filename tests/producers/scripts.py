@@ -30,6 +30,14 @@ def _swarm_style(transfer: str, a: str, b: str, hops: int, answer: str) -> dict[
     return script
 
 
+def _manager(tool: str, worker: str, answer: str) -> dict[str, list[Step]]:
+    """A manager calls ``worker`` as a tool (which looks something up), then answers."""
+    return {
+        "manager": [call(tool, {"task": "What is the answer?"}, agent_tool=worker), say(answer)],
+        worker: [call("lookup", {"topic": "life"}), say("Found: 42.")],
+    }
+
+
 SCRIPTS: dict[str, dict[str, dict[str, list[Step]]]] = {
     "langgraph": {
         # langgraph-swarm: transfer_to_<agent> tools, a hand-back, then a ping-pong streamed.
@@ -44,5 +52,10 @@ SCRIPTS: dict[str, dict[str, dict[str, list[Step]]]] = {
             ],
             "researcher": [call("lookup", {"topic": "life"}), say("Found: 42.")],
         },
+    },
+    "autogen": {
+        "swarm_handback": _swarm_style("transfer_to_{}", "triage", "billing", 2, "Refunded. DONE"),
+        "swarm_pingpong": _swarm_style("transfer_to_{}", "triage", "billing", 3, "Done. DONE"),
+        "manager": _manager("researcher", "researcher", "The answer is 42. DONE"),
     },
 }

@@ -40,9 +40,7 @@ def test_every_model_call_is_a_turn_of_the_agent_it_was_for(
         store,
         "SELECT agent_name, input_tokens, output_tokens FROM turns ORDER BY started_at, span_id",
     )
-    assert turns == [
-        (e["agent"], e["input_tokens"], e["output_tokens"]) for e in known["server"]
-    ]
+    assert turns == [(e["agent"], e["input_tokens"], e["output_tokens"]) for e in known["server"]]
 
 
 def test_handoffs_are_the_frameworks_own_in_order(

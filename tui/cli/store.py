@@ -86,5 +86,6 @@ def store_status(store_path: str | None) -> None:
             f"pending         {status.pending_segments} segments "
             f"({human_size(status.pending_bytes)}) waiting to be absorbed"
         )
+    click.echo(f"redacted        {status.redacted} values (secrets replaced before storing)")
     for name, count in status.rows.items():
         click.echo(f"{name:<15} {count}")

@@ -8,13 +8,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from fw_common import MODEL_URL, WORKFLOW, provider, write_truth  # noqa: E402
-from langchain_core.messages import AIMessage, HumanMessage  # noqa: E402
-from langchain_core.tools import tool  # noqa: E402
-from langchain_openai import ChatOpenAI  # noqa: E402
-from langgraph.checkpoint.memory import InMemorySaver  # noqa: E402
-from langgraph.prebuilt import create_react_agent  # noqa: E402
-from openinference.instrumentation.langchain import LangChainInstrumentor  # noqa: E402
+from fw_common import MODEL_URL, WORKFLOW, provider, write_truth
+from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.tools import tool
+from langchain_openai import ChatOpenAI
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.prebuilt import create_react_agent
+from openinference.instrumentation.langchain import LangChainInstrumentor
 
 tracer_provider = provider("langgraph-" + WORKFLOW)
 LangChainInstrumentor().instrument(tracer_provider=tracer_provider)
@@ -57,7 +57,9 @@ def supervisor_app():  # type: ignore[no-untyped-def]
         model(), [lookup], prompt="[agent:researcher] You research.", name="researcher"
     )
     return create_supervisor(
-        [researcher], model=model(), prompt="[agent:supervisor] You manage.",
+        [researcher],
+        model=model(),
+        prompt="[agent:supervisor] You manage.",
         supervisor_name="supervisor",
     ).compile()
 

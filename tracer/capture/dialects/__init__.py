@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from tracer.capture.dialects import (
+    autogen,
     genai,
     langgraph,
     logfire,
@@ -46,6 +47,7 @@ DIALECTS: list[Dialect] = [
     langgraph.normalise,
     openinference.normalise,
     otel_agents.normalise,
+    autogen.normalise,
     logfire.normalise,
     genai.normalise,
 ]
@@ -59,6 +61,7 @@ MESSAGE_READERS: dict[str, MessageReader] = {
     "openai_agents": messages.openai_agents,
     "openinference": messages.openinference,
     "langgraph": messages.openinference,
+    "autogen": genai.messages,
 }
 
 

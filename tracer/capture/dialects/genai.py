@@ -11,9 +11,11 @@ from tracer.capture.dialects.base import (
     ChatMessages,
     Normalised,
     SpanView,
+    decode_json,
     int_or_none,
     text_or_none,
 )
+from tracer.capture.dialects.transfers import transfer_target
 
 BATON_SCOPE = "baton"
 
@@ -48,9 +50,7 @@ def normalise(span: SpanView) -> Normalised | None:
         )
         found.input_tokens = int_or_none(attrs.get("gen_ai.usage.input_tokens"))
         found.output_tokens = int_or_none(attrs.get("gen_ai.usage.output_tokens"))
-        reasons = attrs.get("gen_ai.response.finish_reasons")
-        if reasons:
-            found.final_answer = "tool_calls" not in reasons
+        found.final_answer = final_answer(attrs)
     elif op == "tool":
         found.op = _TRANSFER_OPS.get(attrs.get("gen_ai.transfer.mode"), "tool")  # type: ignore[arg-type]
         found.tool_name = text_or_none(attrs.get("gen_ai.tool.name"))
@@ -58,7 +58,34 @@ def normalise(span: SpanView) -> Normalised | None:
         found.tool_call_id = text_or_none(attrs.get("gen_ai.tool.call.id"))
         found.tool_arguments = text_or_none(attrs.get("gen_ai.tool.call.arguments"))
         found.tool_result = text_or_none(attrs.get("gen_ai.tool.call.result"))
+        if found.op == "tool" and "gen_ai.transfer.mode" not in attrs:
+            target = transfer_target(found.tool_name, found.tool_arguments)
+            if target is not None:
+                found.op, found.to_agent = "handoff", target
     return found
+
+
+#: Finish reasons producers write for "the model asked for tools" (OpenAI, the GenAI
+#: conventions, the Vercel AI SDK). Some write ``stop`` even then, so the output wins.
+_TOOL_REASONS = frozenset({"tool_calls", "tool_call", "tool-calls", "function_call"})
+
+
+def final_answer(attrs: Mapping[str, Any]) -> bool | None:
+    """Whether a model call ended its run: False when its output messages hold a tool
+    call, True when they hold none; without recorded output, from the finish reasons."""
+    output = decode_json(attrs.get("gen_ai.output.messages"))  # None when cut or absent
+    output = [output] if isinstance(output, Mapping) else output
+    if isinstance(output, list) and all(isinstance(m, Mapping) for m in output):
+        return not any(
+            isinstance(part, Mapping) and part.get("type") == "tool_call"
+            for message in output
+            for part in message.get("parts") or ()
+        )
+    reasons = attrs.get("gen_ai.response.finish_reasons")
+    if not reasons:
+        return None
+    reasons = [reasons] if isinstance(reasons, str) else reasons
+    return not any(str(reason) in _TOOL_REASONS for reason in reasons)
 
 
 def messages(attributes: Mapping[str, Any]) -> ChatMessages:
