@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 from spanmaker import SpanMaker, ping_pong_run
 
+from tracer.store.schema import SCHEMA_VERSION
 from tracer.store import Store
 from tui.cli import main
 
@@ -123,7 +124,7 @@ def test_store_status_shows_location_size_version_and_rows(recorded: Store) -> N
         for line in result.output.splitlines()
     )
     assert fields["store"] == str(recorded.path)
-    assert fields["schema"] == "2"
+    assert fields["schema"] == str(SCHEMA_VERSION)
     assert fields["handoffs"] == "4"
     assert fields["conversations"] == "2"
     assert fields["loops"] == "1"

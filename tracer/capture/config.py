@@ -13,11 +13,16 @@ _FALSE = {"0", "false", "no", "off"}
 current_conversation_id: ContextVar[str | None] = ContextVar("baton_conversation_id", default=None)
 
 
+def content_from_env() -> bool:
+    """Whether ``$BATON_CAPTURE_CONTENT`` lets content be recorded (unset: yes)."""
+    return os.environ.get(CAPTURE_CONTENT_ENV, "true").strip().lower() not in _FALSE
+
+
 class _Settings:
     """Mutable on purpose: ``tracer.setup`` sets them once for the process."""
 
     def __init__(self) -> None:
-        self.capture_content = os.environ.get(CAPTURE_CONTENT_ENV, "true").lower() not in _FALSE
+        self.capture_content = content_from_env()
 
 
 settings = _Settings()

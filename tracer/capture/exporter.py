@@ -40,25 +40,44 @@ class StoreExporter(SpanExporter):
         self._last_absorb = time.monotonic()
         self._stopped = False
         self._lock = threading.Lock()
+        self._failed_since_flush = False
+        self._received = 0
+
+    def take_received(self) -> int:
+        """How many spans ``export`` was handed since the last call."""
+        with self._lock:
+            received, self._received = self._received, 0
+        return received
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        with self._lock:
+            self._received += len(spans)
         if self._stopped:
             return SpanExportResult.FAILURE
         try:
             rows = SpanRows(self.limits)
-            for span in spans:
-                rows.add_readable(span)
+            problems = [p for p in map(rows.add_readable, spans) if p is not None]
             if len(rows):
                 self.store.write_segment(rows.to_arrow())
-        except Exception:
-            logger.exception("baton could not write %d spans to %s", len(spans), self.store.path)
+        except Exception as exc:
+            self._failed_since_flush = True
+            logger.error(
+                "baton could not write %d spans to %s: %s", len(spans), self.store.incoming, exc
+            )
             return SpanExportResult.FAILURE
+        if problems:
+            self._failed_since_flush = True
+            logger.warning(
+                "baton could not store %d of %d spans: %s", len(problems), len(spans), problems[0]
+            )
         self._absorb_now_and_then()
         return SpanExportResult.SUCCESS
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
-        # Every export is already on disk; readers absorb segments when they open.
-        return True
+        """Every export is already on disk (readers absorb segments when they open), so
+        this reports whether every span since the last flush was stored."""
+        failed, self._failed_since_flush = self._failed_since_flush, False
+        return not failed
 
     def shutdown(self) -> None:
         with self._lock:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Iterator
@@ -10,13 +11,15 @@ from contextvars import ContextVar
 
 from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-from tracer.capture.config import settings
+from tracer.capture.config import content_from_env, settings
 from tracer.capture.exporter import StoreExporter
 from tracer.store import Store
 from tracer.store.sanitize import Limits
+
+logger = logging.getLogger("baton.exporter")
 
 #: baton's instrumentation scope; the store's GenAI dialect recognises it.
 SCOPE = "baton"
@@ -37,7 +40,7 @@ _scoped_tracer: ContextVar[trace.Tracer | None] = ContextVar("baton_scoped_trace
 def setup(
     store: Store | str | os.PathLike[str] | None = None,
     *,
-    capture_content: bool = True,
+    capture_content: bool | None = None,
     max_value_chars: int | None = None,
     service_name: str = "baton",
 ) -> TracerProvider:
@@ -47,14 +50,17 @@ def setup(
     if none was set, so other instrumentation in the process records there too. Add
     your own processors to it (an OTLP exporter to Jaeger or Phoenix) as usual. Spans
     are flushed at interpreter exit and by ``tracer.shutdown()``.
-    ``capture_content=False`` leaves message contents, tool arguments and results out.
+    ``capture_content=False`` leaves message contents, tool arguments and results out;
+    the default (None) keeps what ``$BATON_CAPTURE_CONTENT`` says, else records them.
     """
     global _current, _current_tracer
-    settings.capture_content = capture_content
+    settings.capture_content = (
+        capture_content if capture_content is not None else content_from_env()
+    )
     exporter = StoreExporter(store, limits=Limits.from_env(max_value_chars))
     provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
     batch_size = None if "OTEL_BSP_MAX_EXPORT_BATCH_SIZE" in os.environ else EXPORT_BATCH_SIZE
-    provider.add_span_processor(BatchSpanProcessor(exporter, max_export_batch_size=batch_size))
+    provider.add_span_processor(_StoreSpanProcessor(exporter, max_export_batch_size=batch_size))
     with _guard:
         _providers.append(provider)
         _current = provider
@@ -62,6 +68,34 @@ def setup(
     if isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider):
         trace.set_tracer_provider(provider)
     return provider
+
+
+class _StoreSpanProcessor(BatchSpanProcessor):
+    """OpenTelemetry's batch processor, except that ``force_flush`` tells the truth: it
+    returns False when spans since the last flush were dropped (the queue was full) or
+    could not be written, where the stock one always says True."""
+
+    def __init__(self, exporter: StoreExporter, **options: object) -> None:
+        super().__init__(exporter, **options)  # type: ignore[arg-type]
+        self.store_exporter = exporter
+        self._ended = 0
+        self._count_lock = threading.Lock()
+
+    def on_end(self, span: ReadableSpan) -> None:
+        if span.context is not None and span.context.trace_flags.sampled:
+            with self._count_lock:
+                self._ended += 1
+        super().on_end(span)
+
+    def force_flush(self, timeout_millis: int | None = None) -> bool:
+        flushed = super().force_flush(timeout_millis)
+        with self._count_lock:
+            dropped = self._ended - self.store_exporter.take_received()
+            self._ended = 0
+        if dropped > 0:
+            logger.warning("baton dropped %d spans: more ended than it could queue", dropped)
+        stored = self.store_exporter.force_flush()
+        return flushed and stored and dropped <= 0
 
 
 def current_provider() -> TracerProvider | None:

@@ -7,6 +7,7 @@ columns, and ``to_arrow`` hands back one Arrow table ready for a segment or an i
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -14,16 +15,23 @@ import pyarrow as pa
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind, StatusCode
 
-from tracer.capture.dialects import SpanView, normalise
+from tracer.capture.dialects import OPS, Normalised, SpanView, normalise
+from tracer.capture.dialects.base import WARNING, handled_error, text_or_none
+from tracer.store.redact import redactor
 from tracer.store.rows import SPAN_COLUMNS, SPAN_SCHEMA
 from tracer.store.sanitize import (
     Limits,
+    bound_span,
     clean_attributes,
-    redact_text,
     to_json,
     truncate,
     valid_utf8,
 )
+
+#: The latest instant a TIMESTAMPTZ column holds, in microseconds since the epoch.
+_MAX_MICROS = 2**63 - 2
+_INT64 = range(-(2**63), 2**63)
+NORMALISE_ERROR = "baton.normalise_error"
 
 _STATUS = {StatusCode.UNSET: "unset", StatusCode.OK: "ok", StatusCode.ERROR: "error"}
 _KIND = {kind: kind.name.lower() for kind in SpanKind}
@@ -73,11 +81,19 @@ class SpanRows:
         events: Sequence[Mapping[str, Any]] = (),
         resource_json: str = "{}",
         scope: str | None = None,
-    ) -> None:
-        """Buffer one span. Ids are lower-case hex; times are nanoseconds since the epoch."""
+    ) -> str | None:
+        """Buffer one span; returns why it cannot be stored (its start time is not a time a
+        store can hold), else None. Ids are lower-case hex; times are nanoseconds since the
+        epoch. A value that cannot be used costs that value, never the span."""
+        if start_ns <= 0 or start_ns // 1000 > _MAX_MICROS:
+            return f"span with a start time out of range ({start_ns} ns)"
         limits = self.limits
-        attrs = clean_attributes(attributes, limits)
-        found = normalise(SpanView(name=name, kind=kind, attributes=attrs, scope=scope))
+        redacted = [0]
+        attrs = bound_span(clean_attributes(attributes, limits, redacted), limits)
+        found = _normalised(name, kind, attrs, scope)
+        if status == "error" and handled_error(found.op, status_message):
+            status = "unset"  # handled by the run (dialects.base.HANDLED_ERRORS): a warning
+            attrs[WARNING] = status_message
         cols = self._columns
         cols["trace_id"].append(trace_id)
         cols["span_id"].append(span_id)
@@ -85,32 +101,39 @@ class SpanRows:
         cols["name"].append(truncate(name, limits.max_value_chars))
         cols["kind"].append(kind)
         cols["start_time"].append(start_ns // 1000)
-        end = end_ns if end_ns is not None and end_ns >= start_ns else None
+        end = (
+            end_ns
+            if end_ns is not None and start_ns <= end_ns and end_ns // 1000 <= _MAX_MICROS
+            else None
+        )
         cols["end_time"].append(None if end is None else end // 1000)
         cols["duration_ms"].append(None if end is None else (end - start_ns) / 1e6)
         cols["status"].append(status)
         cols["status_message"].append(
-            redact_text(truncate(status_message, limits.max_value_chars))
-            if status_message
-            else None
+            truncate(status_message, limits.max_value_chars) if status_message else None
         )
         for column in _NORMALISED:
             cols[column].append(getattr(found, column))
         cols["scope"].append(scope)
         cols["attributes"].append(to_json(attrs, limits))
         cols["events"].append(
-            to_json([_clean_event(event, limits) for event in events], limits) if events else "[]"
+            to_json([_clean_event(event, limits, redacted) for event in events], limits)
+            if events
+            else "[]"
         )
         cols["resource"].append(resource_json)
+        cols["redacted"].append(redacted[0])
+        return None
 
-    def add_readable(self, span: ReadableSpan) -> None:
-        """Buffer a span finished by the OpenTelemetry SDK."""
+    def add_readable(self, span: ReadableSpan) -> str | None:
+        """Buffer a span finished by the OpenTelemetry SDK; returns why it cannot be
+        stored, else None."""
         context = span.context
         if context is None or span.start_time is None:
-            return
+            return "span without a context or a start time"
         parent = span.parent
         scope = span.instrumentation_scope
-        self.add(
+        return self.add(
             trace_id=f"{context.trace_id:032x}",
             span_id=f"{context.span_id:016x}",
             parent_span_id=f"{parent.span_id:016x}" if parent is not None else None,
@@ -140,23 +163,99 @@ class SpanRows:
         return text
 
     def to_arrow(self) -> pa.Table:
-        """The buffered rows as one Arrow table with the ``spans`` schema."""
+        """The buffered rows as one Arrow table with the ``spans`` schema, redacted."""
         arrays = []
         for name, kind in SPAN_COLUMNS:
             values = self._columns[name]
             try:
                 arrays.append(pa.array(values, type=kind))
-            except UnicodeEncodeError:
-                # A producer sent strings that are not valid UTF-8; keep them, repaired.
-                arrays.append(pa.array([_repair(v) for v in values], type=kind))
-        return pa.Table.from_arrays(arrays, schema=SPAN_SCHEMA)
+            except (UnicodeEncodeError, pa.ArrowException, OverflowError, TypeError):
+                # A value this column cannot hold (text that is not valid UTF-8 is kept,
+                # repaired; anything else is dropped) must not cost the other rows.
+                arrays.append(pa.array([_one(v, kind) for v in values], type=kind))
+        table = pa.Table.from_arrays(arrays, schema=SPAN_SCHEMA)
+        return redactor().table(table)
 
 
-def _clean_event(event: Mapping[str, Any], limits: Limits) -> dict[str, Any]:
+def _normalised(name: str, kind: str, attrs: dict[str, Any], scope: str | None) -> Normalised:
+    """The dialects' reading of a span. A value no dialect expected (a list where a name
+    belongs, a number no column holds) costs that reading, never the span: the span is
+    read again with such values as text, and failing that kept as ``op='other'``."""
+    try:
+        found = normalise(SpanView(name=name, kind=kind, attributes=attrs, scope=scope))
+    except Exception:
+        try:
+            found = normalise(
+                SpanView(name=name, kind=kind, attributes=_as_scalars(attrs), scope=scope)
+            )
+        except Exception as exc:
+            attrs[NORMALISE_ERROR] = f"{type(exc).__name__}: {exc}"[:500]
+            return Normalised()
+    return _checked(found)
+
+
+def _as_scalars(attrs: dict[str, Any]) -> dict[str, Any]:
+    return {key: _scalar(value) for key, value in attrs.items()}
+
+
+def _scalar(value: Any) -> Any:
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        return value if value in _INT64 else str(value)
+    if isinstance(value, float):
+        return value if math.isfinite(value) and abs(value) < 2**63 else str(value)
+    return to_json(value, Limits())
+
+
+def _checked(found: Normalised) -> Normalised:
+    """``found`` with every field of the type its column holds."""
+    for field in _TEXT_FIELDS:
+        value = getattr(found, field)
+        if value is not None and not isinstance(value, str):
+            setattr(found, field, text_or_none(value))
+    for field in ("input_tokens", "output_tokens"):
+        value = getattr(found, field)
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or value not in _INT64
+        ):
+            setattr(found, field, None)
+    if found.final_answer is not None and not isinstance(found.final_answer, bool):
+        found.final_answer = None
+    if found.op not in OPS:
+        found.op = "other"
+    return found
+
+
+_TEXT_FIELDS = (
+    "source",
+    "agent_name",
+    "tool_name",
+    "from_agent",
+    "to_agent",
+    "conversation_id",
+    "model",
+    "tool_call_id",
+    "tool_arguments",
+    "tool_result",
+    "error_type",
+)
+
+
+def _clean_event(event: Mapping[str, Any], limits: Limits, redacted: list[int]) -> dict[str, Any]:
     cleaned = dict(event)
-    cleaned["attributes"] = clean_attributes(event.get("attributes"), limits)
+    cleaned["attributes"] = clean_attributes(event.get("attributes"), limits, redacted)
+    time = cleaned.get("time_unix_nano")
+    if isinstance(time, int) and time not in _INT64:
+        cleaned["time_unix_nano"] = str(time)
     return cleaned
 
 
-def _repair(value: Any) -> Any:
-    return valid_utf8(value) if isinstance(value, str) else value
+def _one(value: Any, kind: pa.DataType) -> Any:
+    if isinstance(value, str):
+        value = valid_utf8(value)
+    try:
+        pa.array([value], type=kind)
+    except (pa.ArrowException, OverflowError, TypeError):
+        return None
+    return value

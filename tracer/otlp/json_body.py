@@ -89,7 +89,7 @@ def _json_span(span: Any, scope: str | None, resource_json: str, decoded: Decode
                 }
             )
     message = status.get("message")
-    decoded.rows.add(
+    problem = decoded.rows.add(
         trace_id=trace_id,
         span_id=span_id,
         parent_span_id=_json_id(_get(span, "parentSpanId", "parent_span_id"), 8),
@@ -104,7 +104,10 @@ def _json_span(span: Any, scope: str | None, resource_json: str, decoded: Decode
         resource_json=resource_json,
         scope=scope,
     )
-    decoded.accepted += 1
+    if problem is None:
+        decoded.accepted += 1
+    else:
+        decoded.reject(problem)
 
 
 def _get(mapping: Any, *keys: str) -> Any:

@@ -1,8 +1,12 @@
 """Writing a batch of span rows into the ``spans`` table.
 
-The batch's inherited columns are resolved first (``tracer.store.resolve``), then it is
-inserted with spans already stored, or repeated in the batch, kept once, and finally
-stored spans that the batch completes are updated.
+Every span reaches the table through ``insert_spans``, so this is where the last
+guarantees are applied to every batch, whatever wrote it: the ``spans`` shape
+(``conform``) and secret redaction (``tracer.store.redact``; a no-op for batches that
+``SpanRows`` already redacted under the same rules). The batch's inherited columns are
+then resolved (``tracer.store.resolve``), it is inserted with spans already stored, or
+repeated in the batch, kept once, and finally stored spans that the batch completes are
+updated.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
+from tracer.store.redact import redactor
 from tracer.store.resolve import apply_fixes, resolve
 from tracer.store.rows import COLUMN_NAMES, conform, registered
 from tracer.store.schema import scalar
@@ -23,7 +28,7 @@ def insert_spans(con: duckdb.DuckDBPyConnection, table: pa.Table) -> int:
     which is what makes the anti-join a sufficient uniqueness check."""
     if table.num_rows == 0:
         return 0
-    resolution = resolve(con, conform(table))
+    resolution = resolve(con, prepared(table))
     with registered(con, "_baton_batch", resolution.table):
         before = _count(con)
         con.execute(
@@ -36,6 +41,11 @@ def insert_spans(con: duckdb.DuckDBPyConnection, table: pa.Table) -> int:
         added = _count(con) - before
     apply_fixes(con, resolution)
     return added
+
+
+def prepared(table: pa.Table) -> pa.Table:
+    """``table`` in the ``spans`` shape, its secrets redacted."""
+    return redactor().table(conform(table))
 
 
 def _count(con: duckdb.DuckDBPyConnection) -> int:

@@ -41,23 +41,52 @@ SPAN_COLUMNS: tuple[tuple[str, pa.DataType], ...] = (
     ("attributes", pa.string()),
     ("events", pa.string()),
     ("resource", pa.string()),
+    ("redacted", pa.int32()),
 )
 SPAN_SCHEMA = pa.schema([pa.field(name, kind) for name, kind in SPAN_COLUMNS])
 COLUMN_NAMES = tuple(name for name, _ in SPAN_COLUMNS)
 
 
 def conform(table: pa.Table) -> pa.Table:
-    """``table`` with exactly the ``spans`` columns, in order (segments from other
-    versions may lack some or carry extra ones)."""
+    """``table`` with exactly the ``spans`` columns, in order, and the table's constraints
+    met (segments from other versions may lack some columns or carry extra ones, or a
+    column of another type). A column that cannot be converted is left empty; a row
+    without an id or a start time, which no reader could place, is dropped."""
     if table.schema.equals(SPAN_SCHEMA):
         return table
+    import pyarrow.compute as pc
+
     arrays = []
     for field in SPAN_SCHEMA:
-        if field.name in table.column_names:
-            arrays.append(table.column(field.name).cast(field.type))
-        else:
-            arrays.append(pa.nulls(table.num_rows, type=field.type))
-    return pa.Table.from_arrays(arrays, schema=SPAN_SCHEMA)
+        arrays.append(_column(table, field))
+    conformed = pa.Table.from_arrays(arrays, schema=SPAN_SCHEMA)
+    for name, value in _DEFAULTS.items():
+        column = conformed.column(name)
+        if column.null_count:
+            index = conformed.column_names.index(name)
+            conformed = conformed.set_column(index, name, pc.fill_null(column, value))
+    required = [pc.is_valid(conformed.column(name)) for name in _REQUIRED]
+    keep = required[0]
+    for mask in required[1:]:
+        keep = pc.and_(keep, mask)
+    if pc.all(keep).as_py() is False:
+        conformed = conformed.filter(keep)
+    return conformed.replace_schema_metadata(table.schema.metadata)
+
+
+# Columns the table declares NOT NULL: a default where one exists, else the row goes.
+_DEFAULTS = {"name": "", "status": "unset", "op": "other"}
+_REQUIRED = ("trace_id", "span_id", "start_time")
+
+
+def _column(table: pa.Table, field: pa.Field) -> pa.ChunkedArray | pa.Array:
+    if field.name not in table.column_names:
+        return pa.nulls(table.num_rows, type=field.type)
+    column = table.column(field.name)
+    try:
+        return column.cast(field.type)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return pa.nulls(table.num_rows, type=field.type)
 
 
 @contextmanager

@@ -1,4 +1,5 @@
-"""Making span values safe to store: size limits, secret redaction, JSON that always encodes.
+"""Making span values safe to store: size limits, secret redaction (``tracer.store.redact``),
+JSON that always encodes.
 
 Everything a producer hands us goes through here before it is written, so a bad value
 costs that value (replaced with a visible marker), never the span or the batch.
@@ -10,37 +11,16 @@ import functools
 import json
 import math
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from tracer.store.redact import REDACTED, is_secret_key
+
 MAX_VALUE_CHARS_ENV = "BATON_MAX_VALUE_CHARS"
 DEFAULT_MAX_VALUE_CHARS = 65_536
-REDACTED = "[REDACTED]"
-
-# Attribute keys whose value is a credential whatever it looks like; matched on the last
-# dotted segment so `http.request.header.authorization` is caught but `input_tokens` is not.
-_SECRET_KEY_SEGMENTS = frozenset(
-    {
-        "authorization",
-        "proxy_authorization",
-        "api_key",
-        "apikey",
-        "x_api_key",
-        "openai_api_key",
-        "password",
-        "passwd",
-        "secret",
-        "client_secret",
-        "access_token",
-        "refresh_token",
-        "cookie",
-        "set_cookie",
-    }
-)
-# Credentials that turn up inside free text: OpenAI-style keys and bearer tokens.
-_SECRET_TEXT = re.compile(r"\bsk-[A-Za-z0-9_\-]{16,}|(?i:\bbearer\s+)[A-Za-z0-9._~+/=\-]{8,}")
+#: A whole span's attributes, however many values each under the limit, are held to this.
+SPAN_CHARS_PER_VALUE = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +28,11 @@ class Limits:
     """How much of one value is kept; longer strings are cut and marked."""
 
     max_value_chars: int = DEFAULT_MAX_VALUE_CHARS
+
+    @property
+    def max_span_chars(self) -> int:
+        """How many characters all of one span's attributes may hold together."""
+        return self.max_value_chars * SPAN_CHARS_PER_VALUE
 
     @classmethod
     def from_env(cls, max_value_chars: int | None = None) -> Limits:
@@ -67,27 +52,12 @@ def truncate(text: str, limit: int) -> str:
     return f"{text[:limit]}…[baton: truncated {len(text) - limit} chars]"
 
 
-@functools.lru_cache(maxsize=4096)
-def is_secret_key(key: str) -> bool:
-    """Whether an attribute named ``key`` holds a credential (cached: keys repeat)."""
-    last = key.rsplit(".", 1)[-1].lower().replace("-", "_")
-    return last in _SECRET_KEY_SEGMENTS
-
-
-def redact_text(text: str) -> str:
-    """Credentials inside free text replaced by a marker (cheap when there are none)."""
-    if "sk-" not in text and "earer" not in text and "EARER" not in text:
-        return text
-    return _SECRET_TEXT.sub(_redact_match, text)
-
-
-def _redact_match(match: re.Match[str]) -> str:
-    found = match.group(0)
-    return "sk-" + REDACTED if found.startswith("sk-") else "Bearer " + REDACTED
-
-
-def clean_attributes(attributes: Mapping[str, Any] | None, limits: Limits) -> dict[str, Any]:
-    """A plain dict copy with secret keys redacted and long strings truncated."""
+def clean_attributes(
+    attributes: Mapping[str, Any] | None, limits: Limits, redacted: list[int] | None = None
+) -> dict[str, Any]:
+    """A plain dict copy with secret keys redacted (counted in ``redacted[0]``), long
+    strings truncated and arrays held to the same limit as a whole (an array of a
+    million strings is cut, not stored)."""
     if not attributes:
         return {}
     limit = limits.max_value_chars
@@ -96,21 +66,70 @@ def clean_attributes(attributes: Mapping[str, Any] | None, limits: Limits) -> di
     # machinery; its plain dict, where present, holds the same items.
     plain = getattr(attributes, "_dict", attributes)
     for key, value in plain.items():
-        if is_secret_key(key):
+        if is_secret_key(key) and value not in (None, "", REDACTED):
             cleaned[key] = REDACTED
+            if redacted is not None:
+                redacted[0] += 1
         elif type(value) is str:
             cleaned[key] = value if len(value) <= limit else truncate(value, limit)
         elif isinstance(value, (list, tuple)):
-            cleaned[key] = [
-                truncate(item, limit) if isinstance(item, str) else item for item in value
-            ]
+            cleaned[key] = _bounded_array(value, limit)
         else:
             cleaned[key] = value
     return cleaned
 
 
+def _bounded_array(items: list[Any] | tuple[Any, ...], limit: int) -> list[Any]:
+    """The array's items, each string truncated, cut where the whole passes ``limit``
+    characters, with a last item saying how many were dropped."""
+    kept: list[Any] = []
+    size = 0
+    for index, item in enumerate(items):
+        if isinstance(item, str):
+            item = truncate(item, limit)
+            size += len(item)
+        else:
+            size += 8
+        if size > limit and kept:
+            kept.append(f"…[baton: truncated {len(items) - index} of {len(items)} items]")
+            break
+        kept.append(item)
+    return kept
+
+
+def bound_span(attributes: dict[str, Any], limits: Limits) -> dict[str, Any]:
+    """``attributes`` with its largest values cut until the whole span is within
+    ``limits.max_span_chars`` (many values each under the limit still add up)."""
+    sizes = {key: _size_of(value) for key, value in attributes.items()}
+    total = sum(sizes.values())
+    if total <= limits.max_span_chars:
+        return attributes
+    bounded = dict(attributes)
+    room = max(limits.max_span_chars // 16, 64)
+    for key in sorted(sizes, key=sizes.__getitem__, reverse=True):
+        if total <= limits.max_span_chars or sizes[key] <= room:
+            break
+        text = (
+            bounded[key] if isinstance(bounded[key], str) else json.dumps(bounded[key], default=str)
+        )
+        bounded[key] = truncate(text, room)
+        total -= sizes[key] - len(bounded[key])
+    return bounded
+
+
+def _size_of(value: Any) -> int:
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, list):
+        return sum(_size_of(item) for item in value) + 2
+    if isinstance(value, dict):
+        return sum(len(str(k)) + _size_of(v) for k, v in value.items()) + 2
+    return 8
+
+
 def to_json(value: Any, limits: Limits) -> str:
-    """JSON text for ``value`` that always encodes and never holds a credential.
+    """JSON text for ``value`` that always encodes (credentials are redacted later, with
+    the whole batch: ``tracer.store.redact``).
 
     Values JSON cannot express become their ``repr`` (truncated), NaN and infinities
     become strings, and strings that are not valid UTF-8 keep a replacement character.
@@ -119,7 +138,7 @@ def to_json(value: Any, limits: Limits) -> str:
         text = _encoder(limits).encode(value)
     except (ValueError, TypeError, RecursionError):
         text = json.dumps(_plain(value, limits, 0), ensure_ascii=False, allow_nan=False)
-    return redact_text(text)
+    return text
 
 
 @functools.lru_cache(maxsize=8)

@@ -70,10 +70,17 @@ def _m002_settings(con: Connection) -> None:
     )
 
 
+def _m003_redacted(con: Connection) -> None:
+    # How many values redaction replaced in each span: users see that something was
+    # removed, and how much, never what.
+    con.execute("ALTER TABLE spans ADD COLUMN redacted INTEGER")
+
+
 #: Applied in order; never edit or reorder a published entry, append a new one.
 MIGRATIONS: tuple[tuple[str, Callable[[Connection], None]], ...] = (
     ("001_spans", _m001_spans),
     ("002_settings", _m002_settings),
+    ("003_redacted", _m003_redacted),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

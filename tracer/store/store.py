@@ -20,7 +20,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -186,6 +186,7 @@ class Store:
             for name in ("spans", *VIEW_NAMES):
                 counts[name] = int(scalar(con, f"SELECT count(*) FROM {name}"))
             version = schema_version(con)
+            redacted = int(scalar(con, "SELECT coalesce(sum(redacted), 0) FROM spans"))
         pending = self.pending_segments()
         return StoreStatus(
             path=self.path,
@@ -194,6 +195,7 @@ class Store:
             rows=counts,
             pending_segments=len(pending),
             pending_bytes=sum(_size(p) for p in pending),
+            redacted=redacted,
         )
 
     # -- internals -----------------------------------------------------------------------
@@ -268,10 +270,10 @@ class Store:
         # absorbs nothing most of the time and starts faster without them.
         import pyarrow as pa
 
-        from tracer.store.ingest import insert_spans
+        from tracer.store.ingest import insert_spans, prepared
 
         while waiting:
-            chunk, waiting = self._take_chunk(waiting, report)
+            chunk, waiting = self._take_chunk(waiting, report, prepared)
             tables = [table for _, table in chunk]
             if tables:
                 with transaction(con):
@@ -283,15 +285,21 @@ class Store:
             con.execute("CHECKPOINT")
 
     def _take_chunk(
-        self, waiting: list[Path], report: AbsorbReport
+        self,
+        waiting: list[Path],
+        report: AbsorbReport,
+        prepared: Callable[[pa.Table], pa.Table],
     ) -> tuple[list[tuple[Path, pa.Table]], list[Path]]:
+        # Each segment is brought to the current shape on its own, so one written by
+        # another baton version (a column fewer or more) combines with the rest; only a
+        # file that cannot be read or converted at all is set aside.
         chunk: list[tuple[Path, pa.Table]] = []
         rows = 0
         rest = list(waiting)
         while rest and rows < _ABSORB_CHUNK_ROWS:
             path = rest.pop(0)
             try:
-                table = segments.read_segment(path)
+                table = prepared(segments.read_segment(path))
             except FileNotFoundError:
                 continue
             except Exception as exc:  # a damaged file must not block the others
@@ -317,6 +325,7 @@ class StoreStatus:
     rows: dict[str, int]
     pending_segments: int
     pending_bytes: int
+    redacted: int = 0  # values replaced by redaction, over all spans
 
 
 def _size(path: Path) -> int:

@@ -79,7 +79,8 @@ def text_or_none(value: Any) -> str | None:
 
 
 def int_or_none(value: Any) -> int | None:
-    """A number attribute as an int; missing, boolean or not a number as None."""
+    """A number attribute as an int; missing, boolean, not a number, infinite or beyond a
+    64-bit column (a producer's ``1e300`` token count) as None."""
     if value is None or isinstance(value, bool):
         return None
     try:

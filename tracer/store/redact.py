@@ -1,0 +1,248 @@
+"""Secret redaction: credentials never reach the store, whatever column they arrive in.
+
+Two rules, applied to every text column of every batch (``redact_table``, which both
+``SpanRows`` and ingest call, so no path can skip it):
+
+- **by key**: a value stored under a key whose name says it is a credential (password,
+  secret, token, api key, authorization, cookie, credential, private key, …) is replaced,
+  at any depth: attribute keys, keys of nested kvlists, and keys of JSON objects held in
+  text (tool arguments ``{"api_key": "…"}``), JSON inside JSON included;
+- **by shape**: credentials in free text (OpenAI, Anthropic, AWS, GitHub, Slack and Google
+  keys, JWTs, ``Bearer``/``Basic`` authorisation values, PEM private keys).
+
+Users add their own shapes with ``BATON_REDACT`` (a Python regular expression; several
+joined with ``|``). Each span's ``redacted`` column counts the values replaced in it; the
+values themselves are never kept.
+
+A vectorised pre-filter (Arrow's RE2) picks the few values that may hold a credential, so
+the exact Python pass runs on those only.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+REDACTED = "[REDACTED]"
+REDACT_ENV = "BATON_REDACT"
+#: Schema metadata a batch carries once redacted under the rules of ``fingerprint``.
+REDACTED_BY = b"baton.redacted_by"
+
+# A key naming a credential. "token" but not "tokens"/"token_count"/"tokenizer" (usage
+# counts are not secrets); matched anywhere in the key, case-insensitively.
+_SECRET_KEY = re.compile(
+    r"passw(?:or)?d|passphrase|secret|token(?!s|_?count|_?usage|izer|_?type|_?limit)"
+    r"|api[-_ ]?key|apikey|auth(?:orization|_?header)|cookie|credential|private[-_ ]?key"
+    r"|access[-_ ]?key|session[-_ ]?key",
+    re.IGNORECASE,
+)
+# Credential shapes in free text. Each keeps a recognisable prefix so a reader knows what
+# kind of value was there.
+_SHAPES: tuple[tuple[str, str], ...] = (
+    (
+        r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)",
+        "-----BEGIN PRIVATE KEY-----" + REDACTED,
+    ),
+    (r"\bsk-ant-[A-Za-z0-9_\-]{16,}", "sk-ant-" + REDACTED),
+    (r"\bsk-[A-Za-z0-9_\-]{16,}", "sk-" + REDACTED),
+    (r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b", "AKIA" + REDACTED),
+    (r"\bgh[pousr]_[A-Za-z0-9]{30,}", "gh_" + REDACTED),
+    (r"\bgithub_pat_[A-Za-z0-9_]{30,}", "github_pat_" + REDACTED),
+    (r"\bxox[abposr]-[A-Za-z0-9\-]{10,}", "xox-" + REDACTED),
+    (r"\bAIza[0-9A-Za-z_\-]{35}", "AIza" + REDACTED),
+    (r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*", "eyJ" + REDACTED),
+    (r"(?i:\bbearer\s+)[A-Za-z0-9._~+/=\-]{8,}", "Bearer " + REDACTED),
+    (r"(?i:\bbasic\s+)[A-Za-z0-9+/]{8,}={0,2}", "Basic " + REDACTED),
+    # key=value / key: value in free text (query strings, headers, log lines)
+    (
+        r"(?i)\b((?:[A-Za-z0-9_\-]*(?:passw(?:or)?d|secret|api[-_]?key|access[-_]?token"
+        r"|auth[-_]?token|client[-_]?secret))\s*[=:]\s*)(?![\"'\[{])[^\s&,;\"'<>]{3,}",
+        r"\1" + REDACTED,
+    ),
+)
+# The RE2 pre-filter: a superset of what the exact pass replaces. A JSON key needs a string
+# value after it to be worth a look (``"input_tokens": 12`` is not).
+_PREFILTER_KEY = (
+    r"(?i)(?:passw|passphrase|secret|token|api.?key|apikey|auth|cookie|credential|private.?key"
+    r'|access.?key|session.?key)[^"]*\\*"\s*:\s*(?:\\*"|\{|\[)'
+)
+_PREFILTER_SHAPES = (
+    r"-----BEGIN|sk-[A-Za-z0-9_\-]{16}|(?:AKIA|ASIA)[0-9A-Z]{16}|gh[pousr]_|github_pat_"
+    r"|xox[abposr]-|AIza|eyJ[A-Za-z0-9_\-]{8,}\.|(?i:bearer|basic)\s"
+    r"|(?i:passw|secret|api.?key|token)[A-Za-z0-9_\-]*\s*[=:]"
+)
+
+
+@dataclass(frozen=True)
+class Redactor:
+    """The redaction rules in force: the built-in ones plus the user's ``extra`` pattern."""
+
+    extra: str | None = None
+
+    @functools.cached_property
+    def _shapes(self) -> list[tuple[re.Pattern[str], str]]:
+        shapes = [(re.compile(pattern), repl) for pattern, repl in _SHAPES]
+        if self.extra:
+            shapes.append((re.compile(self.extra), REDACTED))
+        return shapes
+
+    @functools.cached_property
+    def prefilter(self) -> str | None:
+        """The RE2 expression that selects values worth the exact pass; None when the
+        user's pattern is not RE2 (then every value gets the exact pass)."""
+        parts = [_PREFILTER_KEY, _PREFILTER_SHAPES]
+        if self.extra:
+            parts.append(self.extra)
+        combined = "|".join(f"(?:{part})" for part in parts)
+        return combined if _is_re2(combined) else None
+
+    @property
+    def fingerprint(self) -> bytes:
+        """Identifies these rules, so a batch already redacted under them is not again."""
+        return f"v1:{self.extra or ''}".encode()
+
+    def text(self, text: str) -> tuple[str, int]:
+        """Free text with credential shapes replaced, and how many were."""
+        count = 0
+        for pattern, repl in self._shapes:
+            text, n = pattern.subn(repl, text)
+            count += n
+        return text, count
+
+    def json_text(self, text: str) -> tuple[str, int]:
+        """Text that may be JSON: secret keys redacted at any depth (JSON inside JSON
+        strings too), then the shapes. Text that is not JSON gets the shapes only."""
+        stripped = text.lstrip()
+        if stripped[:1] in ("{", "["):
+            try:
+                document = json.loads(text)
+            except (ValueError, RecursionError):
+                pass
+            else:
+                counter = [0]
+                cleaned = self.value(document, counter)
+                if counter[0]:
+                    dumped = json.dumps(cleaned, ensure_ascii=False)
+                    out, n = self.text(dumped)
+                    return out, counter[0] + n
+        return self.text(text)
+
+    def value(self, value: Any, counter: list[int], depth: int = 0) -> Any:
+        """A decoded value with secret keys and shapes redacted; ``counter[0]`` counts."""
+        if depth > 64:
+            return value
+        if isinstance(value, dict):
+            out: dict[Any, Any] = {}
+            for key, item in value.items():
+                if isinstance(key, str) and is_secret_key(key) and item not in (None, "", REDACTED):
+                    out[key] = REDACTED
+                    counter[0] += 1
+                else:
+                    out[key] = self.value(item, counter, depth + 1)
+            return out
+        if isinstance(value, list):
+            return [self.value(item, counter, depth + 1) for item in value]
+        if isinstance(value, str):
+            cleaned, n = self.json_text(value) if value[:1] in ("{", "[") else self.text(value)
+            counter[0] += n
+            return cleaned
+        return value
+
+    def table(self, table: pa.Table) -> pa.Table:
+        """``table`` (with the ``spans`` columns) with every text column redacted and the
+        ``redacted`` column counting replacements per span. A no-op for a batch already
+        redacted under these rules."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        metadata = table.schema.metadata or {}
+        if metadata.get(REDACTED_BY) == self.fingerprint or table.num_rows == 0:
+            return _mark(table, self.fingerprint)
+        counts = [0] * table.num_rows
+        columns = []
+        for index, field in enumerate(table.schema):
+            column = table.column(index)
+            if not pa.types.is_string(field.type) or field.name in _NOT_REDACTED:
+                columns.append(column)
+                continue
+            clean = self.json_text if field.name in _JSON_COLUMNS else self.text
+            column = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+            hits = (
+                pc.match_substring_regex(column, self.prefilter)
+                if self.prefilter is not None
+                else pc.is_valid(column)
+            )
+            if not pc.any(hits).as_py():
+                columns.append(column)
+                continue
+            values = column.to_pylist()
+            for row in pc.indices_nonzero(hits).to_pylist():
+                values[row], n = clean(values[row])
+                counts[row] += n
+            columns.append(pa.array(values, type=field.type))
+        names = table.column_names
+        if "redacted" in names:
+            already = table.column("redacted").to_pylist()
+            counts = [(a or 0) + c for a, c in zip(already, counts, strict=True)]
+            index = names.index("redacted")
+            columns[index] = pa.array(counts, type=table.schema.field(index).type)
+        return _mark(pa.Table.from_arrays(columns, schema=table.schema), self.fingerprint)
+
+
+# Ids and enumerations are not where credentials go, and must stay exact.
+_NOT_REDACTED = frozenset(
+    {"trace_id", "span_id", "parent_span_id", "kind", "status", "op", "source"}
+)
+_JSON_COLUMNS = frozenset({"attributes", "events", "resource", "tool_arguments", "tool_result"})
+
+
+def _mark(table: pa.Table, fingerprint: bytes) -> pa.Table:
+    metadata = dict(table.schema.metadata or {})
+    if metadata.get(REDACTED_BY) == fingerprint:
+        return table
+    metadata[REDACTED_BY] = fingerprint
+    return table.replace_schema_metadata(metadata)
+
+
+@functools.lru_cache(maxsize=4096)
+def is_secret_key(key: str) -> bool:
+    """Whether a value stored under ``key`` is a credential (cached: keys repeat)."""
+    return _SECRET_KEY.search(key) is not None
+
+
+@functools.lru_cache(maxsize=8)
+def redactor(extra: str | None = None) -> Redactor:
+    """The rules for ``extra`` (default: ``$BATON_REDACT``); raises ValueError, naming the
+    setting, when the user's pattern is not a valid regular expression."""
+    pattern = extra if extra is not None else os.environ.get(REDACT_ENV) or None
+    if pattern:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(
+                f"{REDACT_ENV}={pattern!r} is not a valid regular expression: {exc}"
+            ) from exc
+    return Redactor(pattern)
+
+
+def redact_text(text: str) -> str:
+    """``text`` with credential shapes replaced (the rules in force)."""
+    return redactor().text(text)[0]
+
+
+def _is_re2(pattern: str) -> bool:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        pc.match_substring_regex(pa.array([""]), pattern)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return False
+    return True
