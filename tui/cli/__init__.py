@@ -17,6 +17,7 @@ from tui.cli.capture import collect, export_command, import_command
 from tui.cli.demo import demo
 from tui.cli.diff import diff, loops
 from tui.cli.replay import replay
+from tui.cli.run import run
 from tui.cli.store import sql, store, traces
 from tui.cli.tui import tui
 
