@@ -14,8 +14,15 @@ import asyncio
 import shlex
 from typing import Any
 
-from agents import Agent, Model, Runner, function_tool, trace
-from agents.testing import ScriptedModel, assistant_message, function_call
+try:
+    from agents import Agent, Model, Runner, function_tool, trace
+    from agents.testing import ScriptedModel, assistant_message, function_call
+except ModuleNotFoundError as missing:  # the SDK is an optional extra of baton
+    if missing.name != "agents":
+        raise
+    raise SystemExit(
+        "examples/agents_sdk.py needs the OpenAI Agents SDK: pip install -e '.[agents]'"
+    ) from None
 from common import arguments, live
 
 import tracer

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from replay.errors import StoreLike
 from replay.load import load_conversation
 from replay.model import Conversation
 from replay.paths import Divergence, PathTurn, first_divergence, paired, run_path
-from tracer.store import Store
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +55,7 @@ class RunDiff:
         }
 
 
-def diff_runs(store: Store, left_id: str, right_id: str) -> RunDiff:
+def diff_runs(store: StoreLike, left_id: str, right_id: str) -> RunDiff:
     """Compare two runs (trace ids, or conversation ids for all their runs in order)."""
     return compare(load_conversation(store, left_id), load_conversation(store, right_id))
 

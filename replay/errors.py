@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
 from tracer.store import Store, StoreError
+
+#: What every public ``replay`` function takes as its store, as ``tracer.setup`` does.
+StoreLike = Store | str | os.PathLike[str]
 
 
 class NotFoundError(StoreError):
@@ -22,3 +27,10 @@ def check_store_exists(store: Store) -> None:
             f"there is no store at {store.path}; record a run first, or pass --store "
             "(or set BATON_STORE) to the store you recorded into"
         )
+
+
+def existing_store(store: StoreLike) -> Store:
+    """``store`` as a ``Store`` (a path is opened as one), checked to exist."""
+    opened = store if isinstance(store, Store) else Store(store)
+    check_store_exists(opened)
+    return opened

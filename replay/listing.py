@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from replay.errors import check_store_exists
+from replay.errors import StoreLike, existing_store
 from replay.model import ConversationSummary, TraceLoop
 from tracer.loops import Loop
-from tracer.store import Store
 from tracer.store.schema import scalar
 
 #: What ``list_conversations`` can sort by (columns of the ``conversations`` view).
@@ -39,7 +38,7 @@ class ConversationPage:
 
 
 def list_conversations(
-    store: Store,
+    store: StoreLike,
     *,
     text: str | None = None,
     agent: str | None = None,
@@ -79,7 +78,7 @@ def list_conversations(
         conditions.append("has_error")
     where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
     direction = "DESC" if descending else "ASC"
-    check_store_exists(store)
+    store = existing_store(store)
     with store.read_connection() as con:
         # The total comes with the page (one pass over the view instead of two); only a
         # page past the end needs a count of its own.
@@ -132,10 +131,10 @@ class StoredLoop:
     loop: TraceLoop
 
 
-def list_loops(store: Store, *, conversation_id: str | None = None) -> list[StoredLoop]:
+def list_loops(store: StoreLike, *, conversation_id: str | None = None) -> list[StoredLoop]:
     """The store's ping-pong loops (the ``loops`` view, with the store's threshold),
     newest conversation first."""
-    check_store_exists(store)
+    store = existing_store(store)
     where, params = (
         ("WHERE l.conversation_id = ?", [conversation_id]) if conversation_id else ("", [])
     )
@@ -162,10 +161,10 @@ def list_loops(store: Store, *, conversation_id: str | None = None) -> list[Stor
     ]
 
 
-def store_version(store: Store) -> tuple[int, int]:
+def store_version(store: StoreLike) -> tuple[int, int]:
     """A cheap change marker: (spans stored, latest start time in microseconds). Reading
     it absorbs spans recorded since, so it moves as soon as there is more to show."""
-    check_store_exists(store)
+    store = existing_store(store)
     with store.read_connection() as con:
         count, latest = con.execute(
             "SELECT count(*), coalesce(max(epoch_us(start_time)), 0) FROM spans"

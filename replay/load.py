@@ -16,7 +16,7 @@ from contextlib import contextmanager
 import duckdb
 
 from replay.build import Builder
-from replay.errors import NotFoundError, check_store_exists
+from replay.errors import NotFoundError, StoreLike, existing_store
 from replay.model import Conversation
 from replay.settings import read_loop_settings
 from tracer.loops import LoopSettings
@@ -37,7 +37,7 @@ ORDER BY start_time, span_id
 
 
 def load_conversation(
-    store: Store, conversation_or_trace_id: str, *, loop_settings: LoopSettings | None = None
+    store: StoreLike, conversation_or_trace_id: str, *, loop_settings: LoopSettings | None = None
 ) -> Conversation:
     """The conversation with this id, or the single run with this trace id, turn by turn.
 
@@ -45,7 +45,7 @@ def load_conversation(
     to the store's own (``baton_settings``). Raises ``NotFoundError`` naming the store
     when nothing matches.
     """
-    check_store_exists(store)
+    store = existing_store(store)
     with store.read_connection() as con:
         conversation_id, where, param = _locate(con, store, conversation_or_trace_id.strip())
         table = con.sql(_SPANS_SQL.format(where=where), params=[param]).to_arrow_table()

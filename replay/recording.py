@@ -9,13 +9,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from replay.errors import ReplayError, check_store_exists
+from replay.errors import ReplayError, StoreLike, existing_store
 from replay.load import load_conversation
 from replay.model import Conversation, Message, Step
 from replay.paths import all_steps
 from tracer.runner.genai_format import recorded_response
 from tracer.runner.models import ModelResponse
-from tracer.store import Store
 
 #: Producers whose chat spans record responses the way baton's runner does.
 _SERVABLE_SOURCES = ("baton", "otel_genai")
@@ -59,10 +58,10 @@ class Recording:
         ]
 
 
-def load_recording(store: Store, trace_id: str) -> Recording:
+def load_recording(store: StoreLike, trace_id: str) -> Recording:
     """The run ``trace_id`` ready to re-serve. Raises ``ReplayError`` (naming the store)
     for an unknown id, a conversation of several runs, or another producer's trace."""
-    check_store_exists(store)
+    store = existing_store(store)
     conversation = load_conversation(store, trace_id)
     if len(conversation.trace_ids) != 1:
         listed = ", ".join(conversation.trace_ids[:5])

@@ -14,7 +14,8 @@ from tracer.runner.chat_server import DO_NOT_RETRY, ChatServer, HTTPReply, Reply
 
 class RecordedResponder:
     """Answers request k with the run's k-th recorded response; a call that failed in
-    the run fails again (HTTP 500); past the last one, a 500 saying so."""
+    the run fails again (HTTP 500); past the last one, a 410 Gone saying so: a client error,
+    because clients retry a 500 and this one cannot succeed."""
 
     def __init__(self, recording: Recording) -> None:
         missing = recording.missing()
@@ -34,7 +35,7 @@ class RecordedResponder:
         with self._lock:
             if self.served >= len(calls):
                 return HTTPReply(
-                    500,
+                    410,
                     f"all {len(calls)} recorded responses of trace {self.recording.trace_id} "
                     "have been served; restart `baton replay serve` to replay again",
                     headers=DO_NOT_RETRY,

@@ -6,8 +6,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from replay.errors import NotFoundError, check_store_exists
-from tracer.store import Store
+from replay.errors import NotFoundError, StoreLike, existing_store
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,9 +22,9 @@ class SpanRecord:
     resource: dict[str, Any] = field(default_factory=dict)
 
 
-def span_record(store: Store, trace_id: str, span_id: str) -> SpanRecord:
+def span_record(store: StoreLike, trace_id: str, span_id: str) -> SpanRecord:
     """The stored attributes, events and resource of one span."""
-    check_store_exists(store)
+    store = existing_store(store)
     with store.read_connection() as con:
         rows = con.execute(
             "SELECT name, source, attributes, events, resource FROM spans "

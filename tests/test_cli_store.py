@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 from spanmaker import SpanMaker, ping_pong_run
 
-from tracer.store.schema import SCHEMA_VERSION
 from tracer.store import Store
+from tracer.store.schema import SCHEMA_VERSION
 from tui.cli import main
 
 
@@ -96,6 +96,8 @@ def test_traces_lists_recent_conversations(recorded: Store) -> None:
 
 
 def test_traces_on_an_empty_store_says_how_to_start(store: Store) -> None:
+    with store.write_connection():
+        pass  # created, with nothing recorded (a store that does not exist is an error)
     result = CliRunner().invoke(main, ["traces", "--store", str(store.path)])
     assert result.exit_code == 0
     assert "No conversations" in result.output

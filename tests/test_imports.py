@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import tracer
+from sample_traces import trace_files
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -74,7 +75,9 @@ def test_tracer_and_replay_do_not_load_textual() -> None:
 def test_baton_sql_loads_only_the_store(tmp_path: Path) -> None:
     store = tmp_path / "runs.duckdb"
     subprocess.run(  # create it first, so the measured run is the plain read a user makes
-        [sys.executable, "-m", "tui", "sql", "--store", str(store), "select 1"], check=True
+        [sys.executable, "-m", "tui", "import", "--store", str(store), *map(str, trace_files())],
+        check=True,
+        capture_output=True,
     )
     modules = loaded_modules("-m", "tui", "sql", "--store", str(store), "select 1")
     assert "tracer.store.store" in modules and "duckdb" in modules

@@ -15,7 +15,15 @@ import click
 
 from tracer.capture.exporting import FORMATS
 from tracer.otlp.defaults import DEFAULT_HOST, DEFAULT_MAX_BODY, DEFAULT_PORT, TRACES_PATH
-from tui.cli.options import fail, open_store, reports_errors, store_option
+from tui.cli.options import (
+    check_ids_known,
+    fail,
+    open_existing_store,
+    open_store,
+    reports_errors,
+    store_option,
+)
+from tui.humanize import plural
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|kib|mb|mib|gb|gib)?\s*$", re.IGNORECASE)
 _UNITS = {"b": 1, "kb": 1000, "kib": 1024, "mb": 1000**2, "mib": 1024**2, "gb": 1000**3,
@@ -91,9 +99,10 @@ def collect(store_path: str | None, host: str, port: int, max_body: str, token: 
     problem = collector.close()
     stats = collector.stats
     click.echo(
-        f"baton collect: stopped; {stats.spans} spans from {stats.requests} requests"
-        + (f", {stats.rejected} spans rejected" if stats.rejected else "")
-        + (f", {stats.refused} requests refused" if stats.refused else "")
+        f"baton collect: stopped; {plural(stats.spans, 'span')} from "
+        f"{plural(stats.requests, 'request')}"
+        + (f", {plural(stats.rejected, 'span')} rejected" if stats.rejected else "")
+        + (f", {plural(stats.refused, 'request')} refused" if stats.refused else "")
         + f"; stored in {store.path}"
     )
     if problem:
@@ -178,7 +187,10 @@ def export_command(
     """
     from tracer.capture.exporting import SpanFilter, export_spans
 
-    store = open_store(store_path)
+    store = open_existing_store(store_path)
+    # Before writing: an unknown id would leave an empty file that looks like an export.
+    check_ids_known(store, "conversation_id", conversation, "conversation")
+    check_ids_known(store, "trace_id", trace_ids, "trace")
     try:
         count = export_spans(store, out, fmt, SpanFilter(conversation, trace_ids))
     except OSError as exc:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from tui.cli.formatting import counted
 from tui.cli.options import reports_errors
 
 if TYPE_CHECKING:
@@ -106,8 +107,8 @@ def _print_summary(store: Store, spans_added: int) -> None:
         marks = "".join([" ⟲ loop" if loop else "", " ✗ error" if error else ""])
         runs = f", {traces} runs" if traces > 1 else ""
         click.echo(
-            f"  {cid:<22} {turns:>3} turns {handoffs:>3} handoffs {tools:>3} tool calls{runs}"
-            f"  {' → '.join(agents)}{marks}"
+            f"  {cid:<22} {counted(turns, 'turn', 3)} {counted(handoffs, 'handoff', 3)} "
+            f"{counted(tools, 'tool call', 3)}{runs}  {' → '.join(agents)}{marks}"
         )
     flag = f" --store {store.path}"
     click.echo("\nOpen it:")

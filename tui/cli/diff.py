@@ -10,7 +10,13 @@ from typing import TYPE_CHECKING
 import click
 
 from tui.cli.formatting import clip, format_json, format_table
-from tui.cli.options import open_store, reports_errors, store_option, usage_errors
+from tui.cli.options import (
+    check_ids_known,
+    open_store,
+    reports_errors,
+    store_option,
+    usage_errors,
+)
 
 if TYPE_CHECKING:
     from replay.diff import DiffRow, RunDiff
@@ -43,6 +49,8 @@ def loops(store_path: str | None, conversation_id: str | None, output_format: st
 
     store = open_store(store_path)
     found = list_loops(store, conversation_id=conversation_id)
+    if conversation_id is not None and not found:
+        check_ids_known(store, "conversation_id", (conversation_id,), "conversation")
     columns = ["conversation", "trace", "cycle", "turns", "handoffs"]
     rows = [
         [

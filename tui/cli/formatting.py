@@ -7,6 +7,7 @@ import datetime as dt
 import decimal
 import io
 import json
+import math
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -52,8 +53,20 @@ def format_csv(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 
 def format_json(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """A JSON array of row objects."""
-    objects = [dict(zip(columns, row, strict=True)) for row in rows]
-    return json.dumps(objects, ensure_ascii=False, indent=2, default=_json_default)
+    objects = [dict(zip(columns, map(_json_number, row), strict=True)) for row in rows]
+    # allow_nan=False: NaN and Infinity are not JSON; _json_number made them null.
+    return json.dumps(objects, ensure_ascii=False, indent=2, default=_json_default, allow_nan=False)
+
+
+def _json_number(value: Any) -> Any:
+    """NaN and ±Infinity (DuckDB doubles can hold them) as null; lists and structs too."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, list | tuple):
+        return [_json_number(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _json_number(item) for key, item in value.items()}
+    return value
 
 
 def _json_default(value: Any) -> Any:
@@ -82,3 +95,24 @@ def human_size(size: int) -> str:
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1024
     return f"{value:.1f} GiB"
+
+
+def counted(count: int, noun: str, width: int = 0) -> str:
+    """``  1 handoff `` / ``  4 handoffs``: the number right-aligned in ``width``, the
+    noun's plural padded, so a column of counts lines up."""
+    word = noun if count == 1 else noun + "s"
+    return f"{count:>{width},} {word}".ljust(width + len(noun) + 2)
+
+
+def aligned_lines(rows: Sequence[Sequence[str]], right: Sequence[int] = ()) -> list[str]:
+    """Rows of cells as lines whose columns line up (columns ``right`` right-aligned)."""
+    if not rows:
+        return []
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return [
+        "  ".join(
+            cell.rjust(width) if i in right else cell.ljust(width)
+            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ).rstrip()
+        for row in rows
+    ]

@@ -34,6 +34,42 @@ def open_store(store_path: str | None) -> Store:
     return Store(store_path)
 
 
+def open_existing_store(store_path: str | None) -> Store:
+    """The store for a command that only reads: a mistyped ``--store`` is an error, not a
+    new empty store (``replay`` says the same for the TUI and ``baton loops``)."""
+    from tracer.store import StoreError
+
+    store = open_store(store_path)
+    if not store.path.exists() and not store.pending_segments():
+        raise StoreError(
+            f"there is no store at {store.path}; record a run first, or pass --store "
+            "(or set BATON_STORE) to the store you recorded into"
+        )
+    return store
+
+
+def check_ids_known(store: Store, column: str, ids: tuple[str, ...], what: str) -> None:
+    """Every id of ``ids`` is in the store's ``column`` (``conversation_id``,
+    ``trace_id``), else a ``StoreError`` naming those that are not."""
+    from tracer.store import StoreError
+
+    if not ids:
+        return
+    known = {
+        row[0]
+        for row in store.query(
+            f"SELECT DISTINCT {column} FROM spans WHERE list_contains(?, {column})", [list(ids)]
+        ).rows
+    }
+    unknown = [wanted for wanted in ids if wanted not in known]
+    if unknown:
+        listed = ", ".join(repr(wanted) for wanted in unknown)
+        raise StoreError(
+            f"no {what} {listed} in {store.path}; `baton traces --store {store.path}` "
+            "lists what it holds"
+        )
+
+
 def fail(message: str, code: int = 1) -> None:
     """Print ``message`` as an error and exit with ``code``, without a traceback."""
     click.echo(f"Error: {message}", err=True)

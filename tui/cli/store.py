@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import click
 
-from tui.cli.formatting import cell_text, format_csv, format_json, format_table, human_size
-from tui.cli.options import open_store, reports_errors, store_option
+from tui.cli.formatting import (
+    aligned_lines,
+    cell_text,
+    counted,
+    format_csv,
+    format_json,
+    format_table,
+    human_size,
+)
+from tui.cli.options import open_existing_store, open_store, reports_errors, store_option
 
 
 @click.command()
@@ -21,27 +29,34 @@ from tui.cli.options import open_store, reports_errors, store_option
 @click.argument("query")
 @reports_errors
 def sql(store_path: str | None, output_format: str, query: str) -> None:
-    """Run a read-only SQL QUERY over the store.
+    """Run a read-only SQL QUERY over the store: every statement of it, each result
+    printed in turn. Statements that would write, attach, copy or configure are refused.
 
     \b
     Tables and views: spans, conversations, turns, handoffs, tool_calls, loops.
     Example:
       baton sql "select from_agent, to_agent, count(*) from handoffs group by all"
     """
-    result = open_store(store_path).query(query)
-    if not result.columns:
-        return
+    results = open_existing_store(store_path).user_query(query)
     formatter = {"table": format_table, "csv": format_csv, "json": format_json}[output_format]
-    click.echo(formatter(result.columns, result.rows))
+    shown = [formatter(r.columns, r.rows) for r in results if r.columns]
+    click.echo("\n\n".join(shown) if output_format != "json" else "\n".join(shown))
 
 
 @click.command()
 @store_option
-@click.option("-n", "--limit", default=20, show_default=True, help="How many to list.")
+@click.option(
+    "-n",
+    "--limit",
+    type=click.IntRange(min=1),
+    default=20,
+    show_default=True,
+    help="How many to list.",
+)
 @reports_errors
 def traces(store_path: str | None, limit: int) -> None:
     """List recent conversations, newest first, one line each."""
-    store = open_store(store_path)
+    store = open_existing_store(store_path)
     result = store.query(
         "SELECT conversation_id, started_at, duration_ms, n_traces, n_turns, n_handoffs, "
         "n_tool_calls, agents, has_loop, has_error "
@@ -51,13 +66,24 @@ def traces(store_path: str | None, limit: int) -> None:
     if not result.rows:
         click.echo(f"No conversations in {store.path} yet. Record a run first (see the README).")
         return
+    lines = []
+    digits = [max(len(f"{row[i]:,}") for row in result.rows) for i in (4, 5, 6)]
     for cid, started, ms, n_traces, turns, handoffs, tools, agents, loop, error in result.rows:
         marks = "".join([" ⟲ loop" if loop else "", " ✗ error" if error else ""])
-        runs = f"  {n_traces} runs" if n_traces > 1 else ""
-        click.echo(
-            f"{cell_text(started)[:19]}  {cid}  {turns} turns  {handoffs} handoffs  "
-            f"{tools} tool calls  {(ms or 0) / 1000:.1f}s{runs}  {' → '.join(agents)}{marks}"
+        lines.append(
+            [
+                cell_text(started)[:19],
+                cid,
+                counted(turns, "turn", digits[0]),
+                counted(handoffs, "handoff", digits[1]),
+                counted(tools, "tool call", digits[2]),
+                f"{(ms or 0) / 1000:.1f}s",
+                f"{n_traces} runs" if n_traces > 1 else "",
+                f"{' → '.join(agents)}{marks}",
+            ]
         )
+    for line in aligned_lines(lines, right=(5,)):  # durations right-aligned, like the counts
+        click.echo(line)
 
 
 @click.group()
@@ -77,7 +103,7 @@ def store_path_command(store_path: str | None) -> None:
 @reports_errors
 def store_status(store_path: str | None) -> None:
     """Location, size, schema version and rows per table and view."""
-    status = open_store(store_path).status()
+    status = open_existing_store(store_path).status()
     click.echo(f"store           {status.path}")
     click.echo(f"size            {human_size(status.size_bytes)}")
     click.echo(f"schema version  {status.schema_version}")
