@@ -58,4 +58,8 @@ SCRIPTS: dict[str, dict[str, dict[str, list[Step]]]] = {
         "swarm_pingpong": _swarm_style("transfer_to_{}", "triage", "billing", 3, "Done. DONE"),
         "manager": _manager("researcher", "researcher", "The answer is 42. DONE"),
     },
+    "swarm": {
+        "handback": _swarm_style("transfer_to_{}", "triage", "billing", 2, "Refunded."),
+        "pingpong": _swarm_style("transfer_to_{}", "triage", "billing", 3, "Done."),
+    },
 }

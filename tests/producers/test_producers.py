@@ -22,10 +22,30 @@ from tracer.store import Store
 NAMES = sorted(p.name.removesuffix(".truth.json") for p in FIXTURES.glob("*.truth.json"))
 
 
+def _first_call_names_no_agent(known: dict[str, Any]) -> dict[str, Any]:
+    # Swarm records only model calls, and a run's first request carries no trace of the
+    # agent it is for (no sender, no transfer result yet): the README says so.
+    server = [dict(entry) for entry in known["server"]]
+    server[0]["agent"] = None
+    handoffs = [list(pair) for pair in known["framework"]["handoffs"]]
+    if handoffs and known["server"][0]["handoff"]:
+        handoffs[0][0] = None
+    return {"server": server, "framework": {**known["framework"], "handoffs": handoffs}}
+
+
+#: What a framework leaves no trace of, by fixture prefix; applied to the truth before
+#: comparing, so each gap is stated once, here and in the README's producer table.
+GAPS = {"swarm-": _first_call_names_no_agent}
+
+
 @pytest.fixture(params=NAMES)
 def recorded(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Store, dict[str, Any]]:
     name: str = request.param
-    return load(name, tmp_path), truth(name)
+    known = truth(name)
+    for prefix, gap in GAPS.items():
+        if name.startswith(prefix):
+            known = gap(known)
+    return load(name, tmp_path), known
 
 
 def rows(store: Store, sql: str) -> list[tuple[Any, ...]]:
@@ -75,7 +95,8 @@ def test_loops_are_the_ping_pongs_of_the_run(recorded: tuple[Store, dict[str, An
     for entry in known["server"]:
         if entry["handoff"]:
             seq = len(handoffs) + 1
-            handoffs.append(Handoff(entry["agent"], entry["handoff"], seq, broken_before=broken))
+            source = entry["agent"] or "?"  # an unknown agent is no agent of any cycle
+            handoffs.append(Handoff(source, entry["handoff"], seq, broken_before=broken))
             broken = False
         else:
             broken = True

@@ -7,6 +7,7 @@ columns, and ``to_arrow`` hands back one Arrow table ready for a segment or an i
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -33,6 +34,8 @@ _MAX_MICROS = 2**63 - 2
 _INT64 = range(-(2**63), 2**63)
 NORMALISE_ERROR = "baton.normalise_error"
 
+#: The instrumentation scope of spans baton derives from another span (``_add_transfer``).
+DERIVED_SCOPE = "baton.derived"
 _STATUS = {StatusCode.UNSET: "unset", StatusCode.OK: "ok", StatusCode.ERROR: "error"}
 _KIND = {kind: kind.name.lower() for kind in SpanKind}
 _NORMALISED = (
@@ -123,7 +126,35 @@ class SpanRows:
         )
         cols["resource"].append(resource_json)
         cols["redacted"].append(redacted[0])
+        for tool, call_id, target in found.transfers:
+            self._add_transfer(trace_id, span_id, end or start_ns, tool, call_id, target)
         return None
+
+    def _add_transfer(
+        self, trace_id: str, parent: str, at_ns: int, tool: str, call_id: str, target: str
+    ) -> None:
+        """A handoff the model call ``parent`` asked for and nothing else recorded, as a
+        GenAI transfer span under it when the call ended. Its id is derived from the call's,
+        so importing the same spans twice stores it once."""
+        digest = hashlib.sha256(f"{trace_id}/{parent}/{call_id}".encode()).hexdigest()
+        self.add(
+            trace_id=trace_id,
+            span_id=digest[:16],
+            parent_span_id=parent,
+            name=f"execute_tool {tool} {target}",
+            kind="internal",
+            start_ns=at_ns,
+            end_ns=at_ns,
+            attributes={
+                "gen_ai.operation.name": "execute_tool",
+                "gen_ai.tool.name": tool,
+                "gen_ai.tool.call.id": call_id,
+                "gen_ai.transfer.mode": "pass_control",
+                "gen_ai.transfer.target.name": target,
+                "baton.derived_from": "a tool call in the model output",
+            },
+            scope=DERIVED_SCOPE,
+        )
 
     def add_readable(self, span: ReadableSpan) -> str | None:
         """Buffer a span finished by the OpenTelemetry SDK; returns why it cannot be

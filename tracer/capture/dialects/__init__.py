@@ -23,6 +23,7 @@ from tracer.capture.dialects import (
     logfire,
     messages,
     openai_agents,
+    openai_client,
     openinference,
     otel_agents,
 )
@@ -45,6 +46,7 @@ MessageReader = Callable[[Mapping[str, Any]], ChatMessages]
 DIALECTS: list[Dialect] = [
     openai_agents.normalise,
     langgraph.normalise,
+    openai_client.normalise,
     openinference.normalise,
     otel_agents.normalise,
     autogen.normalise,
@@ -62,6 +64,7 @@ MESSAGE_READERS: dict[str, MessageReader] = {
     "openinference": messages.openinference,
     "langgraph": messages.openinference,
     "autogen": genai.messages,
+    "openai_client": messages.openinference,
 }
 
 

@@ -47,6 +47,10 @@ class Normalised:
     tool_result: str | None = None
     error_type: str | None = None
     final_answer: bool | None = None
+    #: Transfers a model call asked for that its producer records nowhere else (Swarm runs
+    #: them unrecorded): ``(tool name, call id, target agent)``. Each is stored as a
+    #: handoff span of its own under the model call (``SpanRows.add``).
+    transfers: tuple[tuple[str, str, str], ...] = ()
 
 
 #: One message in the OpenTelemetry GenAI "parts" format: ``{"role": ..., "parts": [{"type":
