@@ -58,6 +58,10 @@ SCRIPTS: dict[str, dict[str, dict[str, list[Step]]]] = {
         "swarm_pingpong": _swarm_style("transfer_to_{}", "triage", "billing", 3, "Done. DONE"),
         "manager": _manager("researcher", "researcher", "The answer is 42. DONE"),
     },
+    "pydanticai": {
+        "delegation": _manager("ask_researcher", "researcher", "The answer is 42."),
+        "programmatic": {"triage": [say("Billing will help.")], "billing": [say("Refunded.")]},
+    },
     "swarm": {
         "handback": _swarm_style("transfer_to_{}", "triage", "billing", 2, "Refunded."),
         "pingpong": _swarm_style("transfer_to_{}", "triage", "billing", 3, "Done."),
