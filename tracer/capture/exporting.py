@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from tracer.store.private import FILE_MODE, private_file
+
 if TYPE_CHECKING:
     from tracer.store import Store
 
@@ -54,11 +56,14 @@ def export_spans(
         raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
     where, params = (spans or SpanFilter()).where()
     tmp = out.with_name(out.name + ".partial")
+    tmp.unlink(missing_ok=True)
+    tmp.touch(mode=FILE_MODE)  # spans are private: the export is its owner's only
     try:
         if fmt == "parquet":
             count = _parquet(store, tmp, where, params)
         else:
             count = _otlp_json(store, tmp, where, params, spans_per_line)
+        private_file(tmp)
         tmp.replace(out)
     finally:
         tmp.unlink(missing_ok=True)

@@ -20,6 +20,7 @@ from tracer.capture.spanrows import SpanRows
 from tracer.otlp.decoded import MalformedRequest
 from tracer.otlp.protobuf import parse_protobuf, protobuf_rows
 from tracer.store import Store
+from tracer.store.private import private_dir
 from tracer.store.sanitize import Limits
 from tracer.store.segments import write_new_file
 
@@ -42,7 +43,7 @@ class Spool:
 
     def start(self) -> None:
         """Start converting, beginning with what an earlier receiver left behind."""
-        self.directory.mkdir(parents=True, exist_ok=True)
+        private_dir(self.directory)
         left = sorted(p for p in self.directory.iterdir() if p.name.endswith(_SUFFIX))
         self._worker = threading.Thread(target=self._work, name="baton-collect-spool", daemon=True)
         self._worker.start()

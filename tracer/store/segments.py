@@ -15,6 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tracer.store.private import private_dir, private_file
+
 if TYPE_CHECKING:
     import pyarrow as pa
 
@@ -33,6 +35,7 @@ def write_new_file(directory: Path, suffix: str, write: Callable[[Path], object]
     final = directory / name
     tmp = final.with_name(name + _TMP_SUFFIX)
     write(tmp)
+    private_file(tmp)
     os.replace(tmp, final)
     return final
 
@@ -41,7 +44,7 @@ def write_segment(incoming: Path, table: pa.Table) -> Path:
     """``table`` as a new segment file in ``incoming``."""
     import pyarrow as pa  # here, not at the top: listing the folder (every read) needs none
 
-    incoming.mkdir(parents=True, exist_ok=True)
+    private_dir(incoming)
 
     def write(tmp: Path) -> None:
         with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as out:
@@ -74,8 +77,7 @@ def pending(incoming: Path) -> list[Path]:
 def set_aside(incoming: Path, path: Path, reason: str) -> Path:
     """Move a file that cannot be read into ``incoming/corrupt``, where it blocks nothing
     and can be looked at; returns where."""
-    target_dir = incoming / "corrupt"
-    target_dir.mkdir(parents=True, exist_ok=True)
+    target_dir = private_dir(incoming / "corrupt")
     target = target_dir / path.name
     with contextlib.suppress(FileNotFoundError):
         os.replace(path, target)

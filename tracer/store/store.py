@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from tracer.store import segments
+from tracer.store import private, segments
 from tracer.store.location import resolve_store_path
 from tracer.store.schema import SCHEMA_VERSION, migrate, scalar, schema_version, transaction
 from tracer.store.views import VIEW_NAMES, ensure_views, views_current
@@ -102,15 +102,18 @@ class Store:
 
     @contextmanager
     def write_connection(self, *, timeout: float | None = None) -> Iterator[Connection]:
-        """A read-write connection to an up-to-date schema, closed on exit."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        con = self._open(read_only=False, timeout=timeout)
-        try:
-            migrate(con)
-            ensure_views(con)
-            yield con
-        finally:
-            con.close()
+        """A read-write connection to an up-to-date schema, closed on exit. The file and its
+        write-ahead log are readable by their owner only."""
+        self.path.parent.mkdir(mode=private.DIR_MODE, parents=True, exist_ok=True)
+        with private.owner_only_files():
+            con = self._open(read_only=False, timeout=timeout)
+            try:
+                private.private_file(self.path)
+                migrate(con)
+                ensure_views(con)
+                yield con
+            finally:
+                con.close()
 
     def absorb(self, *, timeout: float | None = None) -> AbsorbReport:
         """Move pending segments into the database file. Safe to run from any process at
@@ -118,6 +121,7 @@ class Store:
         report = AbsorbReport()
         if not self.pending_segments() and self._prepared and self.path.exists():
             return report
+        self._check_incoming_owner()
         with self._absorb_lock, self.write_connection(timeout=timeout) as con:
             self._prepared = True
             segments.clear_stale_tmp(self.incoming)
@@ -179,6 +183,36 @@ class Store:
             types = [str(d[1]) for d in cursor.description]
             return QueryResult(columns, types, cursor.fetchall())
 
+    def user_query(self, sql: str, *, timeout: float | None = None) -> list[QueryResult]:
+        """Run a user's SQL, every statement of it, one result each. It reads the store and
+        nothing else: statements that would write, attach, copy, load or configure are
+        refused before any runs, on a read-only connection without access to files or the
+        network (``tracer.store.user_sql``). Raises ``StoreError`` for a refused or empty
+        query, ``duckdb.Error`` for one DuckDB cannot run."""
+        from tracer.store import user_sql
+
+        con = self._open_for_reading(timeout, config=user_sql.LOCKED_CONFIG)
+        try:
+            try:
+                found = user_sql.statements(con, sql)
+            except (user_sql.QueryRefused, user_sql.EmptyQuery) as exc:
+                raise StoreError(str(exc)) from exc
+            results = []
+            for statement in found:
+                try:
+                    cursor = con.execute(statement)
+                except duckdb.PermissionException as exc:
+                    raise StoreError(user_sql.explain_permission_error(exc)) from exc
+                if cursor.description is None:
+                    results.append(QueryResult([], [], []))
+                    continue
+                columns = [d[0] for d in cursor.description]
+                types = [str(d[1]) for d in cursor.description]
+                results.append(QueryResult(columns, types, cursor.fetchall()))
+            return results
+        finally:
+            con.close()
+
     def status(self) -> StoreStatus:
         """Location, size, schema version and rows per table and view."""
         with self.read_connection() as con:
@@ -213,12 +247,14 @@ class Store:
             if not exists:
                 raise
 
-    def _open_for_reading(self, timeout: float | None) -> Connection:
+    def _open_for_reading(
+        self, timeout: float | None, *, config: dict[str, Any] | None = None
+    ) -> Connection:
         """A read-only connection to the store with nothing pending and the current
         schema and views. The common case (all of that already true) costs one read-only
         open; otherwise the store is brought up to date first, which needs the lock."""
         if self.path.exists() and not self.pending_segments():
-            con = self._open(read_only=True, timeout=timeout)
+            con = self._open(read_only=True, timeout=timeout, config=config)
             if self._prepared:  # this Store checked or upgraded it already
                 return con
             if schema_version(con) == SCHEMA_VERSION and views_current(con):
@@ -226,7 +262,7 @@ class Store:
                 return con
             con.close()
         self._prepare(timeout)
-        con = self._open(read_only=True, timeout=timeout)
+        con = self._open(read_only=True, timeout=timeout, config=config)
         if schema_version(con) < SCHEMA_VERSION:
             con.close()
             raise StoreError(
@@ -235,18 +271,25 @@ class Store:
             )
         return con
 
-    def _open(self, *, read_only: bool, timeout: float | None) -> Connection:
+    def _open(
+        self, *, read_only: bool, timeout: float | None, config: dict[str, Any] | None = None
+    ) -> Connection:
         wait = self.lock_timeout if timeout is None else timeout
         deadline = time.monotonic() + wait
         delay = 0.005
         last: duckdb.Error
         while True:
             try:
-                return duckdb.connect(str(self.path), read_only=read_only)
+                return duckdb.connect(str(self.path), read_only=read_only, config=config or {})
             except duckdb.ConnectionException as exc:
                 # This process already has the file open in the other mode: share it.
                 if "different configuration" not in str(exc):
                     raise StoreError(f"cannot open {self.path}: {exc}") from exc
+                if config:  # a locked connection must not fall back to an open one
+                    raise StoreError(
+                        f"cannot open {self.path} for reading only: this program has it "
+                        "open for writing"
+                    ) from exc
                 if read_only:
                     return duckdb.connect(str(self.path), read_only=False)
                 last = exc
@@ -308,6 +351,12 @@ class Store:
             chunk.append((path, table))
             rows += table.num_rows
         return chunk, rest
+
+    def _check_incoming_owner(self) -> None:
+        try:
+            private.check_owner(self.incoming)
+        except private.ForeignOwnerError as exc:
+            raise StoreError(str(exc)) from exc
 
     def set_aside(self, path: Path, reason: str) -> Path:
         """Move a file that cannot be read (a segment, a receiver's spool file) into

@@ -37,6 +37,10 @@ def sql(store_path: str | None, output_format: str, query: str) -> None:
     Example:
       baton sql "select from_agent, to_agent, count(*) from handoffs group by all"
     """
+    if not query.strip():
+        raise click.UsageError(
+            'the query is empty: give one, for example baton sql "select * from conversations"'
+        )
     results = open_existing_store(store_path).user_query(query)
     formatter = {"table": format_table, "csv": format_csv, "json": format_json}[output_format]
     shown = [formatter(r.columns, r.rows) for r in results if r.columns]

@@ -1,0 +1,8 @@
+"""The integrity tests reuse the capture tests' helpers (a real ``baton collect`` process)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent.parent / "capture"))
