@@ -6,12 +6,18 @@ as a tool), which is the call whose answer asked for it."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from bisect import bisect_left, bisect_right
+from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from replay.content import StepContent
 from replay.model import (
     Conversation,
+    Guardrail,
+    HandoffReason,
+    MessagePart,
     RunError,
     Step,
     ToolCall,
@@ -19,10 +25,19 @@ from replay.model import (
     Transition,
     UserTurn,
 )
+from tracer.capture.dialects.facts import (
+    RunFacts,
+    guardrail_facts,
+    handoff_facts,
+    run_facts,
+)
 from tracer.loops import Handoff, LoopSettings, find_loops
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _TRANSFER_OR_TOOL = frozenset(("tool", "agent_tool", "handoff"))
+#: Spans whose model calls run nested, off the conversation's path: an agent used as a
+#: tool, and a guardrail that runs its own agent.
+_NESTING = frozenset(("agent_tool", "guardrail"))
 
 
 class _Draft:
@@ -67,6 +82,10 @@ class Builder:
         self.loops: list[TraceLoop] = []
         self.user_turns: list[UserTurn] = []
         self.errors: list[RunError] = []
+        self.guardrails: list[Guardrail] = []
+        self._made_guardrails: dict[str, Guardrail] = {}
+        self._level_of: dict[str, str | None] = {}  # chat span id -> its nesting span
+        self._row_of = {span: row for row, span in enumerate(columns["span_id"])}
 
     def conversation(self, conversation_id: str) -> Conversation:
         c = self.c
@@ -91,6 +110,7 @@ class Builder:
             user_turns=tuple(self.user_turns),
             errors=tuple(self.errors),
             sources=tuple(dict.fromkeys(s for s in c["source"] if s is not None)),
+            guardrails=tuple(self.guardrails),
         )
 
     def _trace(self, trace_id: str, rows: list[int]) -> None:
@@ -98,7 +118,7 @@ class Builder:
         ops, span_ids, starts = c["op"], c["span_id"], c["start_us"]
         levels = (
             _levels(rows, span_ids, c["parent_span_id"], ops)
-            if "agent_tool" in (ops[r] for r in rows)
+            if any(ops[r] in _NESTING for r in rows)
             else {}
         )
 
@@ -107,10 +127,13 @@ class Builder:
         owner_of: dict[int, _Draft] = {}  # tool, agent-tool and handoff rows -> their call
         called_by: dict[str, _Draft] = {}  # agent-tool span id -> the call that made it
         handoff_rows: list[int] = []
+        guardrail_rows: list[int] = []
         breaks: list[int] = []  # when tool calls and final answers happened (loop breakers)
         failed: list[int] = []
         for row in rows:
             op = ops[row]
+            if op == "guardrail":
+                guardrail_rows.append(row)
             if op == "chat":
                 level = levels.get(span_ids[row])
                 draft = _Draft(row, len(drafts) + 1, level)
@@ -141,6 +164,11 @@ class Builder:
             if c["status"][row] == "error":
                 failed.append(row)
 
+        by_row = {d.row: d for d in drafts}
+        guarded = self._guarded(rows, guardrail_rows, levels, calls, by_row)
+        for row, (owner, _) in guarded.items():
+            if owner is not None:
+                called_by[span_ids[row]] = owner
         top = calls.get(None, _Calls())
         for offset, draft in enumerate(top.drafts, start=len(self.steps) + 1):
             draft.index = offset
@@ -149,34 +177,202 @@ class Builder:
                 draft.index = _top_index(draft, called_by)
 
         transitions = [
-            Transition(
-                trace_id=trace_id,
-                seq=seq,
-                turn=owner_of[row].turn if row in owner_of else None,
-                from_agent=c["from_agent"][row],
-                to_agent=c["to_agent"][row],
-                at=_time(starts[row]),
-                span_id=span_ids[row],
-            )
+            self._transition(trace_id, seq, row, owner_of.get(row))
             for seq, row in enumerate(handoff_rows, start=1)
         ]
         self._errors(trace_id, failed, owner_of, drafts, top)
-        user_turn = len(self.user_turns) + 1
-        steps = self._steps(trace_id, drafts, levels, transitions, user_turn)
+        steps = self._steps(trace_id, drafts, levels, transitions, guarded)
         top_steps = [steps[d.row] for d in top.drafts]
+        runs = _agent_runs(rows, span_ids, c["parent_span_id"], ops)
+        top_steps = self._user_turns(trace_id, top_steps, runs)
         self.steps.extend(top_steps)
         self.transitions.extend(transitions)
-        if top_steps:
+        self.guardrails.extend(
+            g for row in guardrail_rows for g in (self._guardrail(trace_id, row, guarded, steps),)
+        )
+        self._loops(trace_id, transitions, sorted(breaks), owner_of, handoff_rows)
+
+    def _guarded(
+        self,
+        rows: list[int],
+        guardrail_rows: list[int],
+        levels: dict[str, str | None],
+        calls: dict[str | None, _Calls],
+        by_row: dict[int, _Draft],
+    ) -> dict[int, tuple[_Draft | None, str | None]]:
+        """Each guardrail row -> the call it checked and ``input``/``output``. The call is
+        the one at the guardrail's level that shares its parent (the SDK runs a turn's
+        guardrails and model call in one turn span), else the one running or last started
+        when the guardrail started, else the next. An input guardrail starts before its
+        call ends; an output guardrail after (it checks the final answer)."""
+        c = self.c
+        found: dict[int, tuple[_Draft | None, str | None]] = {}
+        parents, starts, ends = c["parent_span_id"], c["start_us"], c["end_us"]
+        for row in guardrail_rows:
+            at_level = calls.get(levels.get(c["span_id"][row]))
+            if at_level is None:
+                found[row] = (None, None)
+                continue
+            siblings = [d for d in at_level.drafts if parents[d.row] == parents[row]]
+            owner = siblings[0] if siblings else at_level.latest_at(starts[row])
+            if owner is None and at_level.drafts:
+                owner = at_level.drafts[0]
+            if owner is None:
+                found[row] = (None, None)
+                continue
+            call_end = ends[owner.row] if ends[owner.row] is not None else starts[owner.row]
+            found[row] = (owner, "input" if starts[row] < call_end else "output")
+        del rows, by_row
+        return found
+
+    def _guardrail(
+        self,
+        trace_id: str,
+        row: int,
+        guarded: dict[int, tuple[_Draft | None, str | None]],
+        steps: dict[int, Step],
+    ) -> Guardrail:
+        c = self.c
+        span_id = c["span_id"][row]
+        cached = self._made_guardrails.get(span_id)
+        if cached is not None:
+            return cached
+        facts = guardrail_facts(c["source"][row], c["name"][row], _attrs(c["attributes"][row]))
+        owner, kind = guarded.get(row, (None, None))
+        nested = sorted(
+            (step for step in steps.values() if self._level_of.get(step.span_id) == span_id),
+            key=lambda step: step.turn,
+        )
+        made = Guardrail(
+            span_id=span_id,
+            trace_id=trace_id,
+            name=facts.name,
+            kind=kind,
+            triggered=facts.triggered,
+            agent=c["agent_name"][owner.row] if owner is not None else c["agent_name"][row],
+            status=c["status"][row],
+            nested=tuple(nested),
+        )
+        self._made_guardrails[span_id] = made
+        return made
+
+    def _transition(self, trace_id: str, seq: int, row: int, owner: _Draft | None) -> Transition:
+        c = self.c
+        facts = handoff_facts(_attrs(c["attributes"][row]))
+        reason = None
+        if facts.reason is not None:
+            arguments = facts.reason.get("arguments")
+            reason = HandoffReason(
+                tool=_str(facts.reason.get("tool")),
+                call_id=_str(facts.reason.get("call_id")),
+                arguments=None if arguments is None else _json_text(arguments),
+                text=_str(facts.reason.get("text")),
+            )
+        if reason is None and owner is not None:
+            reason = self._reason_from_content(owner, c["to_agent"][row])
+        return Transition(
+            trace_id=trace_id,
+            seq=seq,
+            turn=owner.turn if owner is not None else None,
+            from_agent=c["from_agent"][row],
+            to_agent=c["to_agent"][row],
+            at=_time(c["start_us"][row]),
+            span_id=c["span_id"][row],
+            reason=reason,
+            input_filter=facts.input_filter,
+            removed=tuple(_describe_removed(r) for r in facts.removed)
+            if facts.removed is not None
+            else None,
+            warning=facts.warning,
+        )
+
+    def _reason_from_content(self, owner: _Draft, to_agent: str | None) -> HandoffReason | None:
+        """A handoff's reason from the model output of the call that asked for it, for
+        producers that record no reason of their own: the transfer call among the calls no
+        tool span ran (the one named ``transfer_to_<agent>`` first), and the text beside it."""
+        c = self.c
+        output = StepContent.recorded(c["source"][owner.row], c["attributes"][owner.row]).output
+        if not output:
+            return None
+        ran = {c["tool_call_id"][r] for r in owner.tools if c["tool_call_id"][r]}
+        calls = [
+            part
+            for message in output
+            for part in message.parts
+            if part.type == "tool_call" and part.call_id not in ran
+        ]
+        wanted = "transfer_to_" + "_".join((to_agent or "").lower().split())
+        pick = next((p for p in calls if p.name == wanted), calls[0] if calls else None)
+        text = "\n".join(m.text for m in output if m.text) or None
+        if pick is None and text is None:
+            return None
+        return HandoffReason(
+            tool=pick.name if pick is not None else None,
+            call_id=pick.call_id if pick is not None else None,
+            arguments=pick.arguments if pick is not None else None,
+            text=text,
+        )
+
+    def _user_turns(
+        self, trace_id: str, top_steps: list[Step], runs: dict[str, str | None]
+    ) -> list[Step]:
+        """Split the trace's top-level steps into user turns, one per new user message
+        (several runs inside one SDK ``trace()`` are several user turns); returns the
+        steps with their ``user_turn`` set. Only a step that starts an agent's activation
+        can bring a new user message (within one, the input only grows by tool results),
+        so only those steps' inputs are read."""
+        if not top_steps:
+            return top_steps
+        c = self.c
+        groups: list[list[Step]] = []
+        seen_users: tuple[str, ...] | None = None
+        previous_run: str | None = None
+        for step in top_steps:
+            run = runs.get(step.span_id)
+            new_turn = not groups
+            if run != previous_run or not groups:
+                users = _user_messages(step)
+                if users is not None:
+                    if seen_users is not None and (
+                        len(users) > len(seen_users) or users[-1:] != seen_users[-1:]
+                    ):
+                        new_turn = True
+                    seen_users = users
+            previous_run = run
+            if new_turn:
+                groups.append([])
+            groups[-1].append(step)
+        result: list[Step] = []
+        for group in groups:
+            index = len(self.user_turns) + 1
+            group = [replace(step, user_turn=index) for step in group]
+            facts = self._run_facts_of(group[0], runs)
+            last = group[-1]
             self.user_turns.append(
                 UserTurn(
-                    index=user_turn,
+                    index=index,
                     trace_id=trace_id,
-                    text=_user_text(top_steps[0]),
-                    first_step=top_steps[0].index,
-                    last_step=top_steps[-1].index,
+                    text=_user_text(group[0]),
+                    first_step=group[0].index,
+                    last_step=last.index,
+                    last_agent=last.agent,
+                    final_output=_final_output(last),
+                    streamed=facts.streamed if facts is not None else None,
+                    session_id=facts.session_id if facts is not None else None,
                 )
             )
-        self._loops(trace_id, transitions, sorted(breaks), owner_of, handoff_rows)
+            result.extend(group)
+        del c
+        return result
+
+    def _run_facts_of(self, step: Step, runs: dict[str, str | None]) -> RunFacts | None:
+        agent_span = runs.get(step.span_id)
+        if agent_span is None:
+            return None
+        row = self._row_of.get(agent_span)
+        if row is None:
+            return None
+        return run_facts(_attrs(self.c["attributes"][row]))
 
     def _errors(
         self,
@@ -218,19 +414,30 @@ class Builder:
         drafts: list[_Draft],
         levels: dict[str, str | None],
         transitions: list[Transition],
-        user_turn: int,
+        guarded: dict[int, tuple[_Draft | None, str | None]],
     ) -> dict[int, Step]:
         """Every step of the trace by its span's row, nested ones inside their callers."""
         c = self.c
         transition_of = {t.span_id: t for t in transitions}
         nested: dict[str, list[Step]] = {}
         built: dict[int, Step] = {}
+        guardrails_of: dict[int, list[int]] = {}
+        for guard_row, (owner, _) in guarded.items():
+            if owner is not None:
+                guardrails_of.setdefault(owner.row, []).append(guard_row)
         # Innermost first, so an agent tool's steps exist when its caller's step is made.
         if levels:
             drafts = sorted(drafts, key=lambda d: _depth(d.level, levels), reverse=True)
         for draft in drafts:
             row = draft.row
+            self._level_of[c["span_id"][row]] = draft.level
             tool_calls = tuple(self._tool_call(r, nested) for r in draft.tools)
+            content = StepContent.recorded(c["source"][row], c["attributes"][row])
+            if any(call.call_id is None for call in tool_calls):
+                tool_calls = _paired(tool_calls, content)
+            guardrails = tuple(
+                self._guardrail(trace_id, g, guarded, built) for g in guardrails_of.get(row, ())
+            )
             handoff = None
             if draft.handoff is not None:
                 handoff = transition_of[c["span_id"][draft.handoff]]
@@ -249,9 +456,9 @@ class Builder:
                 tool_calls=tool_calls,
                 handoff=handoff,
                 errors=tuple(draft.errors),
-                user_turn=user_turn,
-                content=StepContent.recorded(c["source"][row], c["attributes"][row]),
+                content=content,
                 final_answer=c["final_answer"][row],
+                guardrails=guardrails,
             )
             built[row] = step
             if draft.level is not None:
@@ -323,7 +530,7 @@ def _levels(
     """Each span's nearest enclosing agent-tool call (the span itself excluded); None for
     spans of the top-level run. A parent missing from the trace counts as the top."""
     parent_of = {span_ids[r]: parents[r] for r in rows}
-    agent_tools = {span_ids[r] for r in rows if ops[r] == "agent_tool"}
+    agent_tools = {span_ids[r] for r in rows if ops[r] in _NESTING}
     levels: dict[str, str | None] = {}
     for row in rows:
         path: list[str] = []
@@ -381,3 +588,111 @@ def _user_text(step: Step) -> str | None:
 
 def _time(us: int) -> dt.datetime:
     return _EPOCH + dt.timedelta(microseconds=us)
+
+
+def _attrs(text: str | None) -> Mapping[str, Any]:
+    if not text:
+        return {}
+    try:
+        found = json.loads(text)
+    except ValueError:
+        return {}
+    return found if isinstance(found, Mapping) else {}
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _json_text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def _describe_removed(item: Mapping[str, Any]) -> str:
+    """E.g. ``function_call transfer_to_billing (c1)``."""
+    words = [str(item.get("type") or item.get("role") or "item")]
+    if item.get("name"):
+        words.append(str(item["name"]))
+    if item.get("role") and item.get("type") == "message":
+        words.append(str(item["role"]))
+    if item.get("call_id"):
+        words.append(f"({item['call_id']})")
+    return " ".join(words)
+
+
+def _agent_runs(
+    rows: list[int], span_ids: list[str], parents: list[str | None], ops: list[str]
+) -> dict[str, str | None]:
+    """Each span -> its nearest enclosing agent span (one activation of an agent)."""
+    parent_of = {span_ids[r]: parents[r] for r in rows}
+    op_of = {span_ids[r]: ops[r] for r in rows}
+    found: dict[str, str | None] = {}
+    for row in rows:
+        span = span_ids[row]
+        current = parent_of.get(span)
+        for _ in range(64):
+            if current is None or current not in parent_of:
+                current = None
+                break
+            if op_of[current] == "agent":
+                break
+            current = parent_of[current]
+        found[span] = current
+    return found
+
+
+def _user_messages(step: Step) -> tuple[str, ...] | None:
+    """The texts of the user messages a call was sent; None when not recorded."""
+    messages = step.input_messages
+    if messages is None:
+        return None
+    return tuple(m.text for m in messages if m.role == "user")
+
+
+def _final_output(step: Step) -> str | None:
+    """What a run ended with: its last step's answer text; when that step's answer was
+    tool calls and nothing followed (a run that stops on a tool), the first tool's result."""
+    if step.final_answer is not False:
+        texts = [m.text for m in step.output_messages or () if m.text]
+        if texts:
+            return "\n".join(texts)
+    if step.tool_calls and step.handoff is None and not step.errors:
+        return step.tool_calls[0].result
+    return None
+
+
+def _paired(calls: tuple[ToolCall, ...], content: StepContent) -> tuple[ToolCall, ...]:
+    """Tool calls whose producer recorded no call id, given the id of the call the model
+    asked for: matched by name and arguments, then by name, in order."""
+    requested: list[MessagePart] = [
+        part
+        for message in content.output or ()
+        for part in message.parts
+        if part.type == "tool_call" and part.call_id
+    ]
+    taken = {call.call_id for call in calls if call.call_id}
+    free = [part for part in requested if part.call_id not in taken]
+    paired: list[ToolCall] = []
+    for call in calls:
+        if call.call_id is not None:
+            paired.append(call)
+            continue
+        pick = next(
+            (p for p in free if p.name == call.name and _same_json(p.arguments, call.arguments)),
+            None,
+        ) or next((p for p in free if p.name == call.name), None)
+        if pick is None:
+            paired.append(call)
+            continue
+        free.remove(pick)
+        paired.append(replace(call, call_id=pick.call_id))
+    return tuple(paired)
+
+
+def _same_json(a: str | None, b: str | None) -> bool:
+    if a == b:
+        return True
+    try:
+        return bool(json.loads(a or "null") == json.loads(b or "null"))
+    except ValueError:
+        return False

@@ -15,8 +15,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from replay.model import Message, MessagePart
-from tracer.capture.dialects import ChatMessages, read_messages
+from tracer.capture.dialects import read_messages
 from tracer.capture.dialects.base import PartsMessage
+from tracer.capture.dialects.facts import missing_content
 
 _EMPTY: tuple[Message, ...] = ()
 
@@ -29,7 +30,7 @@ class StepContent:
     are parsed on first access. Safe to read from several threads.
     """
 
-    __slots__ = ("_input", "_output", "_pending", "_system")
+    __slots__ = ("_input", "_missing", "_output", "_pending", "_system")
 
     def __init__(
         self,
@@ -41,6 +42,7 @@ class StepContent:
         self._output = tuple(output) if output is not None else None
         self._system = tuple(system) if system is not None else None
         self._pending: tuple[str | None, str] | None = None
+        self._missing: str | None = None
 
     @classmethod
     def recorded(cls, source: str | None, attributes_json: str | None) -> StepContent:
@@ -72,6 +74,12 @@ class StepContent:
         self._resolve()
         return self._system
 
+    @property
+    def missing(self) -> str | None:
+        """Why nothing was recorded (from the producer's attributes), when nothing was."""
+        self._resolve()
+        return self._missing
+
     def _resolve(self) -> None:
         if self._pending is None:
             return
@@ -79,10 +87,13 @@ class StepContent:
             if self._pending is None:
                 return
             source, text = self._pending
-            found = _read(source, text)
+            attributes = _attributes(text)
+            found = read_messages(source, attributes)
             self._input = to_messages(found.input)
             self._output = to_messages(found.output)
             self._system = tuple(_part(p) for p in found.system) if found.system else None
+            if self._input is None and self._output is None and self._system is None:
+                self._missing = missing_content(source, attributes)
             self._pending = None
 
     def __eq__(self, other: object) -> bool:
@@ -103,14 +114,12 @@ class StepContent:
 _parsing = threading.Lock()
 
 
-def _read(source: str | None, text: str) -> ChatMessages:
+def _attributes(text: str) -> Mapping[str, Any]:
     try:
         attributes = json.loads(text)
     except ValueError:
-        return ChatMessages()
-    if not isinstance(attributes, Mapping):
-        return ChatMessages()
-    return read_messages(source, attributes)
+        return {}
+    return attributes if isinstance(attributes, Mapping) else {}
 
 
 def to_messages(raw: Iterable[PartsMessage] | None) -> tuple[Message, ...] | None:

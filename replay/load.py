@@ -29,7 +29,9 @@ SELECT trace_id, span_id, parent_span_id, name, op,
        epoch_us(start_time) AS start_us, epoch_us(end_time) AS end_us, duration_ms,
        status, status_message, agent_name, tool_name, from_agent, to_agent, source, model,
        input_tokens, output_tokens, tool_call_id, tool_arguments, tool_result, error_type,
-       final_answer, CASE WHEN op = 'chat' THEN attributes::VARCHAR END AS attributes
+       final_answer,
+       CASE WHEN op IN ('chat', 'guardrail', 'handoff', 'agent') THEN attributes::VARCHAR END
+           AS attributes
 FROM spans
 WHERE {where}
 ORDER BY start_time, span_id

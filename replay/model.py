@@ -47,6 +47,17 @@ class Message:
 
 
 @dataclass(frozen=True, slots=True)
+class HandoffReason:
+    """Why the model transferred: the transfer call it made (``arguments`` as JSON text:
+    an ``input_type``'s data) and the text it wrote in the same response."""
+
+    tool: str | None
+    call_id: str | None
+    arguments: str | None
+    text: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Transition:
     """A transfer of control: ``from_agent`` handed the conversation to ``to_agent``."""
 
@@ -57,6 +68,15 @@ class Transition:
     to_agent: str | None
     at: dt.datetime
     span_id: str
+    reason: HandoffReason | None = None
+    #: The handoff's input filter (its qualified name) and what it removed from the next
+    #: agent's input (``"function_call transfer_to_billing"``-like descriptions); None
+    #: when no filter ran or the producer does not record it (tracer.agents_sdk does).
+    input_filter: str | None = None
+    removed: tuple[str, ...] | None = None
+    #: A condition the producer reported and handled, e.g. the SDK ignoring a second
+    #: handoff of one response ("Multiple handoffs requested: ...").
+    warning: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +111,30 @@ class RunError:
 
 
 @dataclass(frozen=True, slots=True)
+class Guardrail:
+    """A guardrail that checked a turn: its name, whether its tripwire triggered, and the
+    run of its own agent when it ran one (``nested``, like an agent used as a tool)."""
+
+    span_id: str
+    trace_id: str
+    name: str | None
+    #: ``input`` (checked the agent's input, beside or before its first call) or
+    #: ``output`` (checked its final answer); None when it guarded no recorded call.
+    kind: str | None
+    triggered: bool | None  # None: the producer does not record the outcome
+    agent: str | None  # the agent it guarded
+    status: str
+    nested: tuple[Step, ...] = ()
+
+    @property
+    def outcome(self) -> str:
+        """``tripped``, ``passed`` or ``unknown``."""
+        if self.triggered is None:
+            return "unknown"
+        return "tripped" if self.triggered else "passed"
+
+
+@dataclass(frozen=True, slots=True)
 class Step:
     """One turn: one model call by the agent holding the conversation, and what the
     response made happen (tool calls, a handoff)."""
@@ -117,6 +161,9 @@ class Step:
     content: StepContent | None = None
     #: The answer ended the agent's run (no tool calls); None when the producer did not say.
     final_answer: bool | None = None
+    #: The guardrails that checked this turn (input guardrails on a run's first turn,
+    #: output guardrails on its final answer), each with its own agent's run.
+    guardrails: tuple[Guardrail, ...] = ()
 
     @property
     def input_messages(self) -> tuple[Message, ...] | None:
@@ -132,6 +179,15 @@ class Step:
     def has_content(self) -> bool:
         """Whether the call's messages were recorded."""
         return self.input_messages is not None or self.output_messages is not None
+
+    @property
+    def missing_content(self) -> str | None:
+        """Why the call's messages are not there (what exactly is missing); None if they are."""
+        if self.has_content:
+            return None
+        if self.content is not None and self.content.missing is not None:
+            return self.content.missing
+        return "this producer recorded no message content for this call"
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +216,13 @@ class UserTurn:
     text: str | None  # the user's message, when content was recorded
     first_step: int  # Step.index range
     last_step: int
+    #: The agent that answered in the end (its last top-level step's agent).
+    last_agent: str | None = None
+    #: What the run returned: the last step's answer, or, when the run stopped on a tool
+    #: call (``tool_use_behavior="stop_on_first_tool"``), that tool's result.
+    final_output: str | None = None
+    streamed: bool | None = None  # None: not recorded (only tracer.agents_sdk records it)
+    session_id: str | None = None  # the Agents SDK Session the run used, when recorded
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +241,20 @@ class Conversation:
     user_turns: tuple[UserTurn, ...]
     errors: tuple[RunError, ...]
     sources: tuple[str, ...] = field(default=())  # the producers' dialects, e.g. ("baton",)
+    guardrails: tuple[Guardrail, ...] = ()  # every guardrail, also those of no recorded step
+
+    @property
+    def n_turns(self) -> int:
+        """Every model call, nested ones (agents as tools, guardrails' agents) included:
+        what the ``turns`` view and the conversation list count."""
+        return model_calls(self.steps) + sum(
+            model_calls(g.nested) for g in self.guardrails if not _on_a_step(g, self.steps)
+        )
+
+    @property
+    def n_nested_turns(self) -> int:
+        """The model calls that ran nested: ``n_turns`` minus the top-level steps."""
+        return self.n_turns - len(self.steps)
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,3 +290,26 @@ class AgentGraph:
 
     agents: tuple[str, ...]
     edges: tuple[AgentEdge, ...]
+
+
+def model_calls(steps: tuple[Step, ...]) -> int:
+    """Every model call of ``steps``, those nested under their tool calls and guardrails
+    included."""
+    total = 0
+    for step in steps:
+        total += 1
+        total += sum(model_calls(call.nested) for call in step.tool_calls)
+        total += sum(model_calls(guardrail.nested) for guardrail in step.guardrails)
+    return total
+
+
+def _on_a_step(guardrail: Guardrail, steps: tuple[Step, ...]) -> bool:
+    return any(g.span_id == guardrail.span_id for step in steps for g in step.guardrails)
+
+
+def run_label(steps: tuple[Step, ...]) -> str:
+    """A nested run described by every agent in it, e.g. ``3 turns · Researcher, Writer``
+    (a handoff inside an agent used as a tool makes turns of another agent)."""
+    agents = list(dict.fromkeys(step.agent or "?" for step in steps))
+    count = len(steps)
+    return f"{count} turn{'s' if count != 1 else ''} · {', '.join(agents)}"

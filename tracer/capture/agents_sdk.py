@@ -39,7 +39,8 @@ except ImportError as missing:  # pragma: no cover - depends on the installed ex
     ) from missing
 
 from tracer.capture.config import current_conversation_id, settings
-from tracer.capture.sdk_spans import SdkSpanConverter
+from tracer.capture.sdk_live import handoff_facts, run_facts
+from tracer.capture.sdk_spans import HANDOFF_FACTS, RUN_FACTS, SdkSpanConverter
 from tracer.capture.spanrows import SpanRows
 from tracer.store import Store
 from tracer.store.sanitize import Limits
@@ -94,6 +95,7 @@ class StoreTracingProcessor(TracingProcessor):
         self._last_absorb = time.monotonic()
         self._absorbing: threading.Thread | None = None
         self._written: dict[Path, Store] = {}  # the stores segments went to, by path
+        self._run_facts: dict[str, dict[str, Any]] = {}  # agent span id -> its run's facts
         self._stopped = False
 
     def destination(self) -> Destination | None:
@@ -109,7 +111,7 @@ class StoreTracingProcessor(TracingProcessor):
         self._guard(self._trace_end, trace)
 
     def on_span_start(self, span: Span[Any]) -> None:
-        pass
+        self._guard(self._span_start, span)
 
     def on_span_end(self, span: Span[Any]) -> None:
         self._guard(self._span_end, span)
@@ -162,11 +164,30 @@ class StoreTracingProcessor(TracingProcessor):
                 buffer.record = record
             self._write([trace.trace_id], final=True)
 
+    def _span_start(self, span: Span[Any]) -> None:
+        # The run loop's frames are on the stack when its agent span starts (not always
+        # when it ends: a streamed run's last span may end from the consumer's task).
+        if getattr(span.span_data, "type", None) == "agent":
+            facts = run_facts()
+            if facts:
+                with self._lock:
+                    self._run_facts[span.span_id] = facts
+
     def _span_end(self, span: Span[Any]) -> None:
         item = span.export()
         if item is None:
             return
         _add_live_data(item, span)
+        kind = getattr(span.span_data, "type", None)
+        if kind == "agent":
+            with self._lock:
+                facts = self._run_facts.pop(span.span_id, None)
+            if facts:
+                item[RUN_FACTS] = facts
+        elif kind == "handoff":
+            facts = handoff_facts()
+            if facts:
+                item[HANDOFF_FACTS] = facts
         with self._lock:
             if span.trace_id not in self._destinations:
                 destination = self.destination()  # a trace that began before we were added
@@ -247,8 +268,9 @@ def _flush_at_exit() -> None:
 
 
 def _add_live_data(item: dict[str, Any], span: Span[Any]) -> None:
-    """What a live span holds beyond ``export()``: a response span's model, output and
-    input (the SDK keeps them only when the run includes sensitive data)."""
+    """What a live span holds beyond ``export()``: a response span's model, output,
+    instructions (the system prompt of a Responses API call) and input (the SDK keeps
+    them only when the run includes sensitive data)."""
     data = span.span_data
     if getattr(data, "type", None) != "response":
         return
@@ -261,6 +283,13 @@ def _add_live_data(item: dict[str, Any], span: Span[Any]) -> None:
         output = getattr(response, "output", None)
         if output is not None:
             exported["output"] = [_dump(part) for part in output]
+        instructions = getattr(response, "instructions", None)
+        if instructions:
+            exported["instructions"] = (
+                instructions
+                if isinstance(instructions, str)
+                else [_dump(part) for part in instructions]
+            )
         if exported.get("usage") is None and getattr(response, "usage", None) is not None:
             exported["usage"] = _dump(response.usage)
     given = getattr(data, "input", None)

@@ -17,7 +17,19 @@ Layout of a converted span (attribute keys):
 - ``openai_agents.group_id`` (the conversation), ``openai_agents.workflow_name``,
   ``openai_agents.metadata``; ``gen_ai.conversation.id`` when ``tracer.record`` set one;
 - ``openai_agents.tool_call_id``: the model's call id for a function span, matched
-  from the function calls in the preceding model output of the same turn.
+  from the function calls in the preceding model output of the same turn;
+- ``openai_agents.run.<key>`` on an agent span: what the live processor learnt about its
+  run (``streamed``, ``session_id``; see ``tracer.capture.sdk_live``);
+- ``openai_agents.handoff.<key>`` on a handoff span: the same for the handoff
+  (``tool_name``, ``arguments``, ``call_id``, ``input_filter``, ``nest_history``,
+  ``removed``: the items the input filter took out);
+- ``baton.handoff.reason`` on a handoff span (JSON text): why the model transferred —
+  ``{"tool", "call_id", "arguments", "text"}``: the transfer call it made, its arguments
+  (an ``input_type``'s data; decoded JSON when they are JSON) and the text the model
+  wrote in the same response; read from the model output of the handoff's turn;
+- ``baton.warning`` (with ``openai_agents.warning.message`` / ``.data``) instead of an
+  error, for a condition the SDK reports on a span but handles: a second handoff in one
+  response, which it ignores ("Multiple handoffs requested").
 
 SDK ids (``trace_<32 hex>``, ``span_<24 hex>``, or anything a user passed) map to the
 store's 32-hex trace ids and 16-hex span ids deterministically, so the same trace
@@ -34,7 +46,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from tracer.capture.dialects.base import decode_json
+from tracer.capture.dialects.base import WARNING, decode_json, handled_error
+from tracer.capture.dialects.messages import sdk_output_text
 from tracer.capture.dialects.openai_agents import function_calls
 from tracer.capture.spanrows import SpanRows
 
@@ -42,7 +55,12 @@ PREFIX = "openai_agents."
 TRACE_TYPE = "trace"
 _TRACE_ID = re.compile(r"trace_([0-9a-f]{32})")
 _CLIENT_TYPES = frozenset({"generation", "response", "transcription", "speech"})
-_CONTENT_FIELDS = frozenset({"input", "output"})
+_OPS_OF = {"handoff": "handoff"}  # the span types whose handled errors are known
+_CONTENT_FIELDS = frozenset({"input", "output", "instructions"})
+#: Keys the live processor adds to a span export (``tracer.capture.sdk_live``).
+RUN_FACTS = "baton_run"
+HANDOFF_FACTS = "baton_handoff"
+REASON = "baton.handoff.reason"
 
 
 def trace_hex(sdk_trace_id: str) -> str:
@@ -169,6 +187,7 @@ class SdkSpanConverter:
             common["gen_ai.conversation.id"] = buffer.conversation_id
         root_parent = trace_span_hex(buffer.sdk_trace_id) if record is not None else None
         call_ids = _match_call_ids(buffer.spans)
+        reasons = _handoff_reasons(buffer.spans, set(call_ids.values()))
         added = 0
         for span in buffer.spans:
             start = iso_to_ns(span.get("started_at"))
@@ -181,7 +200,9 @@ class SdkSpanConverter:
             last = end if end is not None else start
             buffer.first_ns = start if buffer.first_ns is None else min(buffer.first_ns, start)
             buffer.last_ns = last if buffer.last_ns is None else max(buffer.last_ns, last)
-            self._add_span(rows, trace_id, span, start, end, root_parent, common, buffer, call_ids)
+            self._add_span(
+                rows, trace_id, span, start, end, root_parent, common, buffer, call_ids, reasons
+            )
             added += 1
         if final and record is not None:
             start = buffer.start_ns if buffer.start_ns is not None else buffer.first_ns
@@ -202,6 +223,7 @@ class SdkSpanConverter:
         common: dict[str, Any],
         buffer: TraceBuffer,
         call_ids: dict[str, str],
+        reasons: dict[str, str],
     ) -> None:
         sdk_id: str = span["id"]
         data: dict[str, Any] = dict(span["span_data"])
@@ -225,17 +247,39 @@ class SdkSpanConverter:
             attrs[f"{PREFIX}data.{key}"] = _attribute_value(value)
         if sdk_id in call_ids:
             attrs[PREFIX + "tool_call_id"] = call_ids[sdk_id]
+        for key, group in ((RUN_FACTS, "run"), (HANDOFF_FACTS, "handoff")):
+            facts = span.get(key)
+            if isinstance(facts, Mapping):
+                for name, value in facts.items():
+                    if self.capture_content or name not in ("arguments", "removed"):
+                        attrs[f"{PREFIX}{group}.{name}"] = _attribute_value(value)
+        if not self.capture_content and kind in _CLIENT_TYPES:
+            attrs["baton.content_capture"] = False  # says why a replay shows no messages
+        if sdk_id in reasons and self.capture_content:
+            attrs[REASON] = reasons[sdk_id]
         metadata = span.get("metadata")
         if metadata:
             attrs[PREFIX + "metadata"] = _attribute_value(metadata)
         status, message = "unset", None
         error = span.get("error")
-        if isinstance(error, Mapping) and error:
+        if (
+            isinstance(error, Mapping)
+            and error
+            and handled_error(_OPS_OF.get(kind, ""), error.get("message"))
+        ):
+            attrs[WARNING] = str(error["message"])
+            attrs[PREFIX + "warning.message"] = str(error["message"])
+            if error.get("data") is not None:
+                attrs[PREFIX + "warning.data"] = _attribute_value(error["data"])
+        elif isinstance(error, Mapping) and error:
             status = "error"
             message = str(error.get("message") or "error")
             attrs[PREFIX + "error.message"] = message
             if error.get("data") is not None:
                 attrs[PREFIX + "error.data"] = _attribute_value(error["data"])
+                # As the OTel instrumentations word it, so the error names e.g. the
+                # guardrail that tripped: "Guardrail tripwire triggered: {...}".
+                message = f"{message}: {_attribute_value(error['data'])}"
         rows.add(
             trace_id=trace_id,
             span_id=span_hex(sdk_id),
@@ -337,3 +381,39 @@ def _match_call_ids(spans: list[dict[str, Any]]) -> dict[str, str]:
                 pending.remove(pick)
                 matched[span["id"]] = pick[2]
     return matched
+
+
+def _handoff_reasons(spans: list[dict[str, Any]], tool_calls: set[str]) -> dict[str, str]:
+    """Handoff span id -> why the model transferred (``REASON``'s JSON text): the transfer
+    call in the latest model output before it under the same parent (the call the live
+    processor saw executed, else the first call no function span ran), with the text the
+    model wrote beside it."""
+    latest: dict[Any, Any] = {}
+    found: dict[str, str] = {}
+    for span in sorted(spans, key=lambda s: str(s.get("started_at") or "")):
+        data = span["span_data"]
+        kind = data.get("type")
+        if kind in ("generation", "response"):
+            output = decode_json(data.get("output"))
+            if output is not None:
+                latest[span.get("parent_id")] = output
+        elif kind == "handoff":
+            output = latest.get(span.get("parent_id"))
+            if output is None:
+                continue
+            given = span.get(HANDOFF_FACTS)
+            facts: Mapping[str, Any] = given if isinstance(given, Mapping) else {}
+            calls = [c for c in function_calls(output) if c[2] not in tool_calls]
+            pick = next((c for c in calls if c[2] == facts.get("call_id")), None) or next(
+                (c for c in calls if c[0] == facts.get("tool_name")), None
+            )
+            if pick is None and calls:
+                pick = calls[0]
+            reason: dict[str, Any] = {"tool": None, "call_id": None, "arguments": None}
+            if pick is not None:
+                name, arguments, call_id = pick
+                decoded = decode_json(arguments, otherwise=arguments)
+                reason = {"tool": name, "call_id": call_id, "arguments": decoded}
+            reason["text"] = sdk_output_text(output)
+            found[str(span["id"])] = json.dumps(reason, ensure_ascii=False)
+    return found

@@ -70,6 +70,19 @@ class ChatMessages:
     system: list[dict[str, Any]] | None = None
 
 
+#: Errors a producer reports on a span for a condition the run handled, by the span's op:
+#: the Agents SDK marks the handoff it followed with "Multiple handoffs requested" when a
+#: response asked for several (it follows the first and ignores the rest). Such a span is
+#: stored with a warning (``WARNING``), not as a failure.
+HANDLED_ERRORS: dict[str, tuple[str, ...]] = {"handoff": ("Multiple handoffs requested",)}
+WARNING = "baton.warning"
+
+
+def handled_error(op: str, message: str | None) -> bool:
+    """Whether an error ``message`` on a span of ``op`` is a handled condition."""
+    return bool(message) and str(message).startswith(HANDLED_ERRORS.get(op, ()))
+
+
 def text_or_none(value: Any) -> str | None:
     """A string attribute as text; JSON-ish values as their JSON; missing as None."""
     if value is None:

@@ -19,11 +19,39 @@ from tracer.capture.dialects.parts import message_parts
 
 
 def openai_agents(attributes: Mapping[str, Any]) -> ChatMessages:
-    """A generation or response span's messages (``openai_agents.data.input``/``output``)."""
+    """A generation or response span's messages (``openai_agents.data.input``/``output``);
+    a response span's system instructions are the response's ``instructions``, which
+    ``tracer.capture.agents_sdk`` records as ``openai_agents.data.instructions`` (a
+    generation span of Chat Completions has them as its first input message already)."""
     return ChatMessages(
         input=_sdk_messages(attributes.get("openai_agents.data.input"), "user"),
         output=_sdk_messages(attributes.get("openai_agents.data.output"), "assistant"),
+        system=_instructions(attributes.get("openai_agents.data.instructions")),
     )
+
+
+def sdk_output_text(output: Any) -> str | None:
+    """The text an SDK model output holds (its message parts joined), None when none."""
+    texts = [
+        str(part.get("content"))
+        for message in _sdk_messages(output, "assistant") or ()
+        for part in message["parts"]
+        if part.get("type") == "text" and part.get("content")
+    ]
+    return "\n".join(texts) or None
+
+
+def _instructions(value: Any) -> list[dict[str, Any]] | None:
+    """Responses API ``instructions``: text, or a list of input items (their text)."""
+    value = decode_json(value, otherwise=value)
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        return [{"type": "text", "content": value}]
+    parts: list[dict[str, Any]] = []
+    for message in _sdk_messages(value, "system") or ():
+        parts.extend(message["parts"])
+    return parts or None
 
 
 def _sdk_messages(value: Any, role: str) -> list[PartsMessage] | None:
@@ -93,8 +121,6 @@ def _oi_messages(by_index: dict[int, dict[str, Any]]) -> list[PartsMessage]:
         fields = by_index[index]
         role = str(fields.get("role") or "unknown")
         parts: list[dict[str, Any]] = []
-        if fields.get("content") is not None:
-            parts.append({"type": "text", "content": fields["content"]})
         calls: dict[int, dict[str, Any]] = {}
         contents: dict[int, dict[str, Any]] = {}
         for field, value in fields.items():
@@ -102,9 +128,16 @@ def _oi_messages(by_index: dict[int, dict[str, Any]]) -> list[PartsMessage]:
                 calls.setdefault(int(found.group(1)), {})[found.group(2)] = value
             elif piece := _FLAT_CONTENT.fullmatch(field):
                 contents.setdefault(int(piece.group(1)), {})[piece.group(2)] = value
-        for position in sorted(contents):
-            if contents[position].get("text") is not None:
-                parts.append({"type": "text", "content": contents[position]["text"]})
+        # OpenInference writes a message's text twice: whole as ``message.content`` and in
+        # pieces as ``message.contents.<n>.message_content.text``. The pieces, when there
+        # are any, are the message; else the whole.
+        pieces = [
+            contents[n]["text"] for n in sorted(contents) if contents[n].get("text") is not None
+        ]
+        if pieces:
+            parts.extend({"type": "text", "content": piece} for piece in pieces)
+        elif fields.get("content") is not None:
+            parts.append({"type": "text", "content": fields["content"]})
         for position in sorted(calls):
             call = calls[position]
             parts.append(

@@ -37,8 +37,12 @@ def normalise(span: SpanView) -> Normalised | None:
     found = Normalised(
         op=_OPS.get(kind, "other"),
         source=SOURCE,
+        # A trace's group id, else the conversation of a ``tracer.record`` block, else
+        # the run's SDK ``Session`` (so a session's runs are one conversation).
         conversation_id=text_or_none(
-            attrs.get("openai_agents.group_id") or attrs.get("gen_ai.conversation.id")
+            attrs.get("openai_agents.group_id")
+            or attrs.get("gen_ai.conversation.id")
+            or attrs.get("openai_agents.run.session_id")
         ),
         error_type=text_or_none(attrs.get("openai_agents.error.message")),
     )
