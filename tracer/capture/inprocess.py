@@ -20,6 +20,7 @@ still dies of it, after the flush). Nothing here raises into the program.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import logging
 import os
@@ -37,12 +38,12 @@ from opentelemetry import trace
 from tracer.capture.config import current_conversation_id
 from tracer.capture.import_hooks import when_imported
 from tracer.capture.run_env import RunSettings, restore_original_otel
-from tracer.capture.run_store import RunStore
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import SpanProcessor
 
     from tracer.capture.agents_sdk import StoreTracingProcessor
+    from tracer.capture.run_store import RunStore
 
 logger = logging.getLogger("baton.run")
 
@@ -74,8 +75,7 @@ def start() -> None:
         return
     _started = True
     restore_original_otel(os.environ)
-    store = RunStore(settings.store, settings.ledger, absorbs=False)
-    recorder = _Recorder(store, settings)
+    recorder = _Recorder(settings)
     recorder.watch_opentelemetry()
     if settings.conversation_id:
         current_conversation_id.set(settings.conversation_id)
@@ -86,13 +86,19 @@ def start() -> None:
 
 
 class _Recorder:
-    def __init__(self, store: RunStore, settings: RunSettings) -> None:
-        self.store = store
+    def __init__(self, settings: RunSettings) -> None:
         self.settings = settings
         self.providers: weakref.WeakSet[Any] = weakref.WeakSet()
         self.sdk_processor: StoreTracingProcessor | None = None
         self._lock = threading.RLock()
         self._claimed = False
+
+    @functools.cached_property
+    def store(self) -> RunStore:
+        """Made when first needed: the store loads DuckDB, which a process that records
+        nothing should not pay for."""
+
+        return RunStore(self.settings.store, self.settings.ledger, absorbs=False)
 
     # -- OpenTelemetry -------------------------------------------------------------------
 
@@ -160,6 +166,8 @@ class _Recorder:
         from tracer.capture.exporter import StoreExporter
         from tracer.capture.run_processor import RunSpanProcessor
 
+        _import_what_exports_need()
+
         exporter = StoreExporter(self.store)
         return RunSpanProcessor(
             BatchSpanProcessor(exporter),
@@ -176,6 +184,7 @@ class _Recorder:
             return
         from tracer.capture.run_processor import register, run_tracing_processor
 
+        _import_what_exports_need()
         processor = run_tracing_processor(self.store, self.settings.conversation_id)
         register(processor, keep_openai_export=self.settings.keep_openai_export)
         self.sdk_processor = processor
@@ -190,6 +199,16 @@ class _Recorder:
                 logger.exception("baton could not flush %r", provider)
         if self.sdk_processor is not None:
             self.sdk_processor.force_flush()
+
+
+def _import_what_exports_need() -> None:
+    """Import now what writing a segment imports, not in the exit flush: some of it runs
+    Python code from C (pyarrow.compute's docstrings), which makes the interpreter forget
+    that a KeyboardInterrupt ended the program, so it would exit 1 instead of dying of
+    SIGINT as it does without baton."""
+    import pyarrow.compute  # noqa: F401
+
+    import tracer.store.segments  # noqa: F401
 
 
 def _exports_to(provider: Any, store_path: Path) -> bool:

@@ -13,10 +13,12 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-
-import pyarrow as pa
+from typing import TYPE_CHECKING
 
 from tracer.store import Store
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 logger = logging.getLogger("baton.run")
 
