@@ -97,6 +97,7 @@ class _Recorder:
     def store(self) -> RunStore:
         """Made when first needed: the store loads DuckDB, which a process that records
         nothing should not pay for."""
+        from tracer.capture.run_store import RunStore
 
         return RunStore(self.settings.store, self.settings.ledger, absorbs=False)
 
