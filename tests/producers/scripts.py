@@ -58,6 +58,26 @@ SCRIPTS: dict[str, dict[str, dict[str, list[Step]]]] = {
         "swarm_pingpong": _swarm_style("transfer_to_{}", "triage", "billing", 3, "Done. DONE"),
         "manager": _manager("researcher", "researcher", "The answer is 42. DONE"),
     },
+    "adk": {
+        "handback": {
+            "triage": [
+                call("transfer_to_agent", {"agent_name": "billing"}, handoff="billing"),
+                say("Refunded."),
+            ],
+            "billing": [call("transfer_to_agent", {"agent_name": "triage"}, handoff="triage")],
+        },
+        "pingpong": {
+            "triage": [
+                call("transfer_to_agent", {"agent_name": "billing"}, handoff="billing"),
+                call("transfer_to_agent", {"agent_name": "billing"}, handoff="billing"),
+            ],
+            "billing": [
+                call("transfer_to_agent", {"agent_name": "triage"}, handoff="triage"),
+                say("Done."),
+            ],
+        },
+        "agent_tool": _manager("researcher", "researcher", "The answer is 42."),
+    },
     "pydanticai": {
         "delegation": _manager("ask_researcher", "researcher", "The answer is 42."),
         "programmatic": {"triage": [say("Billing will help.")], "billing": [say("Refunded.")]},

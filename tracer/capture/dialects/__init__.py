@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from tracer.capture.dialects import (
+    adk,
     autogen,
     genai,
     langgraph,
@@ -50,6 +51,7 @@ DIALECTS: list[Dialect] = [
     openinference.normalise,
     otel_agents.normalise,
     autogen.normalise,
+    adk.normalise,
     logfire.normalise,
     genai.normalise,
 ]
@@ -65,6 +67,7 @@ MESSAGE_READERS: dict[str, MessageReader] = {
     "langgraph": messages.openinference,
     "autogen": genai.messages,
     "openai_client": messages.openinference,
+    "adk": adk.messages,
 }
 
 
