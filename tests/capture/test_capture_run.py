@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from collector_process import CollectorProcess
 from scripted_openai import function_call_item, message_item, response_reply, scripted_openai
 
@@ -51,8 +52,8 @@ def summary_of(stderr: str) -> str:
     return stderr.strip().splitlines()[-1]
 
 
-def test_an_agents_sdk_app_is_recorded_with_its_handoffs_and_tool_calls(tmp_path: Path) -> None:
-    replies = [
+def agents_replies() -> list[dict[str, object]]:
+    return [
         response_reply([function_call_item("c0", "transfer_to_billing", {})], (10, 2)),
         response_reply([function_call_item("c1", "lookup_invoice", {"invoice_id": "A1"})], (11, 3)),
         response_reply([function_call_item("c2", "transfer_to_refunds", {})], (12, 2)),
@@ -62,15 +63,22 @@ def test_an_agents_sdk_app_is_recorded_with_its_handoffs_and_tool_calls(tmp_path
         response_reply([message_item("A1 is refundable")], (5, 4)),
         response_reply([message_item("Refund of 42 EUR issued")], (14, 6)),
     ]
+
+
+@pytest.mark.parametrize(
+    "app_exports", [False, True], ids=["plain", "with-its-own-openinference-export"]
+)
+def test_an_agents_sdk_app_is_recorded_with_its_handoffs_and_tool_calls(
+    tmp_path: Path, app_exports: bool, collector: CollectorProcess
+) -> None:
+    replies = agents_replies()
     store, truth = tmp_path / "runs.duckdb", tmp_path / "truth.json"
+    env = {"OPENAI_BASE_URL": "", "OPENAI_API_KEY": "sk-scripted"}
+    if app_exports:
+        env |= {"APP_OPENINFERENCE": "1", "OTEL_EXPORTER_OTLP_ENDPOINT": collector.endpoint}
     with scripted_openai(replies) as (base_url, received):
-        done = baton_run(
-            store,
-            sys.executable,
-            str(APPS / "agents_app.py"),
-            str(truth),
-            env={"OPENAI_BASE_URL": base_url, "OPENAI_API_KEY": "sk-scripted"},
-        )
+        env["OPENAI_BASE_URL"] = base_url
+        done = baton_run(store, sys.executable, str(APPS / "agents_app.py"), str(truth), env=env)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "Refund of 42 EUR issued\n"
     assert len(received) == len(replies)
@@ -93,6 +101,13 @@ def test_an_agents_sdk_app_is_recorded_with_its_handoffs_and_tool_calls(tmp_path
     ]
     assert db.query("SELECT DISTINCT source FROM spans").rows == [("openai_agents",)]
     assert db.query("SELECT DISTINCT conversation_id FROM spans").rows == [("conv-run-agents",)]
+    # The app's own OpenInference export went where it pointed, not into the store again.
+    code, _, err = collector.stop()
+    assert code == 0, err
+    exported = collector.store.query(
+        "SELECT count(*), count(*) FILTER (op = 'handoff') FROM spans"
+    ).rows
+    assert exported == ([(produced["spans"] + 1, 2)] if app_exports else [(0, 0)])
     assert summary_of(done.stderr) == (
         "baton run: recorded 1 run, 2 handoffs and 0 loops in conversation conv-run-agents; "
         f"open with: baton tui --store {store} conv-run-agents"

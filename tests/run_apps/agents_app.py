@@ -1,12 +1,15 @@
 """An OpenAI Agents SDK app that knows nothing of baton: Triage hands off to Billing,
 Billing looks an invoice up and hands off to Refunds, Refunds asks the Researcher agent
 (used as a tool) and answers. The model is the SDK's real OpenAIResponsesModel on
-$OPENAI_BASE_URL. Writes what its own RunResult says happened to the JSON file argv[1]."""
+$OPENAI_BASE_URL. Writes what its own RunResult says happened to the JSON file argv[1].
+With APP_OPENINFERENCE=1 it also sends its runs, through OpenInference's instrumentor,
+to its own OTLP exporter (configured from the environment), as the README shows."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from typing import Any
 
@@ -58,7 +61,22 @@ def lookup_invoice(invoice_id: str) -> str:
     return f"invoice {invoice_id}: 42 EUR, paid"
 
 
+def export_through_openinference() -> None:
+    from openinference.instrumentation.openai_agents import OpenAIAgentsInstrumentor
+    from opentelemetry import trace as otel_trace
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    provider = TracerProvider()
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    otel_trace.set_tracer_provider(provider)
+    OpenAIAgentsInstrumentor().instrument(tracer_provider=provider)
+
+
 async def main(out: str) -> None:
+    if os.environ.get("APP_OPENINFERENCE") == "1":
+        export_through_openinference()
     counting = Counting()
     add_trace_processor(counting)
     model = OpenAIResponsesModel("gpt-scripted", AsyncOpenAI(max_retries=0))

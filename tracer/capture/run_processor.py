@@ -68,34 +68,69 @@ def run_tracing_processor(store: Store, conversation_id: str | None) -> StoreTra
 
 
 def register(processor: StoreTracingProcessor, *, keep_openai_export: bool) -> None:
-    """Register ``processor`` with the SDK (unless a processor for the same store is there:
-    the program installed baton itself), dropping the SDK's export to the OpenAI
-    dashboard unless ``keep_openai_export``; and keep it registered when the program
-    replaces the SDK's processor list later (``set_trace_processors``)."""
+    """Have the SDK call ``processor`` beside whatever processors the program registers,
+    dropping the SDK's export to the OpenAI dashboard unless ``keep_openai_export``.
+
+    ``processor`` is not put in the SDK's list, which programs and bridges replace
+    (``set_trace_processors``, OpenInference's exclusive processor): the SDK's
+    multi-processor calls it after the listed ones, for every trace, unless a processor
+    the program registered already records into the same store (it installed baton
+    itself)."""
     from agents.tracing import get_trace_provider
     from agents.tracing.processors import default_processor
 
     from tracer.capture.agents_sdk import StoreTracingProcessor
 
     provider = get_trace_provider()
-    current = _registered(provider)
-    if any(
-        isinstance(p, StoreTracingProcessor) and p.store.path == processor.store.path
-        for p in current
-    ):
+    multi = getattr(provider, "_multi_processor", None)
+    if multi is None:  # not the SDK's own provider: join its list, as install() does
+        provider.register_processor(processor)
         return
-    default = default_processor()
-    kept = [p for p in current if keep_openai_export or p is not default]
-    set_processors = provider.set_processors
+    if not keep_openai_export:
+        default = default_processor()
+        listed = _registered(provider)
+        if any(p is default for p in listed):
+            provider.set_processors([p for p in listed if p is not default])
+    store_path = processor.store.path
 
-    def keep_ours(processors: list[Any]) -> None:
-        listed = list(processors)
-        if not any(p is processor for p in listed):
-            listed.append(processor)
-        set_processors(listed)
+    def ours_too(self: Any) -> bool:
+        return not any(
+            isinstance(p, StoreTracingProcessor) and p.store.path == store_path
+            for p in getattr(self, "_processors", ())
+        )
 
-    keep_ours(kept)
-    provider.set_processors = keep_ours  # type: ignore[method-assign]
+    base: Any = type(multi)
+
+    class WithBaton(base):  # type: ignore[misc]
+        def on_trace_start(self, trace: Any) -> None:
+            super().on_trace_start(trace)
+            if ours_too(self):
+                processor.on_trace_start(trace)
+
+        def on_trace_end(self, trace: Any) -> None:
+            super().on_trace_end(trace)
+            if ours_too(self):
+                processor.on_trace_end(trace)
+
+        def on_span_start(self, span: Any) -> None:
+            super().on_span_start(span)
+            if ours_too(self):
+                processor.on_span_start(span)
+
+        def on_span_end(self, span: Any) -> None:
+            super().on_span_end(span)
+            if ours_too(self):
+                processor.on_span_end(span)
+
+        def force_flush(self) -> None:
+            super().force_flush()
+            processor.force_flush()
+
+        def shutdown(self, *args: Any, **kwargs: Any) -> None:
+            super().shutdown(*args, **kwargs)
+            processor.shutdown()
+
+    multi.__class__ = WithBaton
 
 
 def _registered(provider: Any) -> list[Any]:
