@@ -7,16 +7,20 @@ flows down as attributes (``store_version``), requests flow up as messages
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from functools import partial
 from typing import ClassVar
 
 from textual import work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.events import Resize
 from textual.reactive import reactive
+from textual.screen import Screen
 from textual.worker import get_current_worker
 
 from tracer.store import StoreError
+from tui.commands import commands
 from tui.messages import OpenConversation
 from tui.screens.conversations import ConversationsScreen
 from tui.screens.help import HelpScreen
@@ -32,7 +36,8 @@ class BatonApp(App[None]):
 
     TITLE = "baton"
     CSS_PATH = "baton.tcss"
-    ENABLE_COMMAND_PALETTE = False
+    # ctrl+p: every action of the screen, its panels and the app, by name (tui.commands).
+    ENABLE_COMMAND_PALETTE = True
     # Below 80 columns the side panels give way to the messages.
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (80, "-normal")]  # noqa: RUF012
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -85,6 +90,22 @@ class BatonApp(App[None]):
 
     def _set_version(self, version: tuple[int, int]) -> None:
         self.store_version = version
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        if isinstance(screen, TooSmallScreen):
+            return
+        for command in commands(screen, self):
+            binding = command.binding
+            keys = binding.key_display or self.get_key_display(binding)
+            yield SystemCommand(
+                binding.description,
+                f"{command.section} · {keys}",
+                partial(command.target.run_action, binding.action),
+            )
+        titles = {command.binding.description for command in commands(screen, self)}
+        for system in super().get_system_commands(screen):
+            if system.title not in titles:  # Textual's own: themes, screenshot, ...
+                yield system
 
     # -- navigation ----------------------------------------------------------------------
 

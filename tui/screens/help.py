@@ -15,6 +15,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
+from tui.commands import commands
+
 
 class HelpScreen(ModalScreen[None]):
     """A panel of keys over the screen it describes; any of Esc, ? or q closes it."""
@@ -34,16 +36,12 @@ class HelpScreen(ModalScreen[None]):
             yield Static(self._keys_table(), id="help-keys")
 
     def key_rows(self) -> list[tuple[str, str, str]]:
-        """(section, keys, what they do) for the described screen, then app-wide keys."""
-        rows: list[tuple[str, str, str]] = []
-        screen_name = getattr(self.described, "HELP_TITLE", type(self.described).__name__)
-        for section, bindings in (
-            (screen_name, type(self.described).BINDINGS),
-            ("Everywhere", type(self.app).BINDINGS),
-        ):
-            for binding in _bindings(bindings):
-                rows.append((section, self._keys(binding), binding.description))
-        return rows
+        """(section, keys, what they do) for the described screen, its panels, then the
+        keys that work everywhere."""
+        return [
+            (command.section, self._keys(command.binding), command.binding.description)
+            for command in commands(self.described, self.app)
+        ]
 
     def _keys(self, binding: Binding) -> str:
         if binding.key_display:
@@ -68,11 +66,3 @@ class HelpScreen(ModalScreen[None]):
         table.add_row("mouse", "optional. Click a turn on the timeline to go there,")
         table.add_row("", "a tool call to see its span, a fold to open it.")
         return table
-
-
-def _bindings(bindings: list[BindingType]) -> list[Binding]:
-    found: list[Binding] = []
-    for binding in bindings:
-        if isinstance(binding, Binding) and binding.description:
-            found.append(binding)
-    return found

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, ClassVar, cast
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
@@ -21,6 +21,7 @@ from textual.worker import get_current_worker
 
 from replay.model import Conversation, Step, TraceLoop
 from replay.spans import SpanRecord
+from tui.humanize import rate as rate_text
 from tui.palette import AgentColors
 from tui.screens.search import SearchScreen
 from tui.search import find_step, matching_steps, step_texts
@@ -28,6 +29,7 @@ from tui.source import describe_failure, graph_upto
 from tui.widgets.agent_graph import AgentGraphView
 from tui.widgets.message_blocks import ToolCallSelected
 from tui.widgets.messages import MessageView
+from tui.widgets.panel import ScrollPanel
 from tui.widgets.replay_bars import (
     conversation_title,
     failure_text,
@@ -67,7 +69,12 @@ class ReplayScreen(Screen[None]):
         Binding("down", "scroll(1)", "Scroll messages down", show=False),
         Binding("pageup", "scroll(-10)", "Page messages up", show=False),
         Binding("pagedown", "scroll(10)", "Page messages down", show=False),
-        Binding("tab", "app.focus_next", "Next tool call or fold", show=False),
+        Binding("tab", "app.focus_next", "Next panel, tool call or fold", show=False),
+        Binding("shift+tab", "app.focus_previous", "Previous panel", show=False),
+        Binding("t", "focus_panel('timeline')", "Focus the timeline", show=False),
+        Binding("m", "focus_panel('messages')", "Focus the messages", show=False),
+        Binding("g", "focus_panel('graph')", "Focus the agent graph", show=False),
+        Binding("d", "focus_panel('details-box')", "Focus the span details", show=False),
         Binding("enter", "noop", "Open/close the focused fold", show=False),
         Binding("escape", "back", "Back to the list", key_display="esc", show=False),
     ]
@@ -103,7 +110,7 @@ class ReplayScreen(Screen[None]):
                 graph = AgentGraphView(id="graph")
                 graph.border_title = "Agents"
                 yield graph
-                with VerticalScroll(id="details-box", can_focus=False) as details_box:
+                with ScrollPanel(id="details-box") as details_box:
                     details_box.border_title = "Span"
                     yield SpanDetails(id="details")
         yield Static(id="banner")
@@ -319,7 +326,7 @@ class ReplayScreen(Screen[None]):
     def watch_speed(self) -> None:
         self._restart_timer()
         rate = 1 / SPEEDS[self.speed]
-        self.notify(f"{rate:g} turns per second", timeout=1.5)
+        self.notify(rate_text(rate, "turn"), timeout=1.5)
         if self.step is not None:
             self._show_banner(self.step)
 
@@ -427,6 +434,9 @@ class ReplayScreen(Screen[None]):
     def action_scroll(self, lines: int) -> None:
         messages = self.query_one(MessageView)
         messages.scroll_relative(y=lines, animate=False)
+
+    def action_focus_panel(self, panel: str) -> None:
+        self.query_one(f"#{panel}").focus()
 
     def action_noop(self) -> None:
         """Enter toggles a focused fold; the binding is here to list it in the help."""

@@ -14,7 +14,7 @@ from tui.palette import AgentColors
 EMPTY_GRAPH = AgentGraph(agents=(), edges=())
 
 
-class AgentGraphView(Widget):
+class AgentGraphView(Widget, can_focus=True):
     """Draws ``layout`` (the whole conversation's graph, so agents keep their places) with
     the counts of ``counts`` (the graph up to the current turn), ``active`` highlighted."""
 

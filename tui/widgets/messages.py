@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Collapsible, Static
 
@@ -10,11 +9,12 @@ from replay.model import Step
 from tui.palette import AgentColors
 from tui.search import mentions
 from tui.widgets.message_blocks import ContextFold, Highlighter, turn_blocks, turn_header
+from tui.widgets.panel import ScrollPanel
 
 
-class MessageView(VerticalScroll, can_focus=False):
-    """Shows one turn at a time; the screen calls ``show`` as the user steps. It never takes
-    focus itself, so the arrow keys keep stepping; its tool calls and folds are focusable."""
+class MessageView(ScrollPanel):
+    """Shows one turn at a time; the screen calls ``show`` as the user steps. With focus,
+    ↑ ↓ scroll it and ← → still step; its tool calls and folds are focusable too."""
 
     DEFAULT_CSS = """
     MessageView { padding: 0 1; scrollbar-size-vertical: 1; }

@@ -15,6 +15,7 @@ from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.app import RenderResult
+from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
@@ -75,8 +76,9 @@ def window_start(turns: int, visible: int, current: int) -> int:
     return max(0, min(current - visible // 3, turns - visible))
 
 
-class Timeline(Widget):
-    """The turns of a conversation; the screen sets ``marks``, ``colors`` and ``current``."""
+class Timeline(Widget, can_focus=True):
+    """The turns of a conversation; the screen sets ``marks``, ``colors`` and ``current``.
+    It has focus when the replay opens: ← → (the screen's keys) step along it."""
 
     DEFAULT_CSS = """
     Timeline { height: 3; }
@@ -86,6 +88,11 @@ class Timeline(Widget):
         "timeline--loop",
         "timeline--error",
     }
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("left", "screen.step(-1)", "Step", key_display="←→"),
+        Binding("right", "screen.step(1)", "", show=False),  # shown with ←
+    ]
 
     marks: reactive[tuple[TurnMark, ...]] = reactive((), layout=False)
     current: reactive[int] = reactive(1)  # Step.index, 1-based
