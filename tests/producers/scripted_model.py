@@ -12,6 +12,7 @@ chunk when ``stream_options.include_usage`` asks for it.
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
 from collections import deque
@@ -42,6 +43,9 @@ class ScriptedModel:
 
     def answer(self, body: Mapping[str, Any]) -> dict[str, Any]:
         agent = _agent_of(body)
+        if os.environ.get("BATON_DUMP_REQUESTS"):  # for writing a new script: what was asked
+            with open(os.environ["BATON_DUMP_REQUESTS"], "a", encoding="utf-8") as dump:
+                dump.write(json.dumps(body) + "\n")
         with self._lock:
             queue = self._queues.get(agent or "")
             step = dict(queue.popleft()) if queue else {"text": "(done)"}

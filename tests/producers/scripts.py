@@ -78,6 +78,19 @@ SCRIPTS: dict[str, dict[str, dict[str, list[Step]]]] = {
         },
         "agent_tool": _manager("researcher", "researcher", "The answer is 42."),
     },
+    "crewai": {
+        "hierarchical": {
+            "manager": [
+                call(
+                    "delegate_work_to_coworker",
+                    {"task": "Find the answer", "context": "none", "coworker": "researcher"},
+                    agent_tool="researcher",
+                ),
+                say("42"),
+            ],
+            "researcher": [call("lookup", {"topic": "life"}), say("Found: 42.")],
+        },
+    },
     "pydanticai": {
         "delegation": _manager("ask_researcher", "researcher", "The answer is 42."),
         "programmatic": {"triage": [say("Billing will help.")], "billing": [say("Refunded.")]},

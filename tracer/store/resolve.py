@@ -63,6 +63,13 @@ def resolve(con: duckdb.DuckDBPyConnection, table: pa.Table) -> Resolution:
         nodes.setdefault(key, (parents[i], ops[i], agents[i]))
         started.setdefault(key, starts[i])
     found: dict[Key, str | None] = {}
+    # An agent used as a tool whose producer records no span for the agent (CrewAI's
+    # coworkers): what runs under the tool call belongs to the called agent.
+    calling = _stored_agent_calls(con, set(traces)) if stored else {}
+    for i, key in enumerate(zip(traces, spans, strict=True)):
+        target = targets[i]
+        if ops[i] == "agent_tool" and target:
+            calling[key] = target
 
     def enclosing_agent(trace: str, parent: str | None) -> str | None:
         path: list[Key] = []
@@ -77,6 +84,9 @@ def resolve(con: duckdb.DuckDBPyConnection, table: pa.Table) -> Resolution:
                 break
             path.append(current)
             parent_id, op, agent = node
+            if current in calling:
+                result = calling[current]
+                break
             if agent is not None or op == "workflow":
                 result = agent
                 break
@@ -137,6 +147,16 @@ def _stored_spans(
             ).fetchall()
         )
     return stored, conversations
+
+
+def _stored_agent_calls(con: duckdb.DuckDBPyConnection, traces: set[str]) -> dict[Key, str]:
+    """The stored agents-as-tools of ``traces`` that name the agent they called."""
+    with registered(con, "_baton_touched", pa.table({"trace_id": sorted(traces)})):
+        calls = con.execute(
+            "SELECT trace_id, span_id, to_agent FROM spans WHERE op = 'agent_tool' "
+            "AND to_agent IS NOT NULL AND trace_id IN (SELECT trace_id FROM _baton_touched)"
+        ).fetchall()
+    return {(trace, span): agent for trace, span, agent in calls}
 
 
 def _conversations(

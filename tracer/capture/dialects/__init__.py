@@ -19,6 +19,7 @@ from typing import Any
 from tracer.capture.dialects import (
     adk,
     autogen,
+    crewai,
     genai,
     langgraph,
     logfire,
@@ -48,6 +49,7 @@ DIALECTS: list[Dialect] = [
     openai_agents.normalise,
     langgraph.normalise,
     openai_client.normalise,
+    crewai.normalise,
     openinference.normalise,
     otel_agents.normalise,
     autogen.normalise,
@@ -68,6 +70,7 @@ MESSAGE_READERS: dict[str, MessageReader] = {
     "autogen": genai.messages,
     "openai_client": messages.openinference,
     "adk": adk.messages,
+    "crewai": messages.openinference,
 }
 
 
