@@ -307,3 +307,30 @@ def test_quiet_and_a_run_that_records_nothing(tmp_path: Path) -> None:
     loud = baton_run(tmp_path / "runs.duckdb", "sh", "-c", "echo hi; exit 3")
     assert (loud.returncode, loud.stdout) == (3, "hi\n")
     assert loud.stderr.startswith("baton run: nothing was recorded")
+
+
+NODE_MODULES = Path(os.environ.get("BATON_FW", "/work/fw")) / "node-otel" / "node_modules"
+
+
+@pytest.mark.skipif(
+    not (NODE_MODULES / "@opentelemetry" / "exporter-trace-otlp-proto").is_dir(),
+    reason="needs Node and npm install @opentelemetry/sdk-trace-base "
+    "@opentelemetry/exporter-trace-otlp-proto in /work/fw/node-otel",
+)
+def test_a_node_program_with_the_stock_otlp_exporter_is_recorded(tmp_path: Path) -> None:
+    store, made = tmp_path / "runs.duckdb", tmp_path / "made.json"
+    done = baton_run(
+        store, "node", str(APPS / "otlp_app.js"), str(made), env={"NODE_PATH": str(NODE_MODULES)}
+    )
+    assert (done.returncode, done.stdout) == (5, "node app done\n"), done.stderr
+    produced = json.loads(made.read_text())
+    assert len(produced) == 4
+    assert span_ids(store) == sorted(produced)
+    db = Store(store)
+    assert db.query("SELECT from_agent, to_agent FROM handoffs").rows == [("Triage", "Billing")]
+    assert db.query("SELECT agent_name, tool_name, arguments, result FROM tool_calls").rows == [
+        ("Billing", "lookup_invoice", '{"invoice_id": "A1"}', "42 EUR")
+    ]
+    assert summary_of(done.stderr) == (
+        f"baton run: recorded 2 runs, 1 handoff and 0 loops in 2 conversations; open with: baton tui --store {store}"
+    )
