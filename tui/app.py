@@ -15,12 +15,14 @@ from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.events import Resize
+from textual.filter import LineFilter
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
 from tracer.store import StoreError
 from tui.commands import commands
+from tui.control_pictures import ShowControlCharacters
 from tui.messages import OpenConversation
 from tui.screens.conversations import ConversationsScreen
 from tui.screens.help import HelpScreen
@@ -29,6 +31,9 @@ from tui.screens.too_small import MIN_HEIGHT, MIN_WIDTH, TooSmallScreen
 from tui.source import ConversationSource
 
 THEMES = {"dark": "textual-dark", "light": "textual-light"}
+
+
+_SHOW_CONTROLS = ShowControlCharacters()
 
 
 class BatonApp(App[None]):
@@ -63,6 +68,11 @@ class BatonApp(App[None]):
         self.follow_interval = follow_interval
         self.theme = THEMES[theme]
         self._screens_ready = False
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        # Textual's own filters (NO_COLOR's monochrome, dimming), then control characters
+        # in recorded text drawn as symbols, never sent to the terminal.
+        return [*super().get_line_filters(), _SHOW_CONTROLS]
 
     def on_mount(self) -> None:
         self.push_screen(ConversationsScreen())

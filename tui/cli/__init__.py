@@ -18,13 +18,19 @@ from tui.cli.demo import demo
 from tui.cli.diff import diff, loops
 from tui.cli.replay import replay
 from tui.cli.run import run
+from tui.cli.safe_output import guard_standard_streams
 from tui.cli.store import sql, store, traces
 from tui.cli.tui import tui
+
+#: Commands that own the terminal (the Textual app) or pass a program's output through
+#: untouched (``baton run``); every other command's output is made terminal-safe.
+_OWN_TERMINAL = frozenset({"tui", "demo", "run"})
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="baton", prog_name="baton")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """baton records multi-agent LLM runs (handoffs, agents called as tools) as
     OpenTelemetry spans in DuckDB, answers SQL over the handoff history, and replays
     conversations turn by turn in the terminal.
@@ -32,6 +38,8 @@ def main() -> None:
     Every command takes --store PATH; without it the store is $BATON_STORE, else a
     file in your user data directory (see `baton store path`).
     """
+    if ctx.invoked_subcommand not in _OWN_TERMINAL:
+        guard_standard_streams()
 
 
 main.add_command(demo)

@@ -12,6 +12,8 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from tui.cli.safe_output import escape_controls
+
 MAX_CELL = 60
 
 
@@ -28,7 +30,11 @@ def cell_text(value: Any) -> str:
 
 def format_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """An aligned text table; long cells are cut with an ellipsis."""
-    cells = [[clip(cell_text(v).replace("\n", "⏎"), MAX_CELL) for v in row] for row in rows]
+    cells = [
+        [clip(escape_controls(cell_text(v).replace("\n", "⏎")), MAX_CELL) for v in row]
+        for row in rows
+    ]
+    columns = [escape_controls(c) for c in columns]
     widths = [len(c) for c in columns]
     for row in cells:
         widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
@@ -47,7 +53,7 @@ def format_csv(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(columns)
     for row in rows:
-        writer.writerow([cell_text(v) for v in row])
+        writer.writerow([escape_controls(cell_text(v)) for v in row])
     return out.getvalue().rstrip("\n")
 
 
