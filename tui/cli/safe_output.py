@@ -54,6 +54,6 @@ class TerminalSafe:
 def guard_standard_streams() -> None:
     """From now on, ``sys.stdout`` and ``sys.stderr`` escape control characters."""
     if not isinstance(sys.stdout, TerminalSafe):
-        sys.stdout = TerminalSafe(sys.stdout)  # type: ignore[assignment]
+        sys.stdout = TerminalSafe(sys.stdout)
     if not isinstance(sys.stderr, TerminalSafe):
-        sys.stderr = TerminalSafe(sys.stderr)  # type: ignore[assignment]
+        sys.stderr = TerminalSafe(sys.stderr)
