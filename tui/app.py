@@ -7,7 +7,7 @@ flows down as attributes (``store_version``), requests flow up as messages
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import partial
 from typing import ClassVar
 
