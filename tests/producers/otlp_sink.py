@@ -33,6 +33,20 @@ def _hex_ids(node: Any) -> Any:
     return node
 
 
+def read_body(handler: BaseHTTPRequestHandler) -> bytes:
+    """A request's body, sent with a length or chunked (Node's exporters chunk)."""
+    if "chunked" not in (handler.headers.get("transfer-encoding") or "").lower():
+        return handler.rfile.read(int(handler.headers.get("content-length") or 0))
+    body = b""
+    while True:
+        size = int(handler.rfile.readline().split(b";")[0].strip() or b"0", 16)
+        if size == 0:
+            handler.rfile.readline()
+            return body
+        body += handler.rfile.read(size)
+        handler.rfile.readline()
+
+
 class OtlpSink:
     """Collects export requests; ``lines`` are their OTLP/JSON texts in arrival order."""
 
@@ -75,8 +89,7 @@ class OtlpSink:
                 pass
 
             def do_POST(self) -> None:
-                length = int(self.headers.get("content-length") or 0)
-                sink.keep(self.rfile.read(length), self.headers.get("content-type") or "")
+                sink.keep(read_body(self), self.headers.get("content-type") or "")
                 self.send_response(200)
                 self.send_header("content-type", "application/x-protobuf")
                 self.send_header("content-length", "0")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -36,7 +37,11 @@ def command(framework: str) -> list[str]:
     """How to run a framework's recording script: its venv's python, or node."""
     script = HERE / framework
     if (script / "record.mjs").exists():
-        return ["node", str(script / "record.mjs")]
+        # ES modules resolve packages from the script's own folder: run a copy beside the
+        # framework's node_modules.
+        copy = FW / framework / "record.mjs"
+        shutil.copyfile(script / "record.mjs", copy)
+        return ["node", str(copy)]
     return [str(FW / framework / "bin" / "python"), str(script / "record.py")]
 
 

@@ -191,6 +191,20 @@ class ModelServer:
         self._server.server_close()
 
 
+def read_body(handler: BaseHTTPRequestHandler) -> bytes:
+    """A request's body, sent with a length or chunked."""
+    if "chunked" not in (handler.headers.get("transfer-encoding") or "").lower():
+        return handler.rfile.read(int(handler.headers.get("content-length") or 0))
+    body = b""
+    while True:
+        size = int(handler.rfile.readline().split(b";")[0].strip() or b"0", 16)
+        if size == 0:
+            handler.rfile.readline()
+            return body
+        body += handler.rfile.read(size)
+        handler.rfile.readline()
+
+
 def _handler(model: ScriptedModel) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -202,8 +216,7 @@ def _handler(model: ScriptedModel) -> type[BaseHTTPRequestHandler]:
             self._json(200, {"object": "list", "data": [{"id": MODEL, "object": "model"}]})
 
         def do_POST(self) -> None:
-            length = int(self.headers.get("content-length") or 0)
-            body = json.loads(self.rfile.read(length) or b"{}")
+            body = json.loads(read_body(self) or b"{}")
             if not self.path.rstrip("/").endswith("/chat/completions"):
                 self._json(404, {"error": {"message": f"no such path {self.path}"}})
                 return

@@ -30,10 +30,11 @@ def _swarm_style(transfer: str, a: str, b: str, hops: int, answer: str) -> dict[
     return script
 
 
-def _manager(tool: str, worker: str, answer: str) -> dict[str, list[Step]]:
+def _manager(tool: str, worker: str, answer: str, argument: str = "task") -> dict[str, list[Step]]:
     """A manager calls ``worker`` as a tool (which looks something up), then answers."""
+    question = {argument: "What is the answer?"}
     return {
-        "manager": [call(tool, {"task": "What is the answer?"}, agent_tool=worker), say(answer)],
+        "manager": [call(tool, question, agent_tool=worker), say(answer)],
         worker: [call("lookup", {"topic": "life"}), say("Found: 42.")],
     }
 
@@ -90,6 +91,11 @@ SCRIPTS: dict[str, dict[str, dict[str, list[Step]]]] = {
             ],
             "researcher": [call("lookup", {"topic": "life"}), say("Found: 42.")],
         },
+    },
+    "tsagents": {
+        "handback": _swarm_style("transfer_to_{}", "triage", "billing", 2, "Refunded."),
+        "pingpong": _swarm_style("transfer_to_{}", "triage", "billing", 3, "Done."),
+        "manager": _manager("researcher", "researcher", "The answer is 42.", argument="input"),
     },
     "pydanticai": {
         "delegation": _manager("ask_researcher", "researcher", "The answer is 42."),

@@ -9,7 +9,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from tracer.capture.dialects.base import Normalised, SpanView, int_or_none, text_or_none
+from tracer.capture.dialects.base import (
+    Normalised,
+    SpanView,
+    decode_json,
+    int_or_none,
+    text_or_none,
+)
+from tracer.capture.dialects.transfers import transfer_target
 
 SOURCE = "openinference"
 _KIND = "openinference.span.kind"
@@ -37,23 +44,37 @@ def normalise(span: SpanView) -> Normalised | None:
         else:  # the instrumentation's span for the whole trace names no agent
             found.op = "workflow"
     elif kind == "TOOL":
-        if "tool.name" not in attrs and span.name.startswith(_HANDOFF_PREFIX):
+        if span.name.startswith(_HANDOFF_PREFIX):
+            # Python's instrumentation writes the agents as plain text; the TypeScript one
+            # as JSON ({"from_agent": ...}, {"to_agent": ...}), with a tool.name too.
             found.op = "handoff"
+            found.tool_name = text_or_none(attrs.get("tool.name"))
             found.to_agent = (
-                text_or_none(attrs.get("output.value")) or span.name[len(_HANDOFF_PREFIX) :]
+                _agent_field(attrs.get("output.value"), "to_agent")
+                or (span.name[len(_HANDOFF_PREFIX) :])
             )
-            found.from_agent = text_or_none(attrs.get("input.value"))
+            found.from_agent = _agent_field(attrs.get("input.value"), "from_agent")
         else:
             found.tool_name = text_or_none(attrs.get("tool.name")) or span.name
             found.tool_arguments = text_or_none(attrs.get("input.value"))
             found.tool_result = text_or_none(attrs.get("output.value"))
             found.tool_call_id = text_or_none(attrs.get("tool_call.id") or attrs.get("tool.id"))
+            target = transfer_target(found.tool_name, found.tool_arguments)
+            if target is not None:
+                found.op, found.to_agent = "handoff", target
     elif kind == "LLM":
         found.model = text_or_none(attrs.get("llm.model_name"))
         found.input_tokens = int_or_none(attrs.get("llm.token_count.prompt"))
         found.output_tokens = int_or_none(attrs.get("llm.token_count.completion"))
         found.final_answer = _final_answer(attrs)
     return found
+
+
+def _agent_field(value: Any, field: str) -> str | None:
+    decoded = decode_json(value, otherwise=value)
+    if isinstance(decoded, Mapping):
+        return text_or_none(decoded.get(field))
+    return text_or_none(decoded) if decoded else None
 
 
 def _final_answer(attrs: Mapping[str, Any]) -> bool | None:
