@@ -308,8 +308,8 @@ def _on_a_step(guardrail: Guardrail, steps: tuple[Step, ...]) -> bool:
 
 
 def run_label(steps: tuple[Step, ...]) -> str:
-    """A nested run described by every agent in it, e.g. ``3 turns · Researcher, Writer``
+    """A nested run described by every agent in it, e.g. ``3 turns by Researcher, Writer``
     (a handoff inside an agent used as a tool makes turns of another agent)."""
     agents = list(dict.fromkeys(step.agent or "?" for step in steps))
     count = len(steps)
-    return f"{count} turn{'s' if count != 1 else ''} · {', '.join(agents)}"
+    return f"{count} turn{'s' if count != 1 else ''} by {', '.join(agents)}"

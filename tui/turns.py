@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from replay.model import Message, Step
+from replay.model import model_calls as replay_model_calls
 
 
 def split_input(
@@ -40,6 +41,6 @@ def _answers(message: Message) -> set[str]:
 
 
 def model_calls(steps: Sequence[Step]) -> int:
-    """Every model call of ``steps``, those of agents used as tools included: what the
-    ``turns`` view and the conversation list count as turns."""
-    return sum(1 + sum(model_calls(call.nested) for call in step.tool_calls) for step in steps)
+    """Every model call of ``steps``, those of agents used as tools and of guardrails'
+    agents included: what the ``turns`` view and the conversation list count as turns."""
+    return replay_model_calls(tuple(steps))

@@ -126,6 +126,7 @@ class SpanRows:
         )
         cols["resource"].append(resource_json)
         cols["redacted"].append(redacted[0])
+        cols["nested_in"].append(None)  # filled from the span's relatives at ingest
         for tool, call_id, target in found.transfers:
             self._add_transfer(trace_id, span_id, end or start_ns, tool, call_id, target)
         return None

@@ -19,6 +19,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from tracer.store.nesting import nested_in, stored_nesting
 from tracer.store.rows import registered
 
 _MAX_DEPTH = 64
@@ -35,6 +36,7 @@ class Resolution:
     agent_fixes: dict[Key, tuple[str, str | None]] = field(default_factory=dict)  # agent, from
     agent_tool_fixes: dict[Key, str] = field(default_factory=dict)  # tool span -> its agent
     conversation_fixes: dict[str, str] = field(default_factory=dict)  # trace -> conversation
+    nested_fixes: dict[Key, str | None] = field(default_factory=dict)  # span -> nested_in
 
 
 def resolve(con: duckdb.DuckDBPyConnection, table: pa.Table) -> Resolution:
@@ -118,6 +120,11 @@ def resolve(con: duckdb.DuckDBPyConnection, table: pa.Table) -> Resolution:
     chosen, resolution.conversation_fixes = _conversations(
         traces, conversations, starts, stored_conversations
     )
+    nesting = nested_in(nodes, called)
+    stored_nest = stored_nesting(con, set(traces)) if stored else {}
+    for key, now in stored_nest.items():
+        if nesting.get(key) != now:
+            resolution.nested_fixes[key] = nesting.get(key)
     resolution.table = _replaced(
         table,
         agent_name=agents,
@@ -125,6 +132,7 @@ def resolve(con: duckdb.DuckDBPyConnection, table: pa.Table) -> Resolution:
         to_agent=targets,
         from_agent=sources,
         conversation_id=[chosen[t] for t in traces],
+        nested_in=[nesting.get(key) for key in zip(traces, spans, strict=True)],
     )
     return resolution
 
@@ -246,6 +254,13 @@ def apply_fixes(con: duckdb.DuckDBPyConnection, resolution: Resolution) -> None:
                 "to_agent = coalesce(spans.to_agent, f.to_agent), "
                 "from_agent = coalesce(spans.from_agent, spans.agent_name) "
                 "FROM _baton_agent_tool_fixes AS f "
+                "WHERE spans.trace_id = f.trace_id AND spans.span_id = f.span_id"
+            )
+    if resolution.nested_fixes:
+        fixes = _by_span(resolution.nested_fixes, nested_in=tuple(resolution.nested_fixes.values()))
+        with registered(con, "_baton_nested_fixes", fixes):
+            con.execute(
+                "UPDATE spans SET nested_in = f.nested_in FROM _baton_nested_fixes AS f "
                 "WHERE spans.trace_id = f.trace_id AND spans.span_id = f.span_id"
             )
     if resolution.conversation_fixes:

@@ -42,6 +42,7 @@ SPAN_COLUMNS: tuple[tuple[str, pa.DataType], ...] = (
     ("events", pa.string()),
     ("resource", pa.string()),
     ("redacted", pa.int32()),
+    ("nested_in", pa.string()),  # the agent-tool call or guardrail a span runs under
 )
 SPAN_SCHEMA = pa.schema([pa.field(name, kind) for name, kind in SPAN_COLUMNS])
 COLUMN_NAMES = tuple(name for name, _ in SPAN_COLUMNS)

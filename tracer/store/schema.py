@@ -10,6 +10,7 @@ row as Arrow sees them are in ``tracer.store.rows``.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -76,11 +77,38 @@ def _m003_redacted(con: Connection) -> None:
     con.execute("ALTER TABLE spans ADD COLUMN redacted INTEGER")
 
 
+def _m004_nested_in(con: Connection) -> None:
+    # The agent-tool call or guardrail a span runs under (NULL on the conversation's
+    # path), so views tell nested turns apart (tracer.store.nesting). Filled for the
+    # spans already stored by walking up their parents.
+    con.execute("ALTER TABLE spans ADD COLUMN nested_in VARCHAR")
+    con.execute(
+        """
+        UPDATE spans SET nested_in = found.nested_in
+        FROM (
+            WITH RECURSIVE up(trace_id, span_id, ancestor, depth, hit) AS (
+                SELECT trace_id, span_id, parent_span_id, 0, NULL::VARCHAR FROM spans
+                UNION ALL
+                SELECT u.trace_id, u.span_id, p.parent_span_id, u.depth + 1,
+                       CASE WHEN p.op IN ('agent_tool', 'guardrail') THEN p.span_id END
+                FROM up AS u
+                JOIN spans AS p ON p.trace_id = u.trace_id AND p.span_id = u.ancestor
+                WHERE u.hit IS NULL AND u.depth < 64
+            )
+            SELECT trace_id, span_id, any_value(hit) AS nested_in
+            FROM up WHERE hit IS NOT NULL GROUP BY trace_id, span_id
+        ) AS found
+        WHERE spans.trace_id = found.trace_id AND spans.span_id = found.span_id
+        """
+    )
+
+
 #: Applied in order; never edit or reorder a published entry, append a new one.
 MIGRATIONS: tuple[tuple[str, Callable[[Connection], None]], ...] = (
     ("001_spans", _m001_spans),
     ("002_settings", _m002_settings),
     ("003_redacted", _m003_redacted),
+    ("004_nested_in", _m004_nested_in),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -104,7 +132,10 @@ def transaction(con: Connection) -> Iterator[None]:
         yield
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        # A failed COMMIT (a full disk) has already ended the transaction: the error to
+        # report is the one that got us here, not "no transaction is active".
+        with contextlib.suppress(duckdb.Error):
+            con.execute("ROLLBACK")
         raise
 
 

@@ -27,7 +27,9 @@ SELECT
     model,
     status,
     span_id,
-    parent_span_id
+    parent_span_id,
+    nested_in IS NOT NULL AS nested,
+    nested_in
 FROM spans
 WHERE op = 'chat'
 """
@@ -42,7 +44,8 @@ SELECT
     h.from_agent,
     h.to_agent,
     h.start_time AS "at",
-    h.span_id
+    h.span_id,
+    h.attributes->>'baton.handoff.reason' AS reason
 FROM spans AS h
 ASOF LEFT JOIN turns AS same_agent
     ON h.trace_id = same_agent.trace_id AND h.parent_span_id = same_agent.parent_span_id
@@ -217,6 +220,7 @@ WITH per_conversation AS (
         max(coalesce(end_time, start_time)) AS ended_at,
         count(DISTINCT trace_id) AS n_traces,
         count(*) FILTER (WHERE op = 'chat') AS n_turns,
+        count(*) FILTER (WHERE op = 'chat' AND nested_in IS NOT NULL) AS n_nested_turns,
         count(*) FILTER (WHERE op = 'handoff') AS n_handoffs,
         count(*) FILTER (WHERE op IN ('tool', 'agent_tool')) AS n_tool_calls,
         bool_or(status = 'error') AS has_error
@@ -245,7 +249,8 @@ SELECT
     coalesce(a.agents, []::VARCHAR[]) AS agents,
     p.conversation_id IN (SELECT conversation_id FROM loops) AS has_loop,
     p.has_error,
-    date_diff('millisecond', p.started_at, p.ended_at) AS duration_ms
+    date_diff('millisecond', p.started_at, p.ended_at) AS duration_ms,
+    p.n_nested_turns
 FROM per_conversation AS p
 LEFT JOIN agent_lists AS a USING (conversation_id)
 """

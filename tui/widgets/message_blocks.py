@@ -19,8 +19,8 @@ from textual.message import Message as TextualMessage
 from textual.widget import Widget
 from textual.widgets import Collapsible, Static
 
-from replay.model import Message, Step, ToolCall
-from tui.humanize import duration, error_text, plural, size
+from replay.model import Guardrail, Message, Step, ToolCall, run_label
+from tui.humanize import duration, error_text, size
 from tui.palette import AgentColors
 from tui.turns import split_input
 
@@ -132,14 +132,18 @@ def turn_blocks(
 ) -> Iterator[Widget]:
     """The widgets that show one turn, top to bottom."""
     if not step.has_content:
+        missing = step.missing_content or "no message content was recorded for this turn"
         yield Static(
             Content.styled(
-                "This producer recorded no message content for this turn (content capture "
-                "was off). Timings, tokens and tool calls are still shown.",
+                f"This producer recorded no message content for this turn: {missing}. "
+                "Timings, tokens and tool calls are still shown.",
                 "italic $text-muted",
             ),
             classes="no-content",
         )
+    for guardrail in step.guardrails:
+        if guardrail.kind != "output":
+            yield guardrail_block(guardrail, colors, highlight, depth)
     context, fresh = split_input(step.input_messages or (), previous)
     if context:
         yield ContextFold(context, step, colors, highlight)
@@ -163,8 +167,26 @@ def turn_blocks(
         if call.span_id not in shown:
             yield tool_call_block(call, colors, highlight, depth)
     shown_spans = {call.span_id for call in step.tool_calls}
+    for guardrail in step.guardrails:
+        if guardrail.kind == "output":
+            yield guardrail_block(guardrail, colors, highlight, depth)
     if step.handoff is not None:
         yield transfer_block(step.handoff.from_agent or step.agent, step.handoff.to_agent, colors)
+        if step.handoff.reason is not None and step.handoff.reason.arguments not in (None, "{}"):
+            args = _compact(step.handoff.reason.arguments or "")
+            yield Static(
+                Content.assemble(("  why: ", "$text-muted"), highlight(Content(args))),
+                classes="transfer-reason",
+            )
+        if step.handoff.input_filter is not None:
+            removed = step.handoff.removed or ()
+            note = f"  input filter {step.handoff.input_filter}"
+            note += f" removed {', '.join(removed)}" if removed else " removed nothing"
+            yield Static(Content.styled(note, "$text-muted"), classes="transfer-filter")
+        if step.handoff.warning is not None:
+            yield Static(
+                Content.styled(f"  ⚠ {step.handoff.warning}", "$warning"), classes="warning"
+            )
     for error in step.errors:
         if error.span_id in shown_spans:
             continue  # already shown under its tool call
@@ -194,14 +216,42 @@ def tool_call_block(
             nested.append(Static(turn_header(inner, colors), classes="nested-header"))
             nested.extend(turn_blocks(inner, before, colors, highlight, depth + 1))
             before = inner
-        turns = len(call.nested)
-        nested_title = escape(f"{plural(turns, 'turn')} by {call.agent or call.name}")
+        nested_title = escape(run_label(call.nested))
         children.append(Collapsible(*nested, title=nested_title, collapsed=True, classes="nested"))
     if call.status == "error":
         reason = call.error_type or "error"
         children.append(Static(Content.styled(f"✗ {reason}", "bold $error"), classes="call-error"))
     children.extend(_result(call.result, highlight, failed=call.status == "error"))
     return ToolCallBlock(call, *children)
+
+
+def guardrail_block(
+    guardrail: Guardrail, colors: AgentColors, highlight: Highlighter, depth: int
+) -> Static | Collapsible:
+    """``🛡 input guardrail harm passed``, its own agent's run folded below it."""
+    outcome_style = {"tripped": "bold $error", "passed": "$success"}.get(
+        guardrail.outcome, "$text-muted"
+    )
+    line = Content.assemble(
+        ("🛡 ", "$text-muted"),
+        (f"{guardrail.kind or ''} guardrail ".lstrip(), "$text-muted"),
+        (guardrail.name or "?", "bold"),
+        "  ",
+        (guardrail.outcome, outcome_style),
+    )
+    if not guardrail.nested or depth >= MAX_NESTING:
+        return Static(line, classes="guardrail")
+    nested: list[Widget] = []
+    before: Step | None = None
+    for inner in guardrail.nested:
+        nested.append(Static(turn_header(inner, colors), classes="nested-header"))
+        nested.extend(turn_blocks(inner, before, colors, highlight, depth + 1))
+        before = inner
+    title = escape(
+        f"{guardrail.kind or ''} guardrail {guardrail.name or '?'} {guardrail.outcome}"
+        f" · {run_label(guardrail.nested)}".strip()
+    )
+    return Collapsible(*nested, title=title, collapsed=True, classes="nested guardrail")
 
 
 def _requested_call(name: str | None, arguments: str | None, highlight: Highlighter) -> Static:
