@@ -24,7 +24,9 @@ def _swarm_style(transfer: str, a: str, b: str, hops: int, answer: str) -> dict[
     script: dict[str, list[Step]] = {a: [], b: []}
     holder, other = a, b
     for _ in range(hops):
-        script[holder].append(call(transfer.format(other), handoff=other))
+        # A tool named by the target (transfer_to_billing), or one taking it ({"to": ...}).
+        arguments = {} if "{}" in transfer else {"to": other}
+        script[holder].append(call(transfer.format(other), arguments, handoff=other))
         holder, other = other, holder
     script[holder].append(say(answer))
     return script
@@ -96,6 +98,13 @@ SCRIPTS: dict[str, dict[str, dict[str, list[Step]]]] = {
         "handback": _swarm_style("transfer_to_{}", "triage", "billing", 2, "Refunded."),
         "pingpong": _swarm_style("transfer_to_{}", "triage", "billing", 3, "Done."),
         "manager": _manager("researcher", "researcher", "The answer is 42.", argument="input"),
+    },
+    "vercel": {
+        "handback": _swarm_style("handoff", "triage", "billing", 2, "Refunded."),
+        "pingpong": _swarm_style("handoff", "triage", "billing", 3, "Done."),
+        "manager": _manager("researcher", "researcher", "The answer is 42."),
+        "handback_openinference": _swarm_style("handoff", "triage", "billing", 2, "Refunded."),
+        "manager_openinference": _manager("researcher", "researcher", "The answer is 42."),
     },
     "pydanticai": {
         "delegation": _manager("ask_researcher", "researcher", "The answer is 42."),

@@ -28,6 +28,7 @@ from tracer.capture.dialects import (
     openai_client,
     openinference,
     otel_agents,
+    vercel_ai,
 )
 from tracer.capture.dialects.base import (
     OPS,
@@ -48,6 +49,7 @@ MessageReader = Callable[[Mapping[str, Any]], ChatMessages]
 DIALECTS: list[Dialect] = [
     openai_agents.normalise,
     langgraph.normalise,
+    vercel_ai.normalise,
     openai_client.normalise,
     crewai.normalise,
     openinference.normalise,
@@ -71,6 +73,7 @@ MESSAGE_READERS: dict[str, MessageReader] = {
     "openai_client": messages.openinference,
     "adk": adk.messages,
     "crewai": messages.openinference,
+    "vercel_ai": vercel_ai.messages,
 }
 
 
