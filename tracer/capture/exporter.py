@@ -62,7 +62,10 @@ class StoreExporter(SpanExporter):
         except Exception as exc:
             self._failed_since_flush = True
             logger.error(
-                "baton could not write %d spans to %s: %s", len(spans), self.store.incoming, exc
+                "baton could not write %d spans to %s (%s); they are not recorded",
+                len(spans),
+                self.store.incoming,
+                exc,
             )
             return SpanExportResult.FAILURE
         if problems:

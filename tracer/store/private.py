@@ -37,19 +37,26 @@ def private_file(path: Path) -> None:
     _tighten(path, FILE_MODE)
 
 
-def check_owner(path: Path) -> None:
-    """Raise ``ForeignOwnerError`` if ``path`` exists and another user owns it."""
+def check_owner(path: Path, like: Path | None = None) -> None:
+    """Raise ``ForeignOwnerError`` if ``path`` exists and is not owned by the owner of
+    ``like`` (when that exists: a store another user shares with us is theirs, folder
+    and all), else by us."""
     if not hasattr(os, "geteuid"):
         return
     try:
         owner = path.stat().st_uid
     except FileNotFoundError:
         return
-    if owner != os.geteuid():
+    try:
+        expected = like.stat().st_uid if like is not None else os.geteuid()
+    except FileNotFoundError:
+        expected = os.geteuid()
+    if owner != expected:
         raise ForeignOwnerError(
-            f"{path} belongs to another user ({_user_name(owner)}), so baton will not read "
+            f"{path} belongs to another user ({_user_name(owner)}) than its store, so baton "
+            "will not read "
             "spans from it: anyone who can write there could plant them. Remove it, or "
-            "give it to yourself (chown), and retry"
+            "give it to the store's owner (chown), and retry"
         )
 
 

@@ -15,6 +15,7 @@ holds; a user sees a clear ``StoreBusyError`` only if the wait runs out.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import re
@@ -55,6 +56,10 @@ class StoreBusyError(StoreError):
     """Another program kept the store locked for longer than we were willing to wait."""
 
 
+class ForeignIncomingError(StoreError):
+    """The store's incoming folder belongs to another user; its files are not trusted."""
+
+
 @dataclass
 class AbsorbReport:
     """What one absorb did."""
@@ -84,6 +89,7 @@ class Store:
         self.lock_timeout = DEFAULT_LOCK_TIMEOUT if lock_timeout is None else lock_timeout
         self._prepared = False
         self._absorb_lock = threading.Lock()
+        self._unwritable: BaseException | None = None  # why the last absorb could not write
 
     def __repr__(self) -> str:
         return f"Store({str(self.path)!r})"
@@ -147,11 +153,19 @@ class Store:
         try:
             self.absorb(timeout=EXIT_ABSORB_TIMEOUT)
         except Exception as exc:
-            logger.warning(
-                "baton left spans in %s (%s); they move into the store next time it is opened",
-                self.incoming,
-                exc,
-            )
+            pending = len(self.pending_segments())
+            if pending:
+                logger.warning(
+                    "baton left %d segment%s of spans in %s (%s); they move into the store "
+                    "the next time it is opened for writing; %s",
+                    pending,
+                    "" if pending == 1 else "s",
+                    self.incoming,
+                    str(exc).splitlines()[0],
+                    what_to_do(exc, self.path),
+                )
+            else:
+                logger.warning("baton could not open %s to finish (%s)", self.path, exc)
 
     def ingest(self, table: pa.Table, *, timeout: float | None = None) -> int:
         """Insert a batch straight into the database (bulk loads); returns spans added."""
@@ -246,6 +260,25 @@ class Store:
         except StoreBusyError:
             if not exists:
                 raise
+        except (StoreError, duckdb.Error, OSError) as exc:
+            if not exists or isinstance(exc, ForeignIncomingError):
+                raise
+            self._unwritable = exc
+            self._warn_unabsorbed(exc)
+
+    def _warn_unabsorbed(self, exc: BaseException) -> None:
+        pending = len(self.pending_segments())
+        if not pending:
+            return
+        logger.warning(
+            "reading %s as it is: %d pending segment%s in %s could not be absorbed (%s); %s",
+            self.path,
+            pending,
+            "" if pending == 1 else "s",
+            self.incoming,
+            str(exc).splitlines()[0],
+            what_to_do(exc, self.path),
+        )
 
     def _open_for_reading(
         self, timeout: float | None, *, config: dict[str, Any] | None = None
@@ -261,10 +294,17 @@ class Store:
                 self._prepared = True
                 return con
             con.close()
+        self._unwritable = None
         self._prepare(timeout)
         con = self._open(read_only=True, timeout=timeout, config=config)
         if schema_version(con) < SCHEMA_VERSION:
             con.close()
+            cause = self._unwritable
+            if cause is not None:
+                raise StoreError(
+                    f"{self.path} was written by an older baton and cannot be upgraded here "
+                    f"({str(cause).splitlines()[0]}); {what_to_do(cause, self.path)}"
+                )
             raise StoreError(
                 f"{self.path} was written by an older baton and could not be upgraded "
                 "because another program holds it; close that program and retry"
@@ -354,9 +394,9 @@ class Store:
 
     def _check_incoming_owner(self) -> None:
         try:
-            private.check_owner(self.incoming)
+            private.check_owner(self.incoming, like=self.path)
         except private.ForeignOwnerError as exc:
-            raise StoreError(str(exc)) from exc
+            raise ForeignIncomingError(str(exc)) from exc
 
     def set_aside(self, path: Path, reason: str) -> Path:
         """Move a file that cannot be read (a segment, a receiver's spool file) into
@@ -386,9 +426,52 @@ def _size(path: Path) -> int:
 
 def _busy_message(path: Path, exc: Exception, waited: float) -> str:
     holder = _HOLDER.search(str(exc))
-    who = f"{holder.group(1)} (PID {holder.group(2)})" if holder else "another program"
+    if holder is None:
+        return (
+            f"the store {path} has been locked by another program for over {waited:g}s; "
+            "close the program that has it open and retry"
+        )
+    pid = int(holder.group(2))
+    command = _command_line(pid) or holder.group(1)
+    if _is_baton(command):
+        return (
+            f"the store {path} has been locked for over {waited:g}s by another baton "
+            f"process (PID {pid}: {command}), which is moving a large batch of spans into "
+            "it; retry when it has finished, or wait longer (lock_timeout)"
+        )
     return (
-        f"the store {path} has been locked by {who} for over {waited:g}s. "
-        "baton's own recorders never hold it for long; if that program is a DuckDB "
-        "shell or notebook, close its connection and retry."
+        f"the store {path} has been locked for over {waited:g}s by PID {pid} ({command}); "
+        "if it records with baton, it is moving spans in: retry when it has finished; if "
+        "it is a DuckDB shell or notebook, close its connection and retry"
     )
+
+
+def _command_line(pid: int) -> str | None:
+    """The command line of process ``pid`` where the system tells it (Linux /proc)."""
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return None
+    words = [w.decode("utf-8", "replace") for w in raw.split(b"\0") if w]
+    text = " ".join(words)
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _is_baton(command: str) -> bool:
+    """Whether a command line is a ``baton`` command (``baton collect``, ``python -m tui``)."""
+    words = command.split()
+    return bool(words) and (
+        any(Path(word).name == "baton" for word in words[:2]) or " -m tui" in command
+    )
+
+
+def what_to_do(exc: BaseException, path: Path) -> str:
+    """What the user can do about a store that could not be written, by its cause."""
+    text = str(exc).lower()
+    if (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or "no space left" in text:
+        return f"the disk is full: free space on the file system of {path.parent}"
+    if (isinstance(exc, OSError) and exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM)) or (
+        "read-only" in text or "permission denied" in text
+    ):
+        return f"{path} cannot be written here: open it where you may write it to absorb them"
+    return "they move in the next time the store is opened for writing"
