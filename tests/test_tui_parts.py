@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from replay.model import AgentEdge, AgentGraph, Message, MessagePart, Step, ToolCall
 from tui.graph_drawing import draw_graph, edge_lines, place_agents
-from tui.palette import AGENT_COLORS, AgentColors
+from tui.palette import AGENT_COLORS, AgentColors, preferred_slot
 from tui.search import find_step
 from tui.source import ListQuery, short_path
 from tui.turns import split_input
@@ -41,11 +41,27 @@ def test_the_current_turn_is_always_in_the_timeline_window(
     assert start >= 0 and (start + visible <= turns or start == 0)
 
 
-def test_agents_keep_distinct_colours_in_order_of_appearance() -> None:
-    colors = AgentColors(["Triage", "Billing"])
-    assert colors.color("Triage") == AGENT_COLORS[0] and colors.color("Billing") == AGENT_COLORS[1]
-    assert colors.color("Refunds") == AGENT_COLORS[2]
-    assert colors.color("Triage") == AGENT_COLORS[0]
+def test_agents_keep_their_store_colour_in_every_conversation() -> None:
+    order = ("Triage", "Billing", "Refunds", "Technical", "Manager")
+    first = AgentColors(["Triage", "Billing", "Refunds"], order)
+    second = AgentColors(["Manager", "Refunds", "Billing"], order)
+    assert [first.color(a) for a in ("Triage", "Billing", "Refunds")] == list(AGENT_COLORS[:3])
+    assert [second.color(a) for a in ("Manager", "Refunds", "Billing")] == [
+        AGENT_COLORS[4],
+        AGENT_COLORS[2],
+        AGENT_COLORS[1],
+    ]
+    # Past the palette: the colour its name hashes to, unless the conversation took it.
+    many = tuple(f"agent{n}" for n in range(len(AGENT_COLORS)))
+    slot = preferred_slot("Latecomer")
+    others = [a for a in many if a != many[slot]][:2]  # two agents not on its colour
+    late = AgentColors([*others, "Latecomer"], many)
+    assert late.color("Latecomer") == AGENT_COLORS[slot]
+    clash = AgentColors([many[slot], "Latecomer"], many)  # its colour is taken: the next
+    assert clash.color("Latecomer") == AGENT_COLORS[(slot + 1) % len(AGENT_COLORS)]
+    crowded = AgentColors(many + ("Latecomer",), many)
+    assert crowded.color("Latecomer") in AGENT_COLORS  # the palette is full: it wraps round
+    assert len({first.color(a) for a in ("Triage", "Billing", "Refunds")}) == 3
 
 
 GRAPH = AgentGraph(

@@ -76,6 +76,19 @@ def test_replay_light(snap_compare: Compare, in_store_dir: Store) -> None:
     assert snap_compare(app, terminal_size=(110, 34), run_before=loaded(app, "e", "x"))
 
 
+def test_replay_lanes(snap_compare: Compare, in_store_dir: Store) -> None:
+    app = make_app(in_store_dir, LOOPING)
+    assert snap_compare(app, terminal_size=(110, 34), run_before=loaded(app, "v", "e"))
+
+
+def test_replay_lanes_no_color(
+    snap_compare: Compare, in_store_dir: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")  # the lanes read by their names and glyphs alone
+    app = make_app(in_store_dir, LOOPING)
+    assert snap_compare(app, terminal_size=(110, 34), run_before=loaded(app, "v", "e"))
+
+
 def test_help(snap_compare: Compare, in_store_dir: Store) -> None:
     app = make_app(in_store_dir, LOOPING)
     assert snap_compare(app, terminal_size=(100, 40), run_before=loaded(app, "question_mark"))

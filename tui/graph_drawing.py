@@ -2,7 +2,8 @@
 lines, each direction's count written near its source with an arrow pointing the way.
 
 Pure functions over the replay model, returning Rich ``Text`` lines, so the drawing can
-be tested without a terminal. Handoffs are solid lines, agents used as tools dotted.
+be tested without a terminal. Handoffs are solid lines, agents used as tools dotted; a
+legend line says so when the panel has room.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ _DOTS = ((0x01, 0x08), (0x02, 0x10), (0x04, 0x20), (0x40, 0x80))
 _ARROWS = ("→", "↘", "↓", "↙", "←", "↖", "↑", "↗")
 MAX_DRAWN_AGENTS = 8
 LINE_STYLE = Style(color="#6c7a89")
+LEGEND_MIN_HEIGHT = 8  # shorter panels keep every row for the drawing
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +67,9 @@ def draw_graph(
     widest = max(len(agent) for agent in layout.agents) + 4
     if len(layout.agents) > MAX_DRAWN_AGENTS or width < widest + 6 or height < 3:
         return edge_lines(counts, colors, active)
+    legend = graph_legend(layout, width) if height >= LEGEND_MIN_HEIGHT else None
+    if legend is not None:
+        height -= 1
     placed = place_agents(layout.agents, width, height)
     where = {node.agent: node for node in placed}
     canvas = _Braille(width, height)
@@ -83,7 +88,25 @@ def draw_graph(
     for node in placed:
         style = _node_style(node.agent, colors, active, reached=node.agent in reached)
         rows[node.y][node.left : node.left + len(node.label)] = [(ch, style) for ch in node.label]
-    return [_join(row) for row in rows]
+    return [_join(row) for row in rows] + ([legend] if legend is not None else [])
+
+
+def graph_legend(layout: AgentGraph, width: int) -> Text | None:
+    """The edge styles the drawing uses, as a last line: solid for handoffs, dotted for
+    agents used as tools, with the count-and-arrow labels. None when there are no edges."""
+    kinds = {edge.kind for edge in layout.edges if edge.source != edge.target}
+    if not kinds:
+        return None
+    legend = Text(no_wrap=True, overflow="crop")
+    if "handoff" in kinds:
+        legend.append("⠒⠒⠒", LINE_STYLE)
+        legend.append(" handoff  ", "dim")
+    if "agent_tool" in kinds:
+        legend.append("⠂⠐⠂", LINE_STYLE)
+        legend.append(" agent as tool  ", "dim")
+    legend.append("n↗ times", "dim")
+    legend.truncate(width)
+    return legend
 
 
 def place_agents(agents: Sequence[str], width: int, height: int) -> list[Placed]:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Protocol
 
 import replay
+from replay.agent_order import agents_in_order
 from replay.model import AgentGraph, Conversation, ConversationSummary
 from replay.spans import SpanRecord
 from tracer.store import Store, StoreError
@@ -100,6 +101,10 @@ class ConversationSource(Protocol):
 
     def span(self, trace_id: str, span_id: str) -> SpanRecord: ...
 
+    def agent_order(self) -> tuple[str, ...]:
+        """The store's agents in order of first appearance (for their colours)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class EmptyPage:
@@ -121,6 +126,7 @@ class StoreSource:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._reading = threading.Lock()
+        self._agent_order: tuple[tuple[int, int], tuple[str, ...]] | None = None
 
     @property
     def location(self) -> str:
@@ -161,6 +167,15 @@ class StoreSource:
     def span(self, trace_id: str, span_id: str) -> SpanRecord:
         with self._reading:
             return replay.span_record(self.store, trace_id, span_id)
+
+    def agent_order(self) -> tuple[str, ...]:
+        # Read again only when the store changed: it scans every span.
+        version = self.version()
+        if self._agent_order is None or self._agent_order[0] != version:
+            with self._reading:
+                order = agents_in_order(self.store) if version != (0, 0) else ()
+            self._agent_order = (version, order)
+        return self._agent_order[1]
 
 
 def graph_upto(conversation: Conversation, step_index: int | None) -> AgentGraph:

@@ -22,11 +22,13 @@ from textual.worker import get_current_worker
 from replay.model import Conversation, Step, TraceLoop
 from replay.spans import SpanRecord
 from tui.humanize import rate as rate_text
+from tui.lanes import lane_agents, lane_columns
 from tui.palette import AgentColors
 from tui.screens.search import SearchScreen
 from tui.search import find_step, matching_steps, step_texts
 from tui.source import describe_failure, graph_upto
 from tui.widgets.agent_graph import AgentGraphView
+from tui.widgets.lanes import AgentLanes
 from tui.widgets.message_blocks import ToolCallSelected
 from tui.widgets.messages import MessageView
 from tui.widgets.panel import ScrollPanel
@@ -71,7 +73,8 @@ class ReplayScreen(Screen[None]):
         Binding("pagedown", "scroll(10)", "Page messages down", show=False),
         Binding("tab", "app.focus_next", "Next panel, tool call or fold", show=False),
         Binding("shift+tab", "app.focus_previous", "Previous panel", show=False),
-        Binding("t", "focus_panel('timeline')", "Focus the timeline", show=False),
+        Binding("v", "toggle_lanes", "Lanes/timeline"),
+        Binding("t", "focus_panel('timeline')", "Focus the timeline (or lanes)", show=False),
         Binding("m", "focus_panel('messages')", "Focus the messages", show=False),
         Binding("g", "focus_panel('graph')", "Focus the agent graph", show=False),
         Binding("d", "focus_panel('details-box')", "Focus the span details", show=False),
@@ -82,6 +85,7 @@ class ReplayScreen(Screen[None]):
     index: reactive[int] = reactive(0, init=False)  # Step.index shown; 0 before loading
     playing: reactive[bool] = reactive(False, init=False)
     speed: reactive[int] = reactive(DEFAULT_SPEED, init=False)
+    lanes_shown: reactive[bool] = reactive(False, init=False)  # lanes instead of timeline
 
     def __init__(self, conversation_id: str) -> None:
         super().__init__()
@@ -102,6 +106,9 @@ class ReplayScreen(Screen[None]):
         with Vertical(id="timeline-box") as box:
             box.border_title = "Timeline"
             yield Timeline(id="timeline")
+            lanes = AgentLanes(id="lanes")
+            lanes.display = False
+            yield lanes
         with Horizontal(id="replay-body"):
             messages = MessageView(id="messages")
             messages.border_title = "Turn"
@@ -135,12 +142,13 @@ class ReplayScreen(Screen[None]):
         try:
             version = source.version()  # first, so a change during the load shows later
             conversation = source.conversation(self.conversation_id)
+            order = source.agent_order()
         except Exception as exc:  # reported on screen: the UI outlives a failed read
             if not get_current_worker().is_cancelled:
                 self.app.call_from_thread(self._show_failure, describe_failure(exc))
             return
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._show_conversation, conversation, version)
+            self.app.call_from_thread(self._show_conversation, conversation, version, order)
 
     def _store_changed(self, version: tuple[int, int] | None) -> None:
         if version is not None and version != self._loaded_version:
@@ -157,7 +165,10 @@ class ReplayScreen(Screen[None]):
         self.query_one("#banner", Static).update("")
 
     def _show_conversation(
-        self, conversation: Conversation, version: tuple[int, int] | None
+        self,
+        conversation: Conversation,
+        version: tuple[int, int] | None,
+        order: tuple[str, ...] = (),
     ) -> None:
         following = self.conversation is not None and self.index == len(self.conversation.steps)
         first_load = self.conversation is None
@@ -166,12 +177,21 @@ class ReplayScreen(Screen[None]):
         self.remove_class("-failed")
         self._loaded_version = version
         self._texts = None
-        self.agent_colors = AgentColors(conversation.agents)
+        self.agent_colors = AgentColors(conversation.agents, order)
         self.marks = turn_marks(conversation)
         timeline = self.query_one(Timeline)
         timeline.agent_colors = self.query_one(AgentGraphView).agent_colors = self.agent_colors
         self.query_one(SpanDetails).agent_colors = self.agent_colors
         timeline.marks = tuple(self.marks)
+        lanes = self.query_one(AgentLanes)
+        columns = lane_columns(
+            conversation,
+            looping={i + 1 for i, mark in enumerate(self.marks) if mark.in_loop},
+            failing={i + 1 for i, mark in enumerate(self.marks) if mark.failed},
+        )
+        lanes.agent_colors = self.agent_colors
+        lanes.agents = lane_agents(conversation, columns)
+        lanes.columns = tuple(columns)
         self.query_one(AgentGraphView).layout_graph = graph_upto(conversation, None)
         self._show_title()
         count = len(conversation.steps)
@@ -208,6 +228,7 @@ class ReplayScreen(Screen[None]):
         step = conversation.steps[self.index - 1]
         previous = conversation.steps[self.index - 2] if self.index > 1 else None
         self.query_one(Timeline).current = self.index
+        self.query_one(AgentLanes).current = self.index
         messages = self.query_one(MessageView)
         messages.show(step, previous, self.agent_colors, self.search_term)
         total = len(conversation.steps)
@@ -222,7 +243,8 @@ class ReplayScreen(Screen[None]):
             else ""
         )
         messages.border_title = f"Turn {self.index} of {total:,}{runs}"
-        self.query_one("#timeline-box").border_title = f"Timeline · turn {self.index} of {total:,}"
+        view = "Lanes" if self.lanes_shown else "Timeline"
+        self.query_one("#timeline-box").border_title = f"{view} · turn {self.index} of {total:,}"
         graph = self.query_one(AgentGraphView)
         graph.counts = graph_upto(conversation, self.index)
         graph.active = step.agent
@@ -436,7 +458,22 @@ class ReplayScreen(Screen[None]):
         messages.scroll_relative(y=lines, animate=False)
 
     def action_focus_panel(self, panel: str) -> None:
+        if panel == "timeline" and self.lanes_shown:
+            panel = "lanes"
         self.query_one(f"#{panel}").focus()
+
+    def action_toggle_lanes(self) -> None:
+        self.lanes_shown = not self.lanes_shown
+
+    def watch_lanes_shown(self, shown: bool) -> None:
+        timeline, lanes = self.query_one(Timeline), self.query_one(AgentLanes)
+        had_focus = self.focused in (timeline, lanes)
+        timeline.display, lanes.display = not shown, shown
+        self.set_class(shown, "-lanes")
+        if had_focus:
+            (lanes if shown else timeline).focus()
+        if self.step is not None:
+            self._show_step()
 
     def action_noop(self) -> None:
         """Enter toggles a focused fold; the binding is here to list it in the help."""
