@@ -60,6 +60,7 @@ SCRIPTS: dict[str, dict[str, dict[str, list[Step]]]] = {
         "swarm_handback": _swarm_style("transfer_to_{}", "triage", "billing", 2, "Refunded. DONE"),
         "swarm_pingpong": _swarm_style("transfer_to_{}", "triage", "billing", 3, "Done. DONE"),
         "manager": _manager("researcher", "researcher", "The answer is 42. DONE"),
+        "swarm_unwrapped": _swarm_style("transfer_to_{}", "triage", "billing", 2, "Ok. DONE"),
     },
     "adk": {
         "handback": {

@@ -132,3 +132,29 @@ def test_replay_shows_what_each_model_call_answered(
         calls = [p["name"] for p in parts if p["type"] == "tool_call"]
         answered.append((texts[0] if texts else None, calls))
     assert answered == [(e["text"], [c["name"] for c in e["tool_calls"]]) for e in known["server"]]
+
+
+def test_linked_traces_are_one_conversation(tmp_path: Path) -> None:
+    """AutoGen started outside any span: one run, many traces related only by links."""
+    name = "autogen-swarm_unwrapped"
+    store = load(name, tmp_path)
+    sent: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for line in (FIXTURES / f"{name}.otlp.jsonl").read_text().splitlines():
+        for resource in json.loads(line)["resourceSpans"]:
+            for scope in resource["scopeSpans"]:
+                for span in scope["spans"]:
+                    links = [(link["traceId"], link["spanId"]) for link in span.get("links", [])]
+                    sent[(span["traceId"], span["spanId"])] = links
+    stored = {
+        (trace, span): [(link["trace_id"], link["span_id"]) for link in json.loads(links or "[]")]
+        for trace, span, links in rows(store, "SELECT trace_id, span_id, links FROM spans")
+    }
+    assert stored == sent
+    assert len({trace for trace, _ in sent}) > 1
+    run = rows(
+        store,
+        "SELECT DISTINCT conversation_id FROM spans WHERE op IN ('chat', 'handoff', 'tool')",
+    )
+    assert len(run) == 1
+    turns = rows(store, "SELECT agent_name FROM turns ORDER BY started_at, span_id")
+    assert turns == [(entry["agent"],) for entry in truth(name)["server"]]

@@ -84,6 +84,7 @@ class SpanRows:
         events: Sequence[Mapping[str, Any]] = (),
         resource_json: str = "{}",
         scope: str | None = None,
+        links: Sequence[Mapping[str, Any]] = (),
     ) -> str | None:
         """Buffer one span; returns why it cannot be stored (its start time is not a time a
         store can hold), else None. Ids are lower-case hex; times are nanoseconds since the
@@ -127,6 +128,11 @@ class SpanRows:
         cols["resource"].append(resource_json)
         cols["redacted"].append(redacted[0])
         cols["nested_in"].append(None)  # filled from the span's relatives at ingest
+        cols["links"].append(
+            to_json([_clean_event(link, limits, redacted) for link in links], limits)
+            if links
+            else None
+        )
         for tool, call_id, target in found.transfers:
             self._add_transfer(trace_id, span_id, end or start_ns, tool, call_id, target)
         return None
@@ -182,6 +188,14 @@ class SpanRows:
             ],
             resource_json=self.resource_json(span.resource.attributes),
             scope=scope.name if scope is not None else None,
+            links=[
+                {
+                    "trace_id": f"{link.context.trace_id:032x}",
+                    "span_id": f"{link.context.span_id:016x}",
+                    "attributes": link.attributes,
+                }
+                for link in span.links
+            ],
         )
 
     def resource_json(self, attributes: Mapping[str, Any]) -> str:

@@ -88,6 +88,16 @@ def _json_span(span: Any, scope: str | None, resource_json: str, decoded: Decode
                     "attributes": _json_attributes(event.get("attributes")),
                 }
             )
+    links = []
+    for link in _get(span, "links") or []:
+        if isinstance(link, dict):
+            links.append(
+                {
+                    "trace_id": _json_id(_get(link, "traceId", "trace_id"), 16),
+                    "span_id": _json_id(_get(link, "spanId", "span_id"), 8),
+                    "attributes": _json_attributes(link.get("attributes")),
+                }
+            )
     message = status.get("message")
     problem = decoded.rows.add(
         trace_id=trace_id,
@@ -103,6 +113,7 @@ def _json_span(span: Any, scope: str | None, resource_json: str, decoded: Decode
         events=events,
         resource_json=resource_json,
         scope=scope,
+        links=links,
     )
     if problem is None:
         decoded.accepted += 1

@@ -110,6 +110,14 @@ def _pb_span(span: Any, scope: str | None, resource_json: str, rows: SpanRows) -
         ],
         resource_json=resource_json,
         scope=scope,
+        links=[
+            {
+                "trace_id": link.trace_id.hex(),
+                "span_id": link.span_id.hex(),
+                "attributes": _pb_attributes(link.attributes),
+            }
+            for link in span.links
+        ],
     )
 
 

@@ -19,6 +19,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from tracer.store.links import join_linked, linked_traces
 from tracer.store.nesting import nested_in, stored_nesting
 from tracer.store.rows import registered
 
@@ -120,6 +121,15 @@ def resolve(con: duckdb.DuckDBPyConnection, table: pa.Table) -> Resolution:
     chosen, resolution.conversation_fixes = _conversations(
         traces, conversations, starts, stored_conversations
     )
+    pairs = linked_traces(traces, table.column("links").to_pylist())
+    if pairs:  # traces related only by links (AutoGen) join one conversation
+        first: dict[str, int] = {}
+        for trace, start in zip(traces, starts, strict=True):
+            first[trace] = min(first.get(trace, start), start)
+        chosen = join_linked(con, chosen, first, pairs)
+        for trace, conversation in chosen.items():
+            if stored_conversations.get(trace) not in (None, conversation):
+                resolution.conversation_fixes[trace] = conversation
     nesting = nested_in(nodes, called)
     stored_nest = stored_nesting(con, set(traces)) if stored else {}
     for key, now in stored_nest.items():

@@ -43,6 +43,7 @@ SPAN_COLUMNS: tuple[tuple[str, pa.DataType], ...] = (
     ("resource", pa.string()),
     ("redacted", pa.int32()),
     ("nested_in", pa.string()),  # the agent-tool call or guardrail a span runs under
+    ("links", pa.string()),  # JSON: the span's OTLP links (trace_id, span_id, attributes)
 )
 SPAN_SCHEMA = pa.schema([pa.field(name, kind) for name, kind in SPAN_COLUMNS])
 COLUMN_NAMES = tuple(name for name, _ in SPAN_COLUMNS)

@@ -103,12 +103,19 @@ def _m004_nested_in(con: Connection) -> None:
     )
 
 
+def _m005_links(con: Connection) -> None:
+    # A span's OTLP links (JSON: trace_id, span_id, attributes): AutoGen relates the
+    # spans of one run across traces by links alone.
+    con.execute("ALTER TABLE spans ADD COLUMN links VARCHAR")
+
+
 #: Applied in order; never edit or reorder a published entry, append a new one.
 MIGRATIONS: tuple[tuple[str, Callable[[Connection], None]], ...] = (
     ("001_spans", _m001_spans),
     ("002_settings", _m002_settings),
     ("003_redacted", _m003_redacted),
     ("004_nested_in", _m004_nested_in),
+    ("005_links", _m005_links),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

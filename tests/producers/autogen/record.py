@@ -96,11 +96,14 @@ async def manager() -> TaskResult:
 
 
 async def main() -> None:
-    with tracer.start_as_current_span("app " + WORKFLOW):
-        if WORKFLOW == "manager":
-            result = await manager()
-        else:
-            result = await swarm(stream=WORKFLOW == "swarm_pingpong")
+    if WORKFLOW == "swarm_unwrapped":  # no app span: the run is many traces, linked
+        result = await swarm(stream=False)
+    else:
+        with tracer.start_as_current_span("app " + WORKFLOW):
+            if WORKFLOW == "manager":
+                result = await manager()
+            else:
+                result = await swarm(stream=WORKFLOW == "swarm_pingpong")
     tracer_provider.force_flush()
     write_truth(
         {
