@@ -114,5 +114,6 @@ SCRIPTS: dict[str, dict[str, dict[str, list[Step]]]] = {
     "swarm": {
         "handback": _swarm_style("transfer_to_{}", "triage", "billing", 2, "Refunded."),
         "pingpong": _swarm_style("transfer_to_{}", "triage", "billing", 3, "Done."),
+        "pingpong_named": _swarm_style("transfer_to_{}", "triage", "billing", 3, "Done."),
     },
 }

@@ -35,7 +35,10 @@ def _first_call_names_no_agent(known: dict[str, Any]) -> dict[str, Any]:
 
 #: What a framework leaves no trace of, by fixture prefix; applied to the truth before
 #: comparing, so each gap is stated once, here and in the README's producer table.
-GAPS = {"swarm-": _first_call_names_no_agent}
+GAPS = {
+    "swarm-handback": _first_call_names_no_agent,
+    "swarm-pingpong.": _first_call_names_no_agent,
+}
 #: CrewAI's tool spans carry a tool's display name ("Delegate work to coworker"); the model
 #: calls it by the name CrewAI sanitises it to.
 SPELLINGS = {"crewai-": lambda name: name.lower().replace(" ", "_")}
@@ -46,7 +49,7 @@ def recorded(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Store, dic
     name: str = request.param
     known = truth(name)
     for prefix, gap in GAPS.items():
-        if name.startswith(prefix):
+        if (name + ".").startswith(prefix):
             known = gap(known)
     return load(name, tmp_path), known
 
