@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import urllib.parse
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,11 +35,23 @@ class CollectorProcess:
         return self.process.returncode, out, err
 
 
-def start_collector(store_path: Path, *args: str) -> CollectorProcess:
+def start_collector(store_path: Path, *args: str, prefix: Sequence[str] = ()) -> CollectorProcess:
+    """``baton collect`` on a free port; ``prefix`` runs it under another command (prlimit)."""
     env = dict(os.environ)
     env.pop("BATON_COLLECT_TOKEN", None)
     process = subprocess.Popen(
-        [sys.executable, "-m", "tui", "collect", "--store", str(store_path), "--port", "0", *args],
+        [
+            *prefix,
+            sys.executable,
+            "-m",
+            "tui",
+            "collect",
+            "--store",
+            str(store_path),
+            "--port",
+            "0",
+            *args,
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

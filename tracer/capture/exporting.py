@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from tracer.store.private import FILE_MODE, private_file
-
 if TYPE_CHECKING:
     from tracer.store import Store
 
@@ -56,6 +54,8 @@ def export_spans(
         raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
     where, params = (spans or SpanFilter()).where()
     tmp = out.with_name(out.name + ".partial")
+    from tracer.store.private import FILE_MODE, private_file  # here: `baton --help` loads this
+
     tmp.unlink(missing_ok=True)
     tmp.touch(mode=FILE_MODE)  # spans are private: the export is its owner's only
     try:

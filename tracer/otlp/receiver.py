@@ -9,13 +9,16 @@ more at exit.
 
 Answers: 200 (with ``partial_success`` counting spans that could not be stored), 400
 for a body that is not an OTLP trace request, 401 without the bearer token when one is
-set, 413 over ``max_body`` bytes (before or after decompression), 415 for a content
-type or encoding it cannot read, 503 when the spans cannot be written to disk (the
-exporter retries). It keeps serving after every one of them.
+set, 408 for a body that takes over ``body_timeout`` seconds to arrive, 413 over
+``max_body`` bytes (before or after decompression), 415 for a content type or encoding
+it cannot read, 503 when the spans cannot be written to disk or too many connections
+are open (the exporter retries). It keeps serving after every one of them. Memory is
+bounded by the body limit and the decoding slots, not by the number of senders.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hmac
 import logging
@@ -31,7 +34,7 @@ from types import FrameType
 import uvicorn
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
@@ -53,6 +56,23 @@ class BodyTooLarge(ValueError):
 
 class Unauthorized(ValueError):
     """The bearer token is missing or wrong (answered 401)."""
+
+
+class BodyTooSlow(ValueError):
+    """The body did not arrive within ``body_timeout`` seconds (answered 408)."""
+
+
+#: How long a sender may take to send one request body: a slow (or stalled) body must
+#: not hold a connection, and the memory for its body, for minutes.
+DEFAULT_BODY_TIMEOUT = 30.0
+#: Requests decoded at once. Decoding turns a body into Python objects many times its
+#: size (OTLP/JSON most of all), so this, not the number of senders, bounds the memory.
+DECODE_SLOTS = 2
+#: Connections served at once, idle keep-alive ones included; beyond, new ones get 503
+#: (the exporter retries) rather than exhausting the process's file descriptors.
+DEFAULT_MAX_CONNECTIONS = 512
+#: Seconds an idle keep-alive connection is kept open.
+KEEP_ALIVE_SECONDS = 5
 
 
 @dataclass
@@ -78,6 +98,7 @@ class Collector:
         absorb_when_idle: float = 1.0,
         absorb_at_least_every: float = 30.0,
         limits: Limits | None = None,
+        body_timeout: float = DEFAULT_BODY_TIMEOUT,
     ) -> None:
         self.store = store
         self.max_body = max_body
@@ -86,6 +107,8 @@ class Collector:
         self.absorb_at_least_every = absorb_at_least_every
         self._last_request = time.monotonic()
         self.limits = limits or Limits.from_env()
+        self.body_timeout = body_timeout
+        self._decoding = threading.BoundedSemaphore(DECODE_SLOTS)
         self.stats = CollectorStats()
         self._stats_lock = threading.Lock()
         self._stop = threading.Event()
@@ -108,8 +131,20 @@ class Collector:
         try:
             self._check_token(request)
             kind = media_type(request.headers.get("content-type"))
-            body = await self._read_body(request)
-            decoded = await run_in_threadpool(self.ingest, body, kind)
+            try:
+                async with asyncio.timeout(self.body_timeout):
+                    body = await self._read_body(request)
+            except TimeoutError as exc:
+                raise BodyTooSlow(
+                    f"the body did not arrive within {self.body_timeout:g}s; send it faster "
+                    "or in smaller batches"
+                ) from exc
+            decoded = await run_in_threadpool(self._bounded_ingest, body, kind)
+        except ClientDisconnect:
+            logger.warning("a sender disconnected before its request was complete; nothing stored")
+            return Response(status_code=400)  # nobody is left to read it
+        except BodyTooSlow as exc:
+            return self._refuse(408, str(exc), kind)
         except Unauthorized as exc:
             return self._refuse(401, str(exc), kind, {"WWW-Authenticate": "Bearer"})
         except UnsupportedContentType as exc:
@@ -123,6 +158,10 @@ class Collector:
             return self._refuse(503, f"baton could not store the spans ({exc})", kind)
         media = "application/x-protobuf" if kind == "protobuf" else "application/json"
         return Response(response_body(decoded, kind), status_code=200, media_type=media)
+
+    def _bounded_ingest(self, body: bytes, kind: str) -> Decoded:
+        with self._decoding:
+            return self.ingest(body, kind)
 
     def ingest(self, body: bytes, kind: str) -> Decoded:
         """Accept one request body: protobuf goes to the spool (converted off the request
@@ -222,14 +261,24 @@ class Collector:
 
         def loop() -> None:
             last_absorb = time.monotonic()
+            last_problem = ""
             while not self._stop.wait(self.absorb_when_idle / 2):
-                now = time.monotonic()
-                idle = now - self._last_request >= self.absorb_when_idle
-                overdue = now - last_absorb >= self.absorb_at_least_every
-                if not (idle or overdue) or not self.store.pending_segments():
-                    continue
-                last_absorb = now
-                self.store.absorb_if_free()
+                # Nothing may end this thread but stop(): with file descriptors exhausted
+                # even listing the folder fails, and absorbing must resume once they free.
+                try:
+                    now = time.monotonic()
+                    idle = now - self._last_request >= self.absorb_when_idle
+                    overdue = now - last_absorb >= self.absorb_at_least_every
+                    if not (idle or overdue) or not self.store.pending_segments():
+                        continue
+                    last_absorb = now
+                    self.store.absorb_if_free()
+                    last_problem = ""
+                except Exception as exc:
+                    problem = f"{type(exc).__name__}: {exc}"
+                    if problem != last_problem:  # once per distinct problem, not per round
+                        logger.warning("could not absorb segments yet (%s); will retry", problem)
+                    last_problem = problem
 
         self._absorber = threading.Thread(target=loop, name="baton-collect-absorb", daemon=True)
         self._absorber.start()
@@ -293,11 +342,26 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _more_file_descriptors() -> None:
+    """Raise this process's open-file limit to the most the system allows: each connection
+    costs one, and the spool, segments and store need theirs too."""
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else max(soft, 65536)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+
+
 def serve(
     collector: Collector,
     sock: socket.socket,
     *,
     on_ready: Callable[[], None] | None = None,
+    max_connections: int = DEFAULT_MAX_CONNECTIONS,
 ) -> None:
     """Serve ``collector`` on ``sock`` until SIGINT/SIGTERM (or ``should_exit``), then
     finish in-flight requests. The caller runs ``collector.close()`` afterwards."""
@@ -307,7 +371,10 @@ def serve(
         access_log=False,
         lifespan="off",
         timeout_graceful_shutdown=10,
+        limit_concurrency=max_connections,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )
+    _more_file_descriptors()
     server = _Server(config)
     with server.capture_signals():  # from before "ready", so an early SIGTERM is graceful too
         collector.start()

@@ -30,14 +30,30 @@ _STALE_TMP_SECONDS = 3600.0
 def write_new_file(directory: Path, suffix: str, write: Callable[[Path], object]) -> Path:
     """A new file in ``directory``, named to sort by creation time and unique across
     processes, that ``write`` fills under a temporary name before it is renamed into place:
-    readers see the whole file or none of it."""
+    readers see the whole file or none of it. File and rename are on the disk (fsync)
+    before this returns, so what it returns survives a crash or a power loss."""
     name = f"{time.time_ns():020d}-{os.getpid()}-{uuid.uuid4().hex[:12]}{suffix}"
     final = directory / name
     tmp = final.with_name(name + _TMP_SUFFIX)
     write(tmp)
     private_file(tmp)
+    durable(tmp)
     os.replace(tmp, final)
+    durable(directory)  # the rename itself, so an acknowledged file survives power loss
     return final
+
+
+def durable(path: Path) -> None:
+    """fsync ``path`` (a file's data, or a folder's entries) to the disk."""
+    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) if path.is_dir() else os.O_RDONLY
+    try:
+        fd = os.open(path, flags)
+    except OSError:  # a platform where folders cannot be opened (Windows)
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def write_segment(incoming: Path, table: pa.Table) -> Path:
@@ -69,7 +85,7 @@ def pending(incoming: Path) -> list[Path]:
             for entry in os.scandir(incoming)
             if entry.name.endswith(SEGMENT_SUFFIX) and entry.is_file()
         )
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return []
     return [incoming / name for name in names]
 

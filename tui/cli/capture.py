@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
-import logging
 import re
 import sys
 from collections.abc import Callable, Iterator
@@ -54,8 +53,30 @@ def parse_size(text: str) -> int:
     show_envvar=True,
     help="Require 'Authorization: Bearer TOKEN' on every request (401 without it).",
 )
+@click.option(
+    "--body-timeout",
+    type=click.FloatRange(min=0.1),
+    default=30.0,
+    show_default=True,
+    help="Seconds a sender may take to send one body; slower ones get 408.",
+)
+@click.option(
+    "--max-connections",
+    type=click.IntRange(min=1),
+    default=512,
+    show_default=True,
+    help="Connections served at once, idle ones included; beyond, 503 (senders retry).",
+)
 @reports_errors
-def collect(store_path: str | None, host: str, port: int, max_body: str, token: str | None) -> None:
+def collect(
+    store_path: str | None,
+    host: str,
+    port: int,
+    max_body: str,
+    token: str | None,
+    body_timeout: float,
+    max_connections: int,
+) -> None:
     """Receive traces over OTLP/HTTP and record them in the store.
 
     \b
@@ -64,10 +85,11 @@ def collect(store_path: str | None, host: str, port: int, max_body: str, token: 
     Protobuf and JSON bodies, gzip or not, on POST /v1/traces. Ctrl-C (or SIGTERM)
     stores everything received and exits.
     """
+    from tracer.otlp.quiet_logging import log_in_background
     from tracer.otlp.receiver import Collector, bind, serve
     from tracer.store import StoreBusyError
 
-    logging.basicConfig(level=logging.WARNING, format="baton collect: %(message)s")
+    log_writer = log_in_background("baton collect: %(message)s")
     store = open_store(store_path)
     limit = parse_size(max_body)
     with contextlib.suppress(StoreBusyError):  # fail now, not at the first request
@@ -84,7 +106,7 @@ def collect(store_path: str | None, host: str, port: int, max_body: str, token: 
             "can write to the store.",
             err=True,
         )
-    collector = Collector(store, max_body=limit, token=token)
+    collector = Collector(store, max_body=limit, token=token, body_timeout=body_timeout)
 
     def ready() -> None:
         click.echo(f"baton collect: listening on http://{_url_host(host)}:{bound}{TRACES_PATH}")
@@ -95,8 +117,11 @@ def collect(store_path: str | None, host: str, port: int, max_body: str, token: 
         )
         sys.stdout.flush()
 
-    serve(collector, sock, on_ready=ready)
-    problem = collector.close()
+    try:
+        serve(collector, sock, on_ready=ready, max_connections=max_connections)
+        problem = collector.close()
+    finally:
+        log_writer.stop()
     stats = collector.stats
     click.echo(
         f"baton collect: stopped; {plural(stats.spans, 'span')} from "
