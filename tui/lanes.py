@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from rich.style import Style
 from rich.text import Text
 
-from replay.model import Conversation, Step
+from replay.model import Conversation
 from tui.palette import AgentColors
+from tui.scrub import boundaries
 
 TURN, CURRENT, CALLED, EMPTY = "●", "◉", "◇", "·"
 LOOP, ERROR, TRIPPED = "⟲", "✗", "⊘"
@@ -53,14 +54,9 @@ def lane_columns(
 ) -> list[LaneColumn]:
     """One column per top-level step; ``looping`` and ``failing`` are step indexes."""
     columns: list[LaneColumn] = []
-    previous: Step | None = None
-    for step in conversation.steps:
-        boundary = ""
-        if previous is not None:
-            if step.trace_id != previous.trace_id:
-                boundary = RUN_START
-            elif step.user_turn != previous.user_turn:
-                boundary = USER_START
+    glyphs = {"run": RUN_START, "user": USER_START, "": ""}
+    for step, starts in zip(conversation.steps, boundaries(conversation), strict=True):
+        boundary = glyphs[starts]
         guardrails = getattr(step, "guardrails", ())
         called = [call.agent for call in step.tool_calls if call.is_agent and call.agent]
         for guardrail in guardrails:
@@ -76,7 +72,6 @@ def lane_columns(
                 boundary=boundary,
             )
         )
-        previous = step
     return columns
 
 

@@ -24,7 +24,9 @@ from replay.spans import SpanRecord
 from tui.humanize import rate as rate_text
 from tui.lanes import lane_agents, lane_columns
 from tui.palette import AgentColors
+from tui.screens.goto import GotoScreen
 from tui.screens.search import SearchScreen
+from tui.scrub import KINDS, jump_targets, next_target
 from tui.search import find_step, matching_steps, step_texts
 from tui.source import describe_failure, graph_upto
 from tui.widgets.agent_graph import AgentGraphView
@@ -61,6 +63,13 @@ class ReplayScreen(Screen[None]):
         Binding("space", "play", "Play/pause"),
         Binding("plus,right_square_bracket", "speed(1)", "Faster", show=False),
         Binding("minus,left_square_bracket", "speed(-1)", "Slower", show=False),
+        Binding("colon", "goto", "Go to turn", key_display=":", show=False),
+        Binding("u", "jump('user', 1)", "Next user message", show=False),
+        Binding("U", "jump('user', -1)", "Previous user message", show=False),
+        Binding("r", "jump('run', 1)", "Next run", show=False),
+        Binding("R", "jump('run', -1)", "Previous run", show=False),
+        Binding("h", "jump('handoff', 1)", "Next handoff", show=False),
+        Binding("H", "jump('handoff', -1)", "Previous handoff", show=False),
         Binding("l", "next_loop", "Next loop"),
         Binding("e", "next_error", "Next error"),
         Binding("slash", "search", "Search", key_display="/"),
@@ -364,6 +373,32 @@ class ReplayScreen(Screen[None]):
             self.index += 1
         else:
             self.playing = False
+
+    def action_goto(self) -> None:
+        if self._count():
+            self.app.push_screen(GotoScreen(self._count()), self._go_to)
+
+    def _go_to(self, turn: int | None) -> None:
+        if turn is not None:
+            self.index = turn
+
+    def action_page(self, direction: int) -> None:
+        """A timeline's width of turns back or forward."""
+        view = self.query_one(AgentLanes) if self.lanes_shown else self.query_one(Timeline)
+        self.action_step(direction * view.page_size())
+
+    def action_jump(self, kind: str, direction: int) -> None:
+        conversation = self.conversation
+        if conversation is None:
+            return
+        what = KINDS[kind]
+        target, wrapped = next_target(jump_targets(conversation, kind), self.index, direction)
+        if target is None:
+            self.notify(f"No other {what} in this conversation.", timeout=3)
+            return
+        if wrapped:
+            self.notify(f"Back to the {'first' if direction > 0 else 'last'} {what}.", timeout=2)
+        self.index = target
 
     def action_next_loop(self) -> None:
         loops = sorted(

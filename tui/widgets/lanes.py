@@ -26,6 +26,8 @@ class AgentLanes(Widget, can_focus=True):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("left", "screen.step(-1)", "Step", key_display="←→"),
         Binding("right", "screen.step(1)", "", show=False),  # shown with ←
+        Binding("pageup", "screen.page(-1)", "Page of turns", key_display="PgUp/PgDn"),
+        Binding("pagedown", "screen.page(1)", "", show=False),
     ]
 
     columns: reactive[tuple[LaneColumn, ...]] = reactive((), layout=True)
@@ -62,6 +64,10 @@ class AgentLanes(Widget, can_focus=True):
 
     def get_content_height(self, container: object, viewport: object, width: int) -> int:
         return len(self.agents) + 2 if self.columns else 1
+
+    def page_size(self) -> int:
+        """How many turns the lanes show at once."""
+        return self._window()[1]
 
     def on_click(self, event: events.Click) -> None:
         if not self.columns:

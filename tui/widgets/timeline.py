@@ -1,6 +1,7 @@
 """The timeline: one cell per turn in the colour of the agent holding the conversation.
 
-Three lines: a pointer over the current turn, the turns (``›`` marks a turn that handed
+Three lines: a pointer over the current turn (and ``┃`` over the first turn of each run,
+``╎`` of each user message within a run), the turns (``›`` marks a turn that handed
 control to another agent), and a bar under turns that belong to a loop with ``✗`` where
 something failed. Long conversations show the window around the current turn, so drawing
 costs the same for ten turns or ten thousand.
@@ -22,6 +23,10 @@ from textual.widget import Widget
 
 from replay.model import Conversation, Step
 from tui.palette import AgentColors
+from tui.scrub import boundaries
+
+#: Over the first turn of a run (┃) or of a user message within a run (╎).
+BOUNDARY_GLYPHS = {"run": "┃", "user": "╎"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +37,7 @@ class TurnMark:
     hands_off: bool
     in_loop: bool
     failed: bool
+    boundary: str = ""  # "run" or "user" when a new run or user message starts here
 
 
 def turn_marks(conversation: Conversation) -> list[TurnMark]:
@@ -47,8 +53,9 @@ def turn_marks(conversation: Conversation) -> list[TurnMark]:
             hands_off=step.handoff is not None,
             in_loop=step.index in looping,
             failed=step.index in failing or _step_failed(step),
+            boundary=boundary,
         )
-        for step in conversation.steps
+        for step, boundary in zip(conversation.steps, boundaries(conversation), strict=True)
     ]
 
 
@@ -87,11 +94,14 @@ class Timeline(Widget, can_focus=True):
         "timeline--pointer",
         "timeline--loop",
         "timeline--error",
+        "timeline--boundary",
     }
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("left", "screen.step(-1)", "Step", key_display="←→"),
         Binding("right", "screen.step(1)", "", show=False),  # shown with ←
+        Binding("pageup", "screen.page(-1)", "Page of turns", key_display="PgUp/PgDn"),
+        Binding("pagedown", "screen.page(1)", "", show=False),
     ]
 
     marks: reactive[tuple[TurnMark, ...]] = reactive((), layout=False)
@@ -123,12 +133,17 @@ class Timeline(Widget, can_focus=True):
         pointer_style = self.get_component_rich_style("timeline--pointer")
         loop_style = self.get_component_rich_style("timeline--loop")
         error_style = self.get_component_rich_style("timeline--error")
+        boundary_style = self.get_component_rich_style("timeline--boundary")
 
         pointer, turns, bars = Text(), Text(), Text()
         for offset, mark in enumerate(shown):
             index = start + offset + 1
             is_current = index == self.current
-            pointer.append(_centred("▼" if is_current else "", cell), pointer_style)
+            if is_current or not mark.boundary:
+                pointer.append(_centred("▼" if is_current else "", cell), pointer_style)
+            else:  # where a run or a user message starts
+                edge = BOUNDARY_GLYPHS[mark.boundary]
+                pointer.append(edge + " " * (cell - 1), boundary_style)
             style = self.agent_colors.block(mark.agent)
             if is_current:
                 style = style + Style(reverse=True, bold=True)
@@ -145,6 +160,10 @@ class Timeline(Widget, can_focus=True):
         if start + visible < len(self.marks):
             pointer = pointer[: max(0, len(pointer) - 1)] + Text("▶", pointer_style)
         return Text("\n").join([pointer, turns, bars])
+
+    def page_size(self) -> int:
+        """How many turns the timeline shows at once."""
+        return self._layout()[1]
 
     def on_click(self, event: events.Click) -> None:
         if not self.marks:
