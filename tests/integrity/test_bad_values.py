@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 from collector_process import CollectorProcess, post, start_collector
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 import tracer
@@ -159,3 +161,95 @@ def test_collect_protobuf_stores_every_acknowledged_span(collector: CollectorPro
     assert code == 0 and "Traceback" not in err
     assert collector.store.query("SELECT count(*) FROM spans").rows == [(20,)]
     assert not (collector.store.incoming / "corrupt").exists()
+
+
+HOSTILE_TEXT = st.text(
+    alphabet=st.characters(codec="utf-8", categories=("L", "N", "P", "S", "Cc", "Zs")), max_size=40
+)
+OTLP_VALUES = st.recursive(
+    st.one_of(
+        HOSTILE_TEXT.map(lambda t: {"stringValue": t}),
+        st.integers(min_value=-(2**63), max_value=2**63 - 1).map(lambda n: {"intValue": str(n)}),
+        st.sampled_from(["Infinity", "-Infinity", "NaN", 1e300, -1e300, 0.5]).map(
+            lambda d: {"doubleValue": d}
+        ),
+        st.booleans().map(lambda b: {"boolValue": b}),
+        st.just({}),
+    ),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4).map(lambda v: {"arrayValue": {"values": v}}),
+        st.lists(st.tuples(HOSTILE_TEXT, inner), max_size=4).map(
+            lambda kv: {"kvlistValue": {"values": [{"key": k, "value": v} for k, v in kv]}}
+        ),
+    ),
+    max_leaves=10,
+)
+KEYS = st.sampled_from(
+    [
+        "gen_ai.operation.name",
+        "gen_ai.usage.input_tokens",
+        "gen_ai.usage.output_tokens",
+        "gen_ai.agent.name",
+        "gen_ai.tool.name",
+        "gen_ai.tool.call.arguments",
+        "gen_ai.conversation.id",
+        "openinference.span.kind",
+        "llm.token_count.prompt",
+        "gen_ai.transfer.target.name",
+        "api_key",
+        "x",
+    ]
+)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    spans=st.lists(
+        st.tuples(
+            st.lists(st.tuples(KEYS, OTLP_VALUES), max_size=6),
+            st.sampled_from(["1700000000000000000", 1e30, "99999999999999999999999", 5, "x"]),
+            HOSTILE_TEXT,
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_hostile_otlp_values_cost_at_most_their_span(
+    tmp_path_factory: pytest.TempPathFactory, spans: list[Any]
+) -> None:
+    """Whatever the values, every span the decoder accepts is stored; only spans whose start
+    no store can hold are rejected, and they are counted."""
+    from tracer.capture.spanrows import SpanRows
+    from tracer.otlp.decoded import Decoded
+    from tracer.otlp.json_body import decode_json
+
+    store = Store(tmp_path_factory.mktemp("fuzz") / "s.duckdb")
+    document = {
+        "resourceSpans": [
+            {
+                "scopeSpans": [
+                    {
+                        "spans": [
+                            {
+                                "traceId": TRACE,
+                                "spanId": f"{n + 1:016x}",
+                                "name": name,
+                                "startTimeUnixNano": start,
+                                "attributes": [{"key": k, "value": v} for k, v in attrs],
+                            }
+                            for n, (attrs, start, name) in enumerate(spans)
+                        ]
+                    }
+                ]
+            }
+        ]
+    }
+    decoded = Decoded(SpanRows())
+    decode_json(json.dumps(document).encode(), decoded)
+    valid_start = sum(1 for _, start, _ in spans if start in ("1700000000000000000", 5))
+    assert decoded.accepted == valid_start
+    assert decoded.accepted + decoded.rejected == len(spans)
+    store.ingest(decoded.rows.to_arrow())
+    assert store.query("SELECT count(*) FROM spans").rows == [(decoded.accepted,)]
