@@ -13,17 +13,17 @@ from tracer.store import Store
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
-def load(name: str, store_dir: Path) -> Store:
-    """``fixtures/<name>.otlp.jsonl`` imported into a new store under ``store_dir``."""
+def load(name: str, store_dir: Path, folder: Path = FIXTURES) -> Store:
+    """``<folder>/<name>.otlp.jsonl`` imported into a new store under ``store_dir``."""
     store = Store(store_dir / f"{name}.duckdb")
     problems: list[str] = []
-    import_files(store, [FIXTURES / f"{name}.otlp.jsonl"], report=problems.append)
+    import_files(store, [folder / f"{name}.otlp.jsonl"], report=problems.append)
     assert problems == []
     return store
 
 
-def truth(name: str) -> dict[str, Any]:
-    result: dict[str, Any] = json.loads((FIXTURES / f"{name}.truth.json").read_text())
+def truth(name: str, folder: Path = FIXTURES) -> dict[str, Any]:
+    result: dict[str, Any] = json.loads((folder / f"{name}.truth.json").read_text())
     return result
 
 

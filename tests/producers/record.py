@@ -45,7 +45,16 @@ def command(framework: str) -> list[str]:
     return [str(FW / framework / "bin" / "python"), str(script / "record.py")]
 
 
-def record(framework: str, workflow: str, script: dict[str, list[dict[str, Any]]]) -> None:
+def installed(framework: str) -> bool:
+    """Whether a framework's venv or node_modules is under ``$BATON_FW``."""
+    return (FW / framework / "bin" / "python").exists() or (
+        FW / framework / "node_modules"
+    ).exists()
+
+
+def record(
+    framework: str, workflow: str, script: dict[str, list[dict[str, Any]]], out: Path = FIXTURES
+) -> None:
     model = ScriptedModel(script)
     with ModelServer(model) as server, OtlpSink() as sink, tempfile.TemporaryDirectory() as tmp:
         truth_path = Path(tmp) / "truth.json"
@@ -73,10 +82,10 @@ def record(framework: str, workflow: str, script: dict[str, list[dict[str, Any]]
     if unused:
         raise SystemExit(f"{framework} {workflow}: scripted replies never asked for: {unused}")
     stem = f"{framework}-{workflow}"
-    (FIXTURES / f"{stem}.otlp.jsonl").write_text("".join(line + "\n" for line in sink.lines))
+    (out / f"{stem}.otlp.jsonl").write_text("".join(line + "\n" for line in sink.lines))
     truth = {"server": model.log, "framework": framework_truth}
     text = json.dumps(truth, indent=2, sort_keys=True) + "\n"
-    (FIXTURES / f"{stem}.truth.json").write_text(text)
+    (out / f"{stem}.truth.json").write_text(text)
     print(f"{framework} {workflow}: {len(model.log)} model calls, {len(sink.lines)} exports")
 
 

@@ -9,6 +9,7 @@ installed; these tests need none of them.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -44,14 +45,26 @@ GAPS = {
 SPELLINGS = {"crewai-": lambda name: name.lower().replace(" ", "_")}
 
 
-@pytest.fixture(params=NAMES)
-def recorded(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Store, dict[str, Any]]:
-    name: str = request.param
-    known = truth(name)
+@dataclass
+class Recorded:
+    """A fixture imported into a store, and its truth with the framework's gaps applied."""
+
+    name: str
+    store: Store
+    known: dict[str, Any]
+
+
+def recording(name: str, store: Store, known: dict[str, Any]) -> Recorded:
     for prefix, gap in GAPS.items():
         if (name + ".").startswith(prefix):
             known = gap(known)
-    return load(name, tmp_path), known
+    return Recorded(name, store, known)
+
+
+@pytest.fixture(params=NAMES)
+def recorded(request: pytest.FixtureRequest, tmp_path: Path) -> Recorded:
+    name: str = request.param
+    return recording(name, load(name, tmp_path), truth(name))
 
 
 def rows(store: Store, sql: str) -> list[tuple[Any, ...]]:
@@ -59,9 +72,9 @@ def rows(store: Store, sql: str) -> list[tuple[Any, ...]]:
 
 
 def test_every_model_call_is_a_turn_of_the_agent_it_was_for(
-    recorded: tuple[Store, dict[str, Any]],
+    recorded: Recorded,
 ) -> None:
-    store, known = recorded
+    store, known = recorded.store, recorded.known
     turns = rows(
         store,
         "SELECT agent_name, input_tokens, output_tokens FROM turns ORDER BY started_at, span_id",
@@ -70,19 +83,16 @@ def test_every_model_call_is_a_turn_of_the_agent_it_was_for(
 
 
 def test_handoffs_are_the_frameworks_own_in_order(
-    recorded: tuple[Store, dict[str, Any]],
+    recorded: Recorded,
 ) -> None:
-    store, known = recorded
+    store, known = recorded.store, recorded.known
     handoffs = rows(store, 'SELECT from_agent, to_agent FROM handoffs ORDER BY "at", span_id')
     assert handoffs == [tuple(pair) for pair in known["framework"]["handoffs"]]
 
 
-def test_tool_calls_and_agents_used_as_tools(
-    recorded: tuple[Store, dict[str, Any]], request: pytest.FixtureRequest
-) -> None:
-    store, known = recorded
-    name: str = request.node.callspec.params["recorded"]
-    spell = next((f for p, f in SPELLINGS.items() if name.startswith(p)), lambda n: n)
+def test_tool_calls_and_agents_used_as_tools(recorded: Recorded) -> None:
+    store, known = recorded.store, recorded.known
+    spell = next((f for p, f in SPELLINGS.items() if recorded.name.startswith(p)), lambda n: n)
     calls = [
         (agent, spell(tool), is_agent)
         for agent, tool, is_agent in rows(
@@ -99,8 +109,8 @@ def test_tool_calls_and_agents_used_as_tools(
     assert calls == expected
 
 
-def test_loops_are_the_ping_pongs_of_the_run(recorded: tuple[Store, dict[str, Any]]) -> None:
-    store, known = recorded
+def test_loops_are_the_ping_pongs_of_the_run(recorded: Recorded) -> None:
+    store, known = recorded.store, recorded.known
     # The truth's handoffs, broken (as the definition says) by a non-transfer tool call or
     # a final answer between two of them.
     handoffs: list[Handoff] = []
@@ -120,9 +130,9 @@ def test_loops_are_the_ping_pongs_of_the_run(recorded: tuple[Store, dict[str, An
 
 
 def test_replay_shows_what_each_model_call_answered(
-    recorded: tuple[Store, dict[str, Any]],
+    recorded: Recorded,
 ) -> None:
-    store, known = recorded
+    store, known = recorded.store, recorded.known
     spans = rows(
         store,
         "SELECT source, attributes FROM spans WHERE op = 'chat' ORDER BY start_time, span_id",

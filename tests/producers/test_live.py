@@ -1,0 +1,47 @@
+"""The producer tests on a fresh recording: each installed framework (its venv or
+node_modules under ``$BATON_FW``) run now against the scripted model server, its spans
+checked exactly as the committed fixtures are. Slow and needs the frameworks, so it runs
+only with ``BATON_PRODUCERS_LIVE=1`` (``-m live`` selects it)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import record
+import test_producers as checks
+from fixture_store import load, truth
+from scripts import SCRIPTS
+
+pytestmark = [
+    pytest.mark.live,
+    pytest.mark.skipif(
+        os.environ.get("BATON_PRODUCERS_LIVE") != "1", reason="set BATON_PRODUCERS_LIVE=1"
+    ),
+]
+
+CHECKS: list[Callable[[checks.Recorded], None]] = [
+    checks.test_every_model_call_is_a_turn_of_the_agent_it_was_for,
+    checks.test_handoffs_are_the_frameworks_own_in_order,
+    checks.test_tool_calls_and_agents_used_as_tools,
+    checks.test_loops_are_the_ping_pongs_of_the_run,
+    checks.test_replay_shows_what_each_model_call_answered,
+]
+
+
+@pytest.mark.parametrize(
+    ("framework", "workflow"),
+    [(framework, workflow) for framework, flows in SCRIPTS.items() for workflow in flows],
+)
+def test_a_fresh_recording_reads_as_its_truth(
+    framework: str, workflow: str, tmp_path: Path
+) -> None:
+    if not record.installed(framework):
+        pytest.skip(f"{framework} is not installed under {record.FW}")
+    record.record(framework, workflow, SCRIPTS[framework][workflow], out=tmp_path)
+    name = f"{framework}-{workflow}"
+    recorded = checks.recording(name, load(name, tmp_path, tmp_path), truth(name, tmp_path))
+    for check in CHECKS:
+        check(recorded)
