@@ -107,13 +107,16 @@ class Run:
     absorb_seconds: float
 
 
-def receiver(count: int, workdir: Path) -> Run:
-    """``baton collect`` in its own process, fed by a sender process."""
+def receiver(count: int, workdir: Path, *, fsync: bool = True) -> Run:
+    """``baton collect`` in its own process, fed by a sender process; ``fsync=False``
+    runs it with BATON_FSYNC=0, to show what making each request durable costs."""
     store = workdir / f"collected-{time.time_ns()}.duckdb"
+    env = {**os.environ, "BATON_FSYNC": "1" if fsync else "0"}
     collector = subprocess.Popen(
         [sys.executable, "-m", "tui", "collect", "--store", str(store), "--port", "0"],
         stdout=subprocess.PIPE,
         text=True,
+        env=env,
     )
     assert collector.stdout is not None
     match = re.search(r"(http://127\.0\.0\.1:\d+/v1/traces)", collector.stdout.readline())
@@ -228,11 +231,13 @@ def main() -> None:
     print(f"{args.spans} spans in batches of {BATCH}, {os.cpu_count()} cores, "
           f"median of {args.repeat} runs each, alternating")  # fmt: skip
     collected: list[Run] = []
+    unsynced: list[Run] = []
     direct: list[Run] = []
     alone: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         for _ in range(args.repeat):
             collected.append(receiver(args.spans, Path(tmp)))
+            unsynced.append(receiver(args.spans, Path(tmp), fsync=False))
             direct.append(in_process(args.spans, Path(tmp)))
             alone.append(exporter_alone(args.spans))
     rate = median(r.spans_per_second for r in collected)
@@ -248,6 +253,14 @@ def main() -> None:
             f"{median(alone):,.0f}",
         ),
         ("         ratio baton collect / ceiling", f"{rate / median(alone):.2f}"),
+        (
+            "spans/s  baton collect without fsync (BATON_FSYNC=0)",
+            f"{median(r.spans_per_second for r in unsynced):,.0f}",
+        ),
+        (
+            "         ratio with fsync / without (what durability costs)",
+            f"{rate / median(r.spans_per_second for r in unsynced):.2f}",
+        ),
         ("CPU/span baton collect: decode, store, absorb (µs)", f"{cpu:.1f}"),
         ("CPU/span StoreExporter: convert, store, absorb (µs)", f"{base_cpu:.1f}"),
         ("         ratio", f"{cpu / base_cpu:.2f}"),

@@ -98,22 +98,31 @@ def _bounded_array(items: list[Any] | tuple[Any, ...], limit: int) -> list[Any]:
 
 
 def bound_span(attributes: dict[str, Any], limits: Limits) -> dict[str, Any]:
-    """``attributes`` with its largest values cut until the whole span is within
-    ``limits.max_span_chars`` (many values each under the limit still add up)."""
+    """``attributes`` within ``limits.max_span_chars`` together (many values each under
+    the limit still add up): the largest are cut first, and if that is not enough the
+    largest left are replaced by a marker, so the small ones (names, ids, counts) stay."""
     sizes = {key: _size_of(value) for key, value in attributes.items()}
     total = sum(sizes.values())
     if total <= limits.max_span_chars:
         return attributes
     bounded = dict(attributes)
     room = max(limits.max_span_chars // 16, 64)
-    for key in sorted(sizes, key=sizes.__getitem__, reverse=True):
+    largest_first = sorted(sizes, key=sizes.__getitem__, reverse=True)
+    for key in largest_first:
         if total <= limits.max_span_chars or sizes[key] <= room:
             break
-        text = (
-            bounded[key] if isinstance(bounded[key], str) else json.dumps(bounded[key], default=str)
+        value = bounded[key]
+        bounded[key] = truncate(
+            value if isinstance(value, str) else json.dumps(value, default=str), room
         )
-        bounded[key] = truncate(text, room)
         total -= sizes[key] - len(bounded[key])
+        sizes[key] = len(bounded[key])
+    for key in sorted(sizes, key=sizes.__getitem__, reverse=True):
+        if total <= limits.max_span_chars:
+            break
+        marker = f"…[baton: dropped, the span is over {limits.max_span_chars} chars]"
+        total -= sizes[key] - len(marker)
+        bounded[key] = marker
     return bounded
 
 

@@ -43,8 +43,14 @@ def write_new_file(directory: Path, suffix: str, write: Callable[[Path], object]
     return final
 
 
+FSYNC_ENV = "BATON_FSYNC"
+
+
 def durable(path: Path) -> None:
-    """fsync ``path`` (a file's data, or a folder's entries) to the disk."""
+    """fsync ``path`` (a file's data, or a folder's entries) to the disk; skipped with
+    ``BATON_FSYNC=0``, for throwaway stores where a power loss does not matter."""
+    if os.environ.get(FSYNC_ENV, "1").strip().lower() in ("0", "false", "no", "off"):
+        return
     flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) if path.is_dir() else os.O_RDONLY
     try:
         fd = os.open(path, flags)
