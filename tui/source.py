@@ -17,6 +17,7 @@ import replay
 from replay.agent_order import agents_in_order
 from replay.model import AgentGraph, Conversation, ConversationSummary
 from replay.spans import SpanRecord
+from replay.waterfall import SpanTiming, run_timings
 from tracer.store import Store, StoreError
 
 #: The sort keys ``replay.list_conversations`` accepts, as the list's columns offer them.
@@ -105,6 +106,10 @@ class ConversationSource(Protocol):
         """The store's agents in order of first appearance (for their colours)."""
         ...
 
+    def run_timings(self, trace_id: str) -> tuple[SpanTiming, ...]:
+        """Every span of a run with its times, in tree order (the waterfall)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class EmptyPage:
@@ -167,6 +172,10 @@ class StoreSource:
     def span(self, trace_id: str, span_id: str) -> SpanRecord:
         with self._reading:
             return replay.span_record(self.store, trace_id, span_id)
+
+    def run_timings(self, trace_id: str) -> tuple[SpanTiming, ...]:
+        with self._reading:
+            return run_timings(self.store, trace_id)
 
     def agent_order(self) -> tuple[str, ...]:
         # Read again only when the store changed: it scans every span.

@@ -26,6 +26,7 @@ from tui.lanes import lane_agents, lane_columns
 from tui.palette import AgentColors
 from tui.screens.goto import GotoScreen
 from tui.screens.search import SearchScreen
+from tui.screens.waterfall import WaterfallScreen
 from tui.scrub import KINDS, jump_targets, next_target
 from tui.search import find_step, matching_steps, step_texts
 from tui.source import describe_failure, graph_upto
@@ -70,6 +71,7 @@ class ReplayScreen(Screen[None]):
         Binding("R", "jump('run', -1)", "Previous run", show=False),
         Binding("h", "jump('handoff', 1)", "Next handoff", show=False),
         Binding("H", "jump('handoff', -1)", "Previous handoff", show=False),
+        Binding("w", "waterfall", "Waterfall of the run"),
         Binding("l", "next_loop", "Next loop"),
         Binding("e", "next_error", "Next error"),
         Binding("slash", "search", "Search", key_display="/"),
@@ -373,6 +375,15 @@ class ReplayScreen(Screen[None]):
             self.index += 1
         else:
             self.playing = False
+
+    def action_waterfall(self) -> None:
+        step, conversation = self.step, self.conversation
+        if step is None or conversation is None:
+            return
+        runs = conversation.trace_ids
+        run = f"run {runs.index(step.trace_id) + 1} of {len(runs)} · " if len(runs) > 1 else ""
+        title = f"Waterfall · {run}trace {step.trace_id} · turn {step.index} lit"
+        self.app.push_screen(WaterfallScreen(step, title))
 
     def action_goto(self) -> None:
         if self._count():
