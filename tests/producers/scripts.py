@@ -111,6 +111,10 @@ SCRIPTS: dict[str, dict[str, dict[str, list[Step]]]] = {
         "delegation": _manager("ask_researcher", "researcher", "The answer is 42."),
         "programmatic": {"triage": [say("Billing will help.")], "billing": [say("Refunded.")]},
     },
+    "logfire": {
+        "handback": _swarm_style("transfer_to_{}", "triage", "billing", 2, "Refunded."),
+        "pingpong": _swarm_style("transfer_to_{}", "triage", "billing", 3, "Done."),
+    },
     "swarm": {
         "handback": _swarm_style("transfer_to_{}", "triage", "billing", 2, "Refunded."),
         "pingpong": _swarm_style("transfer_to_{}", "triage", "billing", 3, "Done."),

@@ -74,6 +74,7 @@ MESSAGE_READERS: dict[str, MessageReader] = {
     "adk": adk.messages,
     "crewai": messages.openinference,
     "vercel_ai": vercel_ai.messages,
+    "logfire": messages.logfire,
 }
 
 

@@ -9,7 +9,14 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from tracer.capture.dialects.base import Normalised, SpanView, int_or_none, text_or_none
+from tracer.capture.dialects.base import (
+    Normalised,
+    SpanView,
+    decode_json,
+    int_or_none,
+    text_or_none,
+)
+from tracer.capture.dialects.openai_agents import function_calls
 
 SOURCE = "logfire"
 _HANDOFF = re.compile(r"Handoff:\s*(?P<src>.+?)\s*(?:→|->)\s*(?P<dst>.+?)\s*$")
@@ -26,10 +33,13 @@ def normalise(span: SpanView) -> Normalised | None:
         template = span.name
     found = Normalised(
         source=SOURCE,
-        conversation_id=text_or_none(attrs.get("gen_ai.conversation.id")),
+        # The Agents SDK trace's group_id is its conversation, as the SDK's own spans say.
+        conversation_id=text_or_none(attrs.get("gen_ai.conversation.id") or attrs.get("group_id")),
         error_type=text_or_none(attrs.get("error.type")),
     )
-    if template.startswith("Handoff:"):
+    if template.startswith("OpenAI Agents trace"):
+        found.op = "workflow"
+    elif template.startswith("Handoff:"):
         parsed = _HANDOFF.match(text)
         found.op = "handoff"
         found.from_agent = text_or_none(attrs.get("from_agent")) or (
@@ -63,3 +73,6 @@ def _fill_model_call(found: Normalised, attrs: Mapping[str, Any]) -> None:
     )
     found.input_tokens = int_or_none(attrs.get("gen_ai.usage.input_tokens"))
     found.output_tokens = int_or_none(attrs.get("gen_ai.usage.output_tokens"))
+    output = decode_json(attrs.get("output", attrs.get("response")))
+    if output is not None:
+        found.final_answer = not function_calls(output)

@@ -96,6 +96,15 @@ def _sdk_item(item: Mapping[str, Any]) -> PartsMessage:
     return message_parts(item)
 
 
+def logfire(attributes: Mapping[str, Any]) -> ChatMessages:
+    """A Logfire model-call span's ``input`` and ``output`` (or ``response``): the same
+    shapes as the Agents SDK's span data, under plain keys."""
+    return ChatMessages(
+        input=_sdk_messages(attributes.get("input"), "user"),
+        output=_sdk_messages(attributes.get("output", attributes.get("response")), "assistant"),
+    )
+
+
 _FLAT = re.compile(r"llm\.(input|output)_messages\.(\d+)\.message\.(.+)")
 _FLAT_CALL = re.compile(r"tool_calls\.(\d+)\.tool_call\.(.+)")
 _FLAT_CONTENT = re.compile(r"contents\.(\d+)\.message_content\.(.+)")
