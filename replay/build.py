@@ -239,6 +239,17 @@ class Builder:
             return cached
         facts = guardrail_facts(c["source"][row], c["name"][row], _attrs(c["attributes"][row]))
         owner, kind = guarded.get(row, (None, None))
+        triggered = facts.triggered
+        if triggered is None and c["end_us"][row] is not None and facts.name:
+            # The producer records no outcome (OpenInference). The SDK ends a run with a
+            # "Guardrail tripwire triggered" error naming a guardrail that trips, so a
+            # guardrail that finished without one in its trace passed.
+            triggered = any(
+                e.trace_id == trace_id
+                and "tripwire" in f"{e.kind} {e.message}".lower()
+                and facts.name in (e.message or "")
+                for e in self.errors
+            )
         nested = sorted(
             (step for step in steps.values() if self._level_of.get(step.span_id) == span_id),
             key=lambda step: step.turn,
@@ -248,7 +259,7 @@ class Builder:
             trace_id=trace_id,
             name=facts.name,
             kind=kind,
-            triggered=facts.triggered,
+            triggered=triggered,
             agent=c["agent_name"][owner.row] if owner is not None else c["agent_name"][row],
             status=c["status"][row],
             nested=tuple(nested),
@@ -355,7 +366,7 @@ class Builder:
                     text=_user_text(group[0]),
                     first_step=group[0].index,
                     last_step=last.index,
-                    last_agent=last.agent,
+                    last_agent=last.handoff.to_agent if last.handoff is not None else last.agent,
                     final_output=_final_output(last),
                     streamed=facts.streamed if facts is not None else None,
                     session_id=facts.session_id if facts is not None else None,
@@ -651,14 +662,14 @@ def _user_messages(step: Step) -> tuple[str, ...] | None:
 
 def _final_output(step: Step) -> str | None:
     """What a run ended with: its last step's answer text; when that step's answer was
-    tool calls and nothing followed (a run that stops on a tool), the first tool's result."""
-    if step.final_answer is not False:
-        texts = [m.text for m in step.output_messages or () if m.text]
-        if texts:
-            return "\n".join(texts)
-    if step.tool_calls and step.handoff is None and not step.errors:
+    tool calls and nothing followed (a run that stops on a tool:
+    ``tool_use_behavior="stop_on_first_tool"``), the first tool's result."""
+    if step.handoff is not None or step.errors:
+        return None
+    if step.tool_calls:
         return step.tool_calls[0].result
-    return None
+    texts = [m.text for m in step.output_messages or () if m.text]
+    return "\n".join(texts) if texts else None
 
 
 def _paired(calls: tuple[ToolCall, ...], content: StepContent) -> tuple[ToolCall, ...]:

@@ -216,7 +216,8 @@ class UserTurn:
     text: str | None  # the user's message, when content was recorded
     first_step: int  # Step.index range
     last_step: int
-    #: The agent that answered in the end (its last top-level step's agent).
+    #: The agent holding the conversation at the end: the last top-level step's agent,
+    #: or the one it handed off to (as the SDK's ``last_agent``, e.g. at max turns).
     last_agent: str | None = None
     #: What the run returned: the last step's answer, or, when the run stopped on a tool
     #: call (``tool_use_behavior="stop_on_first_tool"``), that tool's result.

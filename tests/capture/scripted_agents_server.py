@@ -53,6 +53,7 @@ class Received:
     script: str
     api: str  # "responses" or "chat"
     body: dict[str, Any]
+    usage: tuple[int, int] | None = None  # the reply's tokens: which reply it got
 
 
 @dataclass
@@ -87,7 +88,8 @@ def agent_server(scripts: dict[str, list[Reply]]) -> Iterator[AgentServer]:
         body = await request.json()
         key = instructions_of(api, body)
         with lock:
-            server_state.received.append(Received(key, api, body))
+            served = Received(key, api, body)
+            server_state.received.append(served)
             queue = pending.get(key)
             if not queue:
                 return JSONResponse(
@@ -96,6 +98,7 @@ def agent_server(scripts: dict[str, list[Reply]]) -> Iterator[AgentServer]:
                     headers={"x-should-retry": "false"},
                 )
             reply = queue.pop(0)
+            served.usage = reply.usage
             counters[key] += 1
             number = counters[key]
         ident = f"{_slug(key)}-{number}"

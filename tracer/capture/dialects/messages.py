@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from tracer.capture.dialects.base import ChatMessages, PartsMessage, decode_json
+from tracer.capture.dialects.openai_agents import function_calls
 from tracer.capture.dialects.parts import message_parts
 
 
@@ -118,10 +119,48 @@ def openinference(attributes: Mapping[str, Any]) -> ChatMessages:
         if match is not None:
             direction, index, field = match.groups()
             found[direction].setdefault(int(index), {})[field] = value
-    return ChatMessages(
-        input=_oi_messages(found["input"]) if found["input"] else None,
-        output=_oi_messages(found["output"]) if found["output"] else None,
+    given = decode_json(attributes.get("input.value"))
+    answered = decode_json(attributes.get("output.value"))
+    output = _oi_messages(found["output"]) if found["output"] else None
+    if output is None and _sdk_shaped(answered):
+        # OpenInference leaves a streamed Chat Completions call's output messages out,
+        # but keeps the SDK's response in output.value.
+        output = _sdk_messages(answered, "assistant")
+    messages = ChatMessages(
+        input=_oi_messages(found["input"]) if found["input"] else None, output=output
     )
+    # It also drops a tool call's arguments when they are empty ("{}"); the SDK items in
+    # input.value / output.value still have them.
+    known = {
+        call_id: arguments
+        for value in (given, answered)
+        if _sdk_shaped(value)
+        for _, arguments, call_id in function_calls(value)
+    }
+    if known:
+        for message in (messages.input or []) + (messages.output or []):
+            for part in message["parts"]:
+                if part.get("type") == "tool_call" and part.get("arguments") is None:
+                    part["arguments"] = known.get(str(part.get("id")))
+    return messages
+
+
+def _sdk_shaped(value: Any) -> bool:
+    """Whether an OpenInference input/output value holds the Agents SDK's items: Responses
+    API items or responses, or Chat Completions messages."""
+    items = value if isinstance(value, list) else [value]
+    return any(
+        isinstance(item, Mapping)
+        and (
+            item.get("object") == "response"
+            or item.get("type") in ("message", "function_call")
+            or (item.get("role") in _ROLES and ("content" in item or "tool_calls" in item))
+        )
+        for item in items
+    )
+
+
+_ROLES = frozenset({"system", "developer", "user", "assistant", "tool"})
 
 
 def _oi_messages(by_index: dict[int, dict[str, Any]]) -> list[PartsMessage]:
