@@ -453,8 +453,8 @@ def _command_line(pid: int) -> str | None:
     except OSError:
         return None
     words = [w.decode("utf-8", "replace") for w in raw.split(b"\0") if w]
-    text = " ".join(words)
-    return text if len(text) <= 200 else text[:197] + "..."
+    text = " ".join(" ".join(words).split())  # one line, however the program was started
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _is_baton(command: str) -> bool:
