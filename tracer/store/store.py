@@ -250,7 +250,9 @@ class Store:
 
     def _prepare(self, timeout: float | None) -> None:
         """Before reading: create or upgrade the file and absorb pending segments. If
-        another program holds the lock, a reader goes on with what is already absorbed."""
+        another program holds the lock, a reader goes on with what is already absorbed;
+        so it does when the store cannot be written here (a read-only mount, another
+        user's store, a full disk), saying what is left out and why."""
         if self._prepared and self.path.exists() and not self.pending_segments():
             return
         wait = self.lock_timeout if timeout is None else timeout
