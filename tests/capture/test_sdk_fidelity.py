@@ -6,6 +6,7 @@ exactly with the SDK's own RunResult and the requests the server received."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -14,7 +15,7 @@ import pytest
 from agents import OpenAIChatCompletionsModel, OpenAIResponsesModel
 from openai import AsyncOpenAI
 from scripted_agents_server import agent_server
-from sdk_scenarios import GUARDRAIL_TRIPS, SCENARIOS, Run, Scenario
+from sdk_scenarios import GUARDRAIL_TRIPS, INPUT_FILTER, SCENARIOS, Run, Scenario
 from sdk_truth import PATHS, StepTruth, Truth, capture, recorded_steps
 
 from replay import Conversation, load_conversation
@@ -70,8 +71,8 @@ async def play(
 #: Python reprs, so the replay cannot read a handoff's reason from them.
 RUN_NOT_EXPORTED: dict[str, frozenset[str]] = {
     "tracer.agents_sdk": frozenset(),
-    "openinference": frozenset({"streamed", "session"}),
-    "otel_contrib": frozenset({"streamed", "session", "reason", "final_output"}),
+    "openinference": frozenset({"streamed", "session", "input_filter"}),
+    "otel_contrib": frozenset({"streamed", "session", "input_filter", "reason", "final_output"}),
 }
 
 
@@ -212,6 +213,20 @@ async def test_the_replay_is_what_the_sdk_did(
             "tripped",
             without(want_run, gaps),
         )
+
+    # The handoff input filter, and what it removed: the calls (and their results) in
+    # what the first agent had that the next agent's request no longer carried.
+    if scenario is INPUT_FILTER:
+        (transition,) = conversations[0].transitions
+        triage, expert = expected[1], expected[2]
+        ids = {p[-1] for p in (*triage.input, *triage.output) if p[1].startswith("tool_call")}
+        kept = {p[-1] for p in expert.input if p[1].startswith("tool_call")}
+        if "input_filter" in run_gaps:
+            assert (transition.input_filter, transition.removed) == (None, None)
+        else:
+            assert transition.input_filter == "remove_all_tools"
+            removed = {re.sub(r".*\((.+)\)$", r"\1", item) for item in transition.removed or ()}
+            assert removed == ids - kept == {"a1", "h1"}
 
     # The views: the conversation list (has_error, turns nested or not), the turns, the
     # README's "which agent answered in the end", and the handoffs' reason column.
