@@ -125,12 +125,14 @@ def peak_memory_mb(pid: int) -> float:
 def test_parallel_large_bodies_do_not_multiply_memory(tmp_path: Path) -> None:
     collector = start_collector(tmp_path / "s.duckdb")
     try:
-        big = body(1800, attribute="y" * 10_000)  # about 18 MB of OTLP/JSON
-        assert 17_000_000 < len(big) < 20_000_000
+        # About 18 MB of OTLP/JSON each, in many small spans: one Python object per value.
+        spans_per_body = 64_000
+        big = body(spans_per_body, attribute="y" * 40)
+        assert 17_000_000 < len(big) < 20_000_000, len(big)
         baseline = peak_memory_mb(collector.process.pid)
         answers: list[int] = []
 
-        bodies = [body(1800, first=n * 10_000, attribute="y" * 10_000) for n in range(1, 9)]
+        bodies = [body(spans_per_body, first=n * 100_000, attribute="y" * 40) for n in range(1, 9)]
 
         def send(payload: bytes) -> None:
             answer = post(collector.url, payload, {"Content-Type": "application/json"})
@@ -146,7 +148,7 @@ def test_parallel_large_bodies_do_not_multiply_memory(tmp_path: Path) -> None:
     finally:
         code, _, err = collector.stop()
     assert code == 0, err
-    assert stored(collector) == 8 * 1800
+    assert stored(collector) == 8 * spans_per_body
     # Before the decoding slots, eight of these took the receiver from 150 MB to 2.3 GB.
     print(
         f"receiver peak memory: {baseline:.0f} MB idle, {peak:.0f} MB after 8 parallel 18 MB bodies"
