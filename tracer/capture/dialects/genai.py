@@ -58,7 +58,14 @@ def normalise(span: SpanView) -> Normalised | None:
         found.tool_call_id = text_or_none(attrs.get("gen_ai.tool.call.id"))
         found.tool_arguments = text_or_none(attrs.get("gen_ai.tool.call.arguments"))
         found.tool_result = text_or_none(attrs.get("gen_ai.tool.call.result"))
-        if found.op == "tool" and "gen_ai.transfer.mode" not in attrs:
+        # The generic rule is for producers that mark no transfers; baton's runner marks
+        # every one, and a failed call (an unknown tool) transferred nothing.
+        if (
+            found.op == "tool"
+            and span.scope != BATON_SCOPE
+            and "gen_ai.transfer.mode" not in attrs
+            and found.error_type is None
+        ):
             target = transfer_target(found.tool_name, found.tool_arguments)
             if target is not None:
                 found.op, found.to_agent = "handoff", target
@@ -75,7 +82,11 @@ def final_answer(attrs: Mapping[str, Any]) -> bool | None:
     call, True when they hold none; without recorded output, from the finish reasons."""
     output = decode_json(attrs.get("gen_ai.output.messages"))  # None when cut or absent
     output = [output] if isinstance(output, Mapping) else output
-    if isinstance(output, list) and all(isinstance(m, Mapping) for m in output):
+    if (
+        isinstance(output, list)
+        and output
+        and all(isinstance(m, Mapping) and isinstance(m.get("parts"), list) for m in output)
+    ):
         return not any(
             isinstance(part, Mapping) and part.get("type") == "tool_call"
             for message in output
