@@ -56,15 +56,18 @@ def transfer_target(tool_name: str | None, arguments: object = None) -> str | No
     transfers to, or None when it is not a transfer tool (or its target is not said)."""
     if not tool_name:
         return None
+    named = False  # the name is a transfer tool's that takes its target as an argument
+    decoded = decode_json(arguments)
     for pattern, argument in rules():
         match = pattern.fullmatch(tool_name)
         if match is None:
             continue
         if argument is None:
+            if named:  # not a looser rule: transfer_to_agent is no transfer to "agent"
+                continue
             return match.group(1) if match.groups() else None
-        # A named transfer tool whose arguments were not recorded: a transfer to nobody
-        # known, not a match for a later, looser rule.
-        decoded = decode_json(arguments)
+        named = True
         value = decoded.get(argument) if isinstance(decoded, Mapping) else None
-        return value if isinstance(value, str) and value else None
+        if isinstance(value, str) and value:
+            return value
     return None
