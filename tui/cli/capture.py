@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -23,6 +24,9 @@ from tui.cli.options import (
     store_option,
 )
 from tui.humanize import plural
+
+if TYPE_CHECKING:
+    from tracer.store import Store
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|kib|mb|mib|gb|gib)?\s*$", re.IGNORECASE)
 _UNITS = {"b": 1, "kb": 1000, "kib": 1024, "mb": 1000**2, "mib": 1024**2, "gb": 1000**3,
@@ -187,38 +191,67 @@ def import_command(store_path: str | None, files: tuple[Path, ...]) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(FORMATS),
+    type=click.Choice([*FORMATS, "markdown"]),
     default="otlp-json",
     show_default=True,
-    help="otlp-json: one OTLP export request per line; parquet: the spans table.",
+    help="otlp-json: one OTLP export request per line; parquet: the spans table; "
+    "markdown: one conversation's transcript, for a bug report.",
 )
 @click.option("--conversation", multiple=True, help="Only this conversation (repeatable).")
 @click.option("--trace", "trace_ids", multiple=True, help="Only this trace id (repeatable).")
-@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="markdown: write the transcript here instead of printing it.",
+)
+@click.argument("out", metavar="OUT|CONVERSATION")
 @reports_errors
 def export_command(
     store_path: str | None,
     fmt: str,
     conversation: tuple[str, ...],
     trace_ids: tuple[str, ...],
-    out: Path,
+    output: Path | None,
+    out: str,
 ) -> None:
-    """Write the store's spans to OUT, for Jaeger, Phoenix, a data lake or another store.
+    """Write the store's spans to OUT, for Jaeger, Phoenix, a data lake or another store;
+    with --format markdown, CONVERSATION (or a trace id) as a transcript, turn by turn.
 
     \b
     Example:
       baton export --format otlp-json traces.jsonl
       baton import --store other.duckdb traces.jsonl
+      baton export --format markdown support-7f3a > transcript.md
     """
+    store = open_existing_store(store_path)
+    if fmt == "markdown":
+        _export_markdown(store, out, output)
+        return
     from tracer.capture.exporting import SpanFilter, export_spans
 
-    store = open_existing_store(store_path)
     # Before writing: an unknown id would leave an empty file that looks like an export.
     check_ids_known(store, "conversation_id", conversation, "conversation")
     check_ids_known(store, "trace_id", trace_ids, "trace")
     try:
-        count = export_spans(store, out, fmt, SpanFilter(conversation, trace_ids))
+        count = export_spans(store, Path(out), fmt, SpanFilter(conversation, trace_ids))
     except OSError as exc:
         fail(f"cannot write {out}: {exc.strerror or exc}")
         return
     click.echo(f"exported {count} spans to {out}")
+
+
+def _export_markdown(store: Store, conversation_id: str, output: Path | None) -> None:
+    from replay import load_conversation
+    from replay.transcript import conversation_markdown
+
+    text = conversation_markdown(load_conversation(store, conversation_id))
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot write {output}: {exc.strerror or exc}")
+        return
+    click.echo(f"wrote the transcript of {conversation_id} to {output}", err=True)

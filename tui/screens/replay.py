@@ -19,20 +19,24 @@ from textual.timer import Timer
 from textual.widgets import Footer, LoadingIndicator, Static
 from textual.worker import get_current_worker
 
-from replay.model import Conversation, Step, TraceLoop
+from replay.model import Conversation, Step, ToolCall, TraceLoop
 from replay.spans import SpanRecord
+from replay.transcript import conversation_markdown
 from tui.humanize import rate as rate_text
 from tui.lanes import lane_agents, lane_columns
+from tui.pager import show_in_pager, transcript_path
 from tui.palette import AgentColors
 from tui.screens.goto import GotoScreen
 from tui.screens.search import SearchScreen
+from tui.screens.text_view import TextScreen
 from tui.screens.waterfall import WaterfallScreen
 from tui.scrub import KINDS, jump_targets, next_target
 from tui.search import find_step, matching_steps, step_texts
+from tui.selection import span_json, tool_call_text, turn_text
 from tui.source import describe_failure, graph_upto
 from tui.widgets.agent_graph import AgentGraphView
 from tui.widgets.lanes import AgentLanes
-from tui.widgets.message_blocks import ToolCallSelected
+from tui.widgets.message_blocks import ToolCallBlock, ToolCallSelected
 from tui.widgets.messages import MessageView
 from tui.widgets.panel import ScrollPanel
 from tui.widgets.replay_bars import (
@@ -72,6 +76,10 @@ class ReplayScreen(Screen[None]):
         Binding("h", "jump('handoff', 1)", "Next handoff", show=False),
         Binding("H", "jump('handoff', -1)", "Previous handoff", show=False),
         Binding("w", "waterfall", "Waterfall of the run"),
+        Binding("c", "copy", "Copy (turn, tool call or span)", show=False),
+        Binding("o", "open_full", "Open full screen", show=False),
+        Binding("p", "open_pager", "Open in $PAGER", show=False),
+        Binding("M", "export_markdown", "Save the transcript as Markdown", show=False),
         Binding("l", "next_loop", "Next loop"),
         Binding("e", "next_error", "Next error"),
         Binding("slash", "search", "Search", key_display="/"),
@@ -375,6 +383,57 @@ class ReplayScreen(Screen[None]):
             self.index += 1
         else:
             self.playing = False
+
+    def selection(self) -> tuple[str, str] | None:
+        """(title, text) of what copy and open take: the focused tool call, the span
+        details when they have focus, else the current turn."""
+        step = self.step
+        if step is None or self.conversation is None:
+            return None
+        focused = self.focused
+        chain = [focused, *focused.ancestors] if focused is not None else []
+        details = self.query_one(SpanDetails)
+        if any(getattr(node, "id", None) == "details-box" for node in chain):
+            if details.record is not None:
+                return f"span {details.record.name}", span_json(details.record)
+            if isinstance(details.selected, ToolCall):
+                return f"tool call {details.selected.name}", tool_call_text(details.selected)
+        for node in chain:
+            if isinstance(node, ToolCallBlock):
+                return f"tool call {node.call.name}", tool_call_text(node.call)
+        previous = self.conversation.steps[step.index - 2] if step.index > 1 else None
+        return f"turn {step.index}", turn_text(step, previous)
+
+    def action_copy(self) -> None:
+        chosen = self.selection()
+        if chosen is not None:
+            title, text = chosen
+            self.app.copy_to_clipboard(text)  # OSC 52: works over ssh, in tmux too
+            self.notify(f"Copied {title} ({len(text):,} characters).", timeout=2, markup=False)
+
+    def action_open_full(self) -> None:
+        chosen = self.selection()
+        if chosen is not None:
+            self.app.push_screen(TextScreen(*chosen))
+
+    def action_open_pager(self) -> None:
+        chosen = self.selection()
+        if chosen is None:
+            return
+        problem = show_in_pager(self.app, chosen[1])
+        if problem is not None:
+            self.notify(problem, severity="warning", timeout=4, markup=False)
+
+    def action_export_markdown(self) -> None:
+        if self.conversation is None:
+            return
+        path = transcript_path(self.conversation.conversation_id)
+        try:
+            path.write_text(conversation_markdown(self.conversation), encoding="utf-8")
+        except OSError as exc:
+            self.notify(f"Cannot write {path}: {exc.strerror or exc}", severity="error")
+            return
+        self.notify(f"Wrote the transcript to {path}", timeout=4, markup=False)
 
     def action_waterfall(self) -> None:
         step, conversation = self.step, self.conversation
