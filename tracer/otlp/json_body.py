@@ -89,7 +89,8 @@ def _json_span(span: Any, scope: str | None, resource_json: str, decoded: Decode
                 }
             )
     links = []
-    for link in _get(span, "links") or []:
+    given = _get(span, "links")
+    for link in given if isinstance(given, list) else ():
         if isinstance(link, dict):
             links.append(
                 {

@@ -26,7 +26,8 @@ def normalise(span: SpanView) -> Normalised | None:
     if found is None:
         return None
     found.source = SOURCE
-    if found.op == "tool" and span.attributes.get("gen_ai.tool.type") in _TRANSFER_TYPES:
+    tool_type = span.attributes.get("gen_ai.tool.type")
+    if found.op == "tool" and isinstance(tool_type, str) and tool_type in _TRANSFER_TYPES:
         found.op = "handoff"  # its target unknown when the arguments were not recorded
     return found
 

@@ -33,7 +33,8 @@ _TRANSFER_OPS = {"pass_control": "handoff", "return_to_caller": "agent_tool"}
 
 def normalise(span: SpanView) -> Normalised | None:
     attrs = span.attributes
-    op = _OPS.get(attrs.get("gen_ai.operation.name"))  # type: ignore[arg-type]
+    operation = attrs.get("gen_ai.operation.name")
+    op = _OPS.get(operation) if isinstance(operation, str) else None
     if op is None:
         return None
     found = Normalised(
@@ -52,7 +53,8 @@ def normalise(span: SpanView) -> Normalised | None:
         found.output_tokens = int_or_none(attrs.get("gen_ai.usage.output_tokens"))
         found.final_answer = final_answer(attrs)
     elif op == "tool":
-        found.op = _TRANSFER_OPS.get(attrs.get("gen_ai.transfer.mode"), "tool")  # type: ignore[arg-type]
+        mode = attrs.get("gen_ai.transfer.mode")
+        found.op = _TRANSFER_OPS.get(mode, "tool") if isinstance(mode, str) else "tool"
         found.tool_name = text_or_none(attrs.get("gen_ai.tool.name"))
         found.to_agent = text_or_none(attrs.get("gen_ai.transfer.target.name"))
         found.tool_call_id = text_or_none(attrs.get("gen_ai.tool.call.id"))

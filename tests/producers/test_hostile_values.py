@@ -1,0 +1,58 @@
+"""Hostile input: any attribute of any recorded producer span replaced by a value of the
+wrong shape still normalises and reads back (no dialect raises), and OTLP/JSON links of
+the wrong shape cost nothing else."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from fixture_store import FIXTURES
+
+from tracer.capture.dialects import SpanView, normalise, read_messages
+from tracer.capture.spanrows import SpanRows
+from tracer.otlp.decoded import Decoded
+from tracer.otlp.json_body import decode_json_document
+
+WRONG: list[Any] = [7, -1.5, True, "not json {", "[1, 2]", '{"a": [null]}', [1, "x"], {"k": 3}]
+
+
+def _spans() -> list[tuple[str, dict[str, Any], str]]:
+    """(name, attributes, scope) of one span of each distinct name in every fixture."""
+    seen: dict[tuple[str, str], tuple[str, dict[str, Any], str]] = {}
+    for path in sorted(FIXTURES.glob("*.otlp.jsonl")):
+        for line in path.read_text().splitlines():
+            for resource in json.loads(line)["resourceSpans"]:
+                for scope in resource["scopeSpans"]:
+                    for span in scope["spans"]:
+                        attrs = {
+                            a["key"]: next(iter(a["value"].values()), None)
+                            for a in span.get("attributes", [])
+                        }
+                        key = (scope["scope"]["name"], span["name"])
+                        seen.setdefault(key, (span["name"], attrs, scope["scope"]["name"]))
+    return list(seen.values())
+
+
+@pytest.mark.parametrize("wrong", WRONG, ids=repr)
+def test_no_dialect_raises_on_a_value_of_the_wrong_shape(wrong: Any) -> None:
+    for name, attrs, scope in _spans():
+        for key in attrs:
+            hostile = {**attrs, key: wrong}
+            found = normalise(SpanView(name=name, kind="internal", attributes=hostile, scope=scope))
+            read_messages(found.source, hostile)
+
+
+@pytest.mark.parametrize("links", [5, "x", {"a": 1}, [5, None, {"traceId": 3}]], ids=repr)
+def test_links_of_the_wrong_shape_cost_nothing_else(links: Any) -> None:
+    span = {
+        "traceId": "ab" * 16,
+        "spanId": "cd" * 8,
+        "name": "s",
+        "startTimeUnixNano": "1700000000000000000",
+        "links": links,
+    }
+    decoded = Decoded(rows=SpanRows())
+    decode_json_document({"resourceSpans": [{"scopeSpans": [{"spans": [span]}]}]}, decoded)
+    assert len(decoded.rows) == 1
