@@ -14,6 +14,7 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
+from tracer.store.derived import conversations_of, refresh
 from tracer.store.redact import redactor
 from tracer.store.resolve import apply_fixes, resolve
 from tracer.store.rows import COLUMN_NAMES, conform, registered
@@ -29,6 +30,8 @@ def insert_spans(con: duckdb.DuckDBPyConnection, table: pa.Table) -> int:
     if table.num_rows == 0:
         return 0
     resolution = resolve(con, prepared(table))
+    touched = [*set(table.column("trace_id").to_pylist()), *resolution.conversation_fixes]
+    previous = conversations_of(con, touched)
     with registered(con, "_baton_batch", resolution.table):
         before = _count(con)
         con.execute(
@@ -40,6 +43,7 @@ def insert_spans(con: duckdb.DuckDBPyConnection, table: pa.Table) -> int:
         )
         added = _count(con) - before
     apply_fixes(con, resolution)
+    refresh(con, touched, previous)
     return added
 
 

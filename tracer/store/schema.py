@@ -11,6 +11,8 @@ row as Arrow sees them are in ``tracer.store.rows``.
 from __future__ import annotations
 
 import contextlib
+import logging
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -18,6 +20,7 @@ from typing import Any
 import duckdb
 
 Connection = duckdb.DuckDBPyConnection
+logger = logging.getLogger("baton.store")
 
 
 def _m001_spans(con: Connection) -> None:
@@ -109,6 +112,41 @@ def _m005_links(con: Connection) -> None:
     con.execute("ALTER TABLE spans ADD COLUMN links VARCHAR")
 
 
+def _m006_derived(con: Connection) -> None:
+    # Turn and handoff numbers, loops and conversation summaries, computed once at ingest
+    # (tracer.store.derived) so the views are thin selects; an existing store computes
+    # them here, once, for everything it holds.
+    from tracer.store import derived
+
+    con.execute("ALTER TABLE spans ADD COLUMN turn INTEGER")
+    con.execute("ALTER TABLE spans ADD COLUMN seq INTEGER")
+    for sql in derived.CREATE_TABLES:
+        con.execute(sql)
+    spans = int(scalar(con, "SELECT count(*) FROM spans"))
+    if spans:
+        logger.warning(
+            "baton: upgrading this store once: numbering the turns and handoffs of %s spans "
+            "and summarising their conversations, so that every later read is fast",
+            f"{spans:,}",
+        )
+        with _progress_bar(con, spans >= 200_000):
+            derived.refresh_all(con)
+
+
+@contextmanager
+def _progress_bar(con: Connection, show: bool) -> Iterator[None]:
+    """DuckDB's own progress bar on the terminal for the block, when it is worth one."""
+    if not show or not sys.stderr.isatty():
+        yield
+        return
+    con.execute("SET enable_progress_bar = true")
+    con.execute("SET enable_progress_bar_print = true")
+    try:
+        yield
+    finally:
+        con.execute("SET enable_progress_bar = false")
+
+
 #: Applied in order; never edit or reorder a published entry, append a new one.
 MIGRATIONS: tuple[tuple[str, Callable[[Connection], None]], ...] = (
     ("001_spans", _m001_spans),
@@ -116,6 +154,7 @@ MIGRATIONS: tuple[tuple[str, Callable[[Connection], None]], ...] = (
     ("003_redacted", _m003_redacted),
     ("004_nested_in", _m004_nested_in),
     ("005_links", _m005_links),
+    ("006_derived", _m006_derived),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
