@@ -36,9 +36,10 @@ Flat = tuple[Any, ...]  # one message part: (role, kind, ...)
 
 
 @contextmanager
-def capture(path: str, store: Store) -> Iterator[None]:
+def capture(path: str, store: Store, processor: Any = None) -> Iterator[None]:
     """Record the SDK runs inside the block into ``store`` the way ``path`` does it: the
-    live processor, or an instrumentation exporting OpenTelemetry spans to the store."""
+    live processor, or an instrumentation exporting OpenTelemetry spans to the store
+    (through ``processor`` when given, e.g. an OTLP exporter to ``baton collect``)."""
     set_trace_processors([])
     if path == "tracer.agents_sdk":
         processor = agents_sdk.install(store)
@@ -59,7 +60,7 @@ def capture(path: str, store: Store) -> Iterator[None]:
             OpenAIAgentsInstrumentor,
         )
     provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(StoreExporter(store)))
+    provider.add_span_processor(processor or SimpleSpanProcessor(StoreExporter(store)))
     instrumentor = OpenAIAgentsInstrumentor()
     instrumentor.instrument(tracer_provider=provider)
     try:

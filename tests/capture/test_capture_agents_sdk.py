@@ -391,3 +391,26 @@ async def test_responses_api_calls_keep_model_usage_output_and_call_ids(store: S
         "ORDER BY start_time LIMIT 1"
     ).rows[0][0]
     assert "Is invoice C3 paid?" in first_input
+
+
+async def test_a_model_that_leaves_its_spans_empty_is_named_not_content_capture(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ScriptedModel writes generation spans without input, output or model: the replay
+    says that, not that content capture was off (which it says when it was)."""
+    from replay import load_conversation
+    from tracer.capture.config import settings
+
+    agents_sdk.install(store)
+    await run_support("conv-empty")
+    monkeypatch.setattr(settings, "capture_content", False)
+    await run_support("conv-off")
+    empty = load_conversation(store, "conv-empty").steps
+    off = load_conversation(store, "conv-off").steps
+    assert {step.missing_content for step in empty} == {
+        "the model left its generation span empty: no input, output or model "
+        "(the SDK's ScriptedModel, or a custom Model, does this)"
+    }
+    assert {step.missing_content for step in off} == {
+        "content capture was off when this run was recorded (BATON_CAPTURE_CONTENT)"
+    }

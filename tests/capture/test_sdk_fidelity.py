@@ -13,9 +13,20 @@ from typing import Any
 
 import pytest
 from agents import OpenAIChatCompletionsModel, OpenAIResponsesModel
+from collector_process import CollectorProcess
 from openai import AsyncOpenAI
+from opentelemetry.sdk.trace import SpanProcessor
 from scripted_agents_server import agent_server
-from sdk_scenarios import GUARDRAIL_TRIPS, INPUT_FILTER, SCENARIOS, Run, Scenario
+from sdk_scenarios import (
+    AGENT_TOOL_WITH_HANDOFF,
+    GUARDRAIL_PASSES,
+    GUARDRAIL_TRIPS,
+    INPUT_FILTER,
+    SCENARIOS,
+    TWO_HANDOFFS,
+    Run,
+    Scenario,
+)
 from sdk_truth import PATHS, StepTruth, Truth, capture, recorded_steps
 
 from replay import Conversation, load_conversation
@@ -50,7 +61,12 @@ def without(steps: list[StepTruth], fields: frozenset[str]) -> list[StepTruth]:
 
 
 async def play(
-    scenario: Scenario, path: str, api: str, streamed: bool, store: Store
+    scenario: Scenario,
+    path: str,
+    api: str,
+    streamed: bool,
+    store: Store,
+    processor: SpanProcessor | None = None,
 ) -> tuple[Run, Truth]:
     run = Run()
     with agent_server(scenario.scripts) as server:
@@ -60,7 +76,7 @@ async def play(
             if api == "responses"
             else OpenAIChatCompletionsModel(model="gpt-scripted", openai_client=client)
         )
-        with capture(path, store):
+        with capture(path, store, processor):
             await scenario.play(model, streamed, run)
     return run, Truth(server, scenario.agents)
 
@@ -140,6 +156,34 @@ async def test_the_replay_is_what_the_sdk_did(
     scenario: Scenario, path: str, api: str, streamed: bool, store: Store
 ) -> None:
     run, truth = await play(scenario, path, api, streamed, store)
+    check(scenario, path, streamed, store, run, truth)
+
+
+@pytest.mark.parametrize("path", ["openinference", "otel_contrib"])
+@pytest.mark.parametrize(
+    "scenario", [GUARDRAIL_PASSES, AGENT_TOOL_WITH_HANDOFF, TWO_HANDOFFS], ids=lambda s: s.name
+)
+async def test_the_same_over_otlp_to_baton_collect(
+    scenario: Scenario, path: str, collector: CollectorProcess
+) -> None:
+    """The instrumentations as users ship them: the standard OTLP/HTTP exporter, batched,
+    to a real ``baton collect`` (spans arrive in any order and batch)."""
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    processor = BatchSpanProcessor(
+        OTLPSpanExporter(endpoint=collector.url), max_export_batch_size=3
+    )
+    run, truth = await play(scenario, path, "responses", True, collector.store, processor)
+    code, _, err = collector.stop()
+    assert code == 0, err
+    check(scenario, path, True, collector.store, run, truth)
+
+
+def check(
+    scenario: Scenario, path: str, streamed: bool, store: Store, run: Run, truth: Truth
+) -> None:
+    """Everything the replay and the views say about ``run``, against the SDK's account."""
     conversations = conversations_of(store, path, scenario)
     # A run the SDK ended with an exception: its account is the exception's run_data.
     results: list[Any] = [*run.results] or [getattr(run.raised, "run_data", None)]
