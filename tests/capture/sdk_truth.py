@@ -83,7 +83,7 @@ class StepTruth:
     output_tokens: int
     input: tuple[Flat, ...]
     output: tuple[Flat, ...]
-    tool_calls: tuple[tuple[str, str, str], ...]  # (name, arguments, result)
+    tool_calls: tuple[tuple[str, str, str, str | None], ...]  # (name, arguments, result, id)
     handoff: tuple[str, str] | None
     nested: tuple[StepTruth, ...] = ()  # an agent tool's run, or a guardrail's agent's
     guardrails: tuple[tuple[str, str, tuple[StepTruth, ...]], ...] = ()  # (name, outcome, run)
@@ -201,6 +201,7 @@ class Truth:
                             item.raw_item.name,  # type: ignore[union-attr]
                             item.raw_item.arguments,  # type: ignore[union-attr]
                             outputs[_call_id(item.raw_item)],
+                            _call_id(item.raw_item),
                         )
                         for item in tools
                     ),
@@ -276,7 +277,8 @@ def recorded_steps(steps: Sequence[Step]) -> list[StepTruth]:
             input=flat_messages(step.input_messages) or (),
             output=flat_messages(step.output_messages) or (),
             tool_calls=tuple(
-                (call.name, call.arguments or "", call.result or "") for call in step.tool_calls
+                (call.name, call.arguments or "", call.result or "", call.call_id)
+                for call in step.tool_calls
             ),
             handoff=(step.handoff.from_agent or "?", step.handoff.to_agent or "?")
             if step.handoff is not None
