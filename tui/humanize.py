@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from replay.cost import Cost
 
 
 def local_time(moment: dt.datetime | None, *, seconds: bool = False) -> str:
@@ -46,6 +51,28 @@ def size(text: str) -> str:
 
 def plural(count: int, noun: str) -> str:
     return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
+def usd(cost: Cost) -> str:
+    """``$0.0123``; ``$0.0123 + 3 turns unpriced``; ``cost unknown`` (never a guess)."""
+    if cost.priced == 0:
+        return "cost unknown" if cost.unpriced else "$0"
+    amount = dollars(cost.usd)
+    if cost.unpriced:
+        return f"{amount} + {plural(cost.unpriced, 'turn')} unpriced"
+    return amount
+
+
+def dollars(amount: Decimal) -> str:
+    """``$12.34``, ``$0.012``, ``$0.00042``: cents for dollars, two significant digits
+    below a cent."""
+    if amount >= 1:
+        return f"${amount:,.2f}"
+    if amount >= Decimal("0.01"):
+        return f"${amount:.3f}"
+    if amount == 0:
+        return "$0"
+    return f"${amount.quantize(Decimal(10) ** (amount.adjusted() - 1)):f}"
 
 
 def rate(per_second: float, noun: str) -> str:

@@ -15,6 +15,7 @@ from typing import Protocol
 
 import replay
 from replay.agent_order import agents_in_order
+from replay.cost import Cost, conversation_costs
 from replay.model import AgentGraph, Conversation, ConversationSummary
 from replay.spans import SpanRecord
 from replay.waterfall import SpanTiming, run_timings
@@ -110,6 +111,10 @@ class ConversationSource(Protocol):
         """Every span of a run with its times, in tree order (the waterfall)."""
         ...
 
+    def costs(self, conversation_ids: Sequence[str]) -> dict[str, Cost]:
+        """What each of these conversations' model calls cost (a page of the list)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class EmptyPage:
@@ -172,6 +177,12 @@ class StoreSource:
     def span(self, trace_id: str, span_id: str) -> SpanRecord:
         with self._reading:
             return replay.span_record(self.store, trace_id, span_id)
+
+    def costs(self, conversation_ids: Sequence[str]) -> dict[str, Cost]:
+        if self._missing() or not conversation_ids:
+            return {}
+        with self._reading:
+            return conversation_costs(self.store, conversation_ids)
 
     def run_timings(self, trace_id: str) -> tuple[SpanTiming, ...]:
         with self._reading:

@@ -20,6 +20,7 @@ from textual.timer import Timer
 from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Static
 from textual.worker import get_current_worker
 
+from replay.cost import Cost
 from tui.gc_hold import GCHold
 from tui.humanize import plural
 from tui.messages import OpenConversation
@@ -127,15 +128,21 @@ class ConversationsScreen(Screen[None]):
         try:
             version = source.version() if offset == 0 else None
             page = source.page(query, offset, limit)
+            costs = source.costs([row.conversation_id for row in page.rows])
         except Exception as exc:  # reported on screen: the UI outlives a failed read
             if not get_current_worker().is_cancelled:
                 self.app.call_from_thread(self._fetch_failed, generation, describe_failure(exc))
             return
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._page_arrived, generation, offset, page, version)
+            self.app.call_from_thread(self._page_arrived, generation, offset, page, version, costs)
 
     def _page_arrived(
-        self, generation: int, offset: int, page: Page, version: tuple[int, int] | None
+        self,
+        generation: int,
+        offset: int,
+        page: Page,
+        version: tuple[int, int] | None,
+        costs: dict[str, Cost] | None = None,
     ) -> None:
         if generation != self._generation:
             return  # an answer to a request that was superseded
@@ -145,6 +152,7 @@ class ConversationsScreen(Screen[None]):
             self._loaded_version = version
         self.total = page.total
         table = self.query_one(ConversationTable)
+        table.costs.update(costs or {})
         if offset == 0:
             table.replace_rows(page.rows)
         else:

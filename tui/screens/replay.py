@@ -19,6 +19,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, LoadingIndicator, Static
 from textual.worker import get_current_worker
 
+from replay.cost import Cost, agent_costs, conversation_cost
 from replay.model import Conversation, Step, ToolCall, TraceLoop
 from replay.spans import SpanRecord
 from replay.transcript import conversation_markdown
@@ -113,6 +114,7 @@ class ReplayScreen(Screen[None]):
         self.agent_colors = AgentColors()
         self.marks: list[TurnMark] = []
         self.search_term: str | None = None
+        self.cost: Cost | None = None  # the conversation's, once priced
         self.search_matches: tuple[int, ...] = ()  # the turns that mention search_term
         self._last_typed: str | None = None
         self.error: str | None = None
@@ -212,6 +214,8 @@ class ReplayScreen(Screen[None]):
         lanes.agents = lane_agents(conversation, columns)
         lanes.columns = tuple(columns)
         self.query_one(AgentGraphView).layout_graph = graph_upto(conversation, None)
+        self.cost = None
+        self.price(conversation)
         self._show_title()
         count = len(conversation.steps)
         if count == 0:
@@ -233,7 +237,25 @@ class ReplayScreen(Screen[None]):
 
     def _show_title(self) -> None:
         if self.conversation is not None:
-            self.query_one("#replay-title", Static).update(conversation_title(self.conversation))
+            self.query_one("#replay-title", Static).update(
+                conversation_title(self.conversation, self.cost)
+            )
+
+    @work(thread=True, exclusive=True, group="price", exit_on_error=False)
+    def price(self, conversation: Conversation) -> None:
+        """Price every model call off the UI thread (10,000 turns take a moment)."""
+        cost, by_agent = conversation_cost(conversation), agent_costs(conversation)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._priced, conversation, cost, by_agent)
+
+    def _priced(self, conversation: Conversation, cost: Cost, by_agent: dict[str, Cost]) -> None:
+        if conversation is not self.conversation:
+            return
+        self.cost = cost
+        self.query_one(SpanDetails).agent_costs = by_agent
+        self._show_title()
+        if self.step is not None:
+            self.query_one(SpanDetails).refresh_cost()
 
     # -- showing a turn ------------------------------------------------------------------
 

@@ -15,8 +15,9 @@ from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
 
+from replay.cost import Cost
 from replay.model import ConversationSummary
-from tui.humanize import duration
+from tui.humanize import dollars, duration
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +36,7 @@ COLUMNS = (
     Column("turns", "Turns", "n_turns", 5, "right"),
     Column("handoffs", "Hand", "n_handoffs", 4, "right"),
     Column("tools", "Tools", "n_tool_calls", 5, "right"),
+    Column("cost", "Cost", None, 8, "right"),
     Column("agents", "Agents", None, None),
     Column("id", "Conversation", "conversation_id", None),
 )
@@ -75,6 +77,8 @@ class ConversationTable(DataTable[Text]):
             id=id, cursor_type="row", zebra_stripes=True, cursor_foreground_priority="renderable"
         )
         self.rows_shown: list[ConversationSummary] = []
+        #: Each conversation's cost, as the pages bring them.
+        self.costs: dict[str, Cost] = {}
         self._pending: list[ConversationSummary] = []  # fetched, not added yet
         self._known: set[str] = set()
         self._keep: str | None = None  # the conversation to put the cursor back on
@@ -142,7 +146,9 @@ class ConversationTable(DataTable[Text]):
         chunk, self._pending = self._pending[:CHUNK_ROWS], self._pending[CHUNK_ROWS:]
         for row in chunk:
             self.rows_shown.append(row)
-            self.add_row(*summary_cells(row), key=row.conversation_id)
+            self.add_row(
+                *summary_cells(row, self.costs.get(row.conversation_id)), key=row.conversation_id
+            )
             if row.conversation_id == self._keep:
                 self.move_cursor(row=len(self.rows_shown) - 1, animate=False)
                 self._keep = None
@@ -159,7 +165,7 @@ class ConversationTable(DataTable[Text]):
         return None
 
 
-def summary_cells(row: ConversationSummary) -> list[Text]:
+def summary_cells(row: ConversationSummary, cost: Cost | None = None) -> list[Text]:
     marks = Text()
     marks.append("⟲" if row.has_loop else " ", LOOP_STYLE)
     marks.append("✗" if row.has_error else " ", ERROR_STYLE)
@@ -171,6 +177,16 @@ def summary_cells(row: ConversationSummary) -> list[Text]:
         Text(f"{row.n_turns:,}", justify="right"),
         Text(f"{row.n_handoffs:,}", justify="right"),
         Text(f"{row.n_tool_calls:,}", justify="right"),
+        _cost_cell(cost),
         Text(" › ".join(row.agents) or "—", no_wrap=True, overflow="ellipsis"),
         Text(row.conversation_id, no_wrap=True, overflow="ellipsis"),
     ]
+
+
+def _cost_cell(cost: Cost | None) -> Text:
+    """``$0.012``; ``?`` when a model has no known price (never a guess); ``$0.01+?`` when
+    some turns do."""
+    if cost is None or cost.priced == 0:
+        return Text("?" if cost is not None and cost.unpriced else "—", "dim", justify="right")
+    amount = dollars(cost.usd)
+    return Text(f"{amount}+?" if cost.unpriced else amount, justify="right")

@@ -7,16 +7,17 @@ from collections.abc import Sequence
 
 from textual.content import Content
 
+from replay.cost import Cost
 from replay.model import Conversation, Step, TraceLoop
-from tui.humanize import duration, local_time, plural, rate
+from tui.humanize import duration, local_time, plural, rate, usd
 from tui.turns import model_calls
 
 IDLE_HINT = "← → step · home end · space play · l loop · e error · / search · esc list"
 
 
-def conversation_title(conversation: Conversation) -> Content:
-    """``support-7f3a  8 turns · 5 handoffs  ⟲ 1 loop  ✗ 1 error  15.4s · 2026-03-14 09:15``:
-    what matters first, so a narrow terminal cuts the least useful part."""
+def conversation_title(conversation: Conversation, cost: Cost | None = None) -> Content:
+    """``support-7f3a  8 turns · 5 handoffs  ⟲ 1 loop  ✗ 1 error  $0.012  15.4s · 2026-03-14
+    09:15``: what matters first, so a narrow terminal cuts the least useful part."""
     top = len(conversation.steps)
     calls = model_calls(conversation.steps)
     # Turns as the list and the ``turns`` view count them: nested agent-tool turns too.
@@ -36,6 +37,10 @@ def conversation_title(conversation: Conversation) -> Content:
         parts.append(
             Content.styled(f"  ✗ {plural(len(conversation.errors), 'error')}", "bold $error")
         )
+    if cost is not None:
+        unknown = ", ".join(cost.unknown_models[:3])
+        why = f" ({unknown} not in the price table)" if unknown else ""
+        parts.append(Content.styled(f"  {usd(cost)}{why}", "bold" if cost.known else ""))
     if conversation.started_at and conversation.ended_at:
         elapsed = (conversation.ended_at - conversation.started_at).total_seconds() * 1000
         parts.append(Content.styled(f"  {duration(elapsed)}", "$text-muted"))

@@ -10,9 +10,10 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
+from replay.cost import Cost, step_cost
 from replay.model import Step, ToolCall
 from replay.spans import SpanRecord
-from tui.humanize import clock_time, duration, local_time, size
+from tui.humanize import clock_time, duration, local_time, size, usd
 from tui.palette import AgentColors
 
 Selected = Step | ToolCall
@@ -34,6 +35,8 @@ class SpanDetails(Static):
         #: The selected span's stored record once read, or why it could not be.
         self.record: SpanRecord | None = None
         self.problem: str | None = None
+        #: Each agent's model calls priced, once the screen has priced the conversation.
+        self.agent_costs: dict[str, Cost] = {}
 
     def show(
         self,
@@ -60,6 +63,11 @@ class SpanDetails(Static):
         else:
             self.update(Group(table, *_record_lines(self.record)))
 
+    def refresh_cost(self) -> None:
+        """Show again with the agents' costs, now that they are known."""
+        if self.selected is not None:
+            self.show(self.selected, self.record, problem=self.problem)
+
     @property
     def settled(self) -> bool:
         """Whether the selected span's attributes are shown (or known to be missing)."""
@@ -75,6 +83,10 @@ class SpanDetails(Static):
         )
         table.add_row("duration", duration(step.duration_ms))
         table.add_row("tokens", _tokens(step.input_tokens, step.output_tokens))
+        table.add_row("cost", _cost(step_cost(step)))
+        agent_total = self.agent_costs.get(step.agent or "unknown agent")
+        if agent_total is not None:
+            table.add_row("agent cost", f"{usd(agent_total)} · all of {step.agent or '?'}")
         table.add_row("status", _status(step.status))
         table.add_row("turn", f"{step.index} (turn {step.turn} of its run)")
         table.add_row("content", "recorded" if step.has_content else "not recorded")
@@ -141,3 +153,11 @@ def _status(status: str, error_type: str | None = None) -> Text:
     if status == "error":
         return Text(f"✗ error{f' ({error_type})' if error_type else ''}", style="bold red")
     return Text("ok" if status in ("ok", "unset") else status)
+
+
+def _cost(cost: Cost) -> Text:
+    if cost.priced:
+        return Text(usd(cost))
+    if cost.unknown_models:
+        return Text(f"unknown: {cost.unknown_models[0]} is not in the price table", style="dim")
+    return Text("unknown: no token counts recorded", style="dim")

@@ -1,0 +1,156 @@
+"""What model calls cost in US dollars, from their model and token counts.
+
+Prices come from ``genai-prices`` (Pydantic's maintained table of LLM API prices, shipped
+with the package: nothing is fetched at run time), at the price in force when the call
+was made. A model the table does not know, or a call without token counts, has no price:
+it is counted as unpriced and named, never guessed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from replay.errors import StoreLike, existing_store
+from replay.model import Conversation, Step
+
+
+@dataclass(frozen=True, slots=True)
+class Cost:
+    """The price of some model calls: the sum of those that could be priced, how many
+    could not, and the models that made them unpriceable."""
+
+    usd: Decimal = Decimal(0)
+    priced: int = 0
+    unpriced: int = 0
+    unknown_models: tuple[str, ...] = field(default=())
+
+    def __add__(self, other: Cost) -> Cost:
+        return Cost(
+            self.usd + other.usd,
+            self.priced + other.priced,
+            self.unpriced + other.unpriced,
+            tuple(dict.fromkeys((*self.unknown_models, *other.unknown_models))),
+        )
+
+    @property
+    def known(self) -> bool:
+        """Whether every call was priced (and there was at least one)."""
+        return self.priced > 0 and self.unpriced == 0
+
+
+def call_cost(
+    model: str | None,
+    input_tokens: int | None,
+    output_tokens: int | None,
+    at: dt.datetime | None = None,
+) -> Cost:
+    """One model call's cost; unpriced without a model, a known price or token counts."""
+    if input_tokens is None and output_tokens is None:
+        return Cost(unpriced=1, unknown_models=())
+    price = _price(model or "", input_tokens or 0, output_tokens or 0, _day(at))
+    if price is None:
+        return Cost(unpriced=1, unknown_models=(model or "no model recorded",))
+    return Cost(usd=price, priced=1)
+
+
+def step_cost(step: Step) -> Cost:
+    """A turn's own model call (not those of agents it called as tools)."""
+    return call_cost(step.model, step.input_tokens, step.output_tokens, step.started_at)
+
+
+def all_calls(steps: Iterable[Step]) -> Iterable[Step]:
+    """Every model call of ``steps``: each step, then the calls nested under its agents
+    used as tools and its guardrails' agents."""
+    for step in steps:
+        yield step
+        for call in step.tool_calls:
+            yield from all_calls(call.nested)
+        for guardrail in getattr(step, "guardrails", ()):
+            yield from all_calls(guardrail.nested)
+
+
+def total_cost(steps: Iterable[Step]) -> Cost:
+    """All the model calls of ``steps``, nested ones included."""
+    return sum((step_cost(step) for step in all_calls(steps)), Cost())
+
+
+def conversation_cost(conversation: Conversation) -> Cost:
+    return total_cost(conversation.steps)
+
+
+def agent_costs(conversation: Conversation) -> dict[str, Cost]:
+    """Each agent's model calls, nested ones under the agent that made them."""
+    costs: dict[str, Cost] = {}
+    for step in all_calls(conversation.steps):
+        agent = step.agent or "unknown agent"
+        costs[agent] = costs.get(agent, Cost()) + step_cost(step)
+    return costs
+
+
+def conversation_costs(store: StoreLike, conversation_ids: Sequence[str]) -> dict[str, Cost]:
+    """The cost of each conversation of ``conversation_ids``, read in one query (a page of
+    the conversation list)."""
+    if not conversation_ids:
+        return {}
+    opened = existing_store(store)
+    with opened.read_connection() as con:
+        rows = con.execute(
+            "SELECT conversation_id, model, input_tokens, output_tokens, start_time "
+            "FROM spans WHERE op = 'chat' AND list_contains(?, conversation_id)",
+            [list(conversation_ids)],
+        ).fetchall()
+    costs = {conversation_id: Cost() for conversation_id in conversation_ids}
+    for conversation_id, model, given, produced, started in rows:
+        costs[conversation_id] = costs[conversation_id] + call_cost(model, given, produced, started)
+    return costs
+
+
+def _day(at: dt.datetime | None) -> dt.date | None:
+    # Prices change by the day at most; a day's key keeps the cache small.
+    return at.date() if at is not None else None
+
+
+def _price(model: str, given: int, produced: int, day: dt.date | None) -> Decimal | None:
+    rates = _rates(model, day)
+    if rates is None:
+        return None
+    if isinstance(rates, str):  # tiered: the table prices each call
+        return _exact(model, given, produced, day)
+    per_input, per_output = rates
+    return given * per_input + produced * per_output
+
+
+@functools.lru_cache(maxsize=1024)
+def _rates(model: str, day: dt.date | None) -> tuple[Decimal, Decimal] | str | None:
+    """The model's price per input and output token that day, when its price is linear
+    in the tokens (the table's usual case); ``"tiered"`` when it is not (a price that
+    changes past some context length); None for a model the table does not know.
+    Pricing a 10,000-turn conversation call by call through the table takes seconds."""
+    thousand_in = _exact(model, 1000, 0, day)
+    if thousand_in is None:
+        return None
+    thousand_out = _exact(model, 0, 1000, day) or Decimal(0)
+    million_in = _exact(model, 1_000_000, 0, day) or Decimal(0)
+    mixed = _exact(model, 1_000_000, 1000, day) or Decimal(0)
+    if million_in != 1000 * thousand_in or mixed - million_in != thousand_out:
+        return "tiered"
+    return thousand_in / 1000, thousand_out / 1000
+
+
+def _exact(model: str, given: int, produced: int, day: dt.date | None) -> Decimal | None:
+    from genai_prices import Usage, calc_price  # loads its price table: only when asked
+
+    when = dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC) if day is not None else None
+    try:
+        result = calc_price(
+            Usage(input_tokens=given, output_tokens=produced),
+            model,
+            genai_request_timestamp=when,
+        )
+    except LookupError:
+        return None
+    return Decimal(result.total_price)
