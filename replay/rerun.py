@@ -18,6 +18,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -179,8 +180,17 @@ def rerun_sync(
     return asyncio.run(rerun(recording, start, live_from=live_from, max_turns=max_turns))
 
 
+class RecordedRun(Protocol):
+    """What a comparison needs of a recording (baton's runner's, or an Agents SDK run's)."""
+
+    @property
+    def conversation(self) -> Conversation: ...
+    @property
+    def trace_id(self) -> str: ...
+
+
 def compare(
-    recording: Recording, replayed: Conversation, stopped: str | None, live_from: int | None
+    recording: RecordedRun, replayed: Conversation, stopped: str | None, live_from: int | None
 ) -> RerunReport:
     expected, got = run_path(recording.conversation), run_path(replayed)
     divergence = first_divergence(expected, got)

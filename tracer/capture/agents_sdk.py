@@ -40,6 +40,7 @@ except ImportError as missing:  # pragma: no cover - depends on the installed ex
 
 from tracer.capture.config import current_conversation_id, settings
 from tracer.capture.sdk_live import handoff_facts, run_facts
+from tracer.capture.sdk_responses import CALL_FACTS, request_facts, response_facts
 from tracer.capture.sdk_spans import HANDOFF_FACTS, RUN_FACTS, SdkSpanConverter
 from tracer.capture.spanrows import SpanRows
 from tracer.store import Store
@@ -96,6 +97,7 @@ class StoreTracingProcessor(TracingProcessor):
         self._absorbing: threading.Thread | None = None
         self._written: dict[Path, Store] = {}  # the stores segments went to, by path
         self._run_facts: dict[str, dict[str, Any]] = {}  # agent span id -> its run's facts
+        self._call_facts: dict[str, dict[str, Any]] = {}  # model call span id -> its request
         self._stopped = False
 
     def destination(self) -> Destination | None:
@@ -172,6 +174,11 @@ class StoreTracingProcessor(TracingProcessor):
             if facts:
                 with self._lock:
                     self._run_facts[span.span_id] = facts
+        elif getattr(span.span_data, "type", None) in _MODEL_CALLS:
+            request = request_facts()  # enough to serve the call again (replay.sdk_rerun)
+            if request:
+                with self._lock:
+                    self._call_facts[span.span_id] = request
 
     def _span_end(self, span: Span[Any]) -> None:
         item = span.export()
@@ -188,6 +195,11 @@ class StoreTracingProcessor(TracingProcessor):
             facts = handoff_facts()
             if facts:
                 item[HANDOFF_FACTS] = facts
+        elif kind in _MODEL_CALLS:
+            with self._lock:
+                request = self._call_facts.pop(span.span_id, None)
+            if request is not None:
+                item[CALL_FACTS] = {**request, **response_facts(span.span_data)}
         with self._lock:
             if span.trace_id not in self._destinations:
                 destination = self.destination()  # a trace that began before we were added
@@ -255,6 +267,7 @@ class StoreTracingProcessor(TracingProcessor):
         _with_threads.add(self)
 
 
+_MODEL_CALLS = frozenset({"response", "generation"})
 _with_threads: weakref.WeakSet[StoreTracingProcessor] = weakref.WeakSet()
 
 
@@ -299,7 +312,8 @@ def _add_live_data(item: dict[str, Any], span: Span[Any]) -> None:
 
 def _dump(value: Any) -> Any:
     dump = getattr(value, "model_dump", None)
-    return dump(mode="json") if callable(dump) else value
+    # By alias: the names the API sends ("async", not "async_"), so a re-run parses them back.
+    return dump(mode="json", by_alias=True) if callable(dump) else value
 
 
 def install(

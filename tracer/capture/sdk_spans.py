@@ -23,6 +23,9 @@ Layout of a converted span (attribute keys):
 - ``openai_agents.handoff.<key>`` on a handoff span: the same for the handoff
   (``tool_name``, ``arguments``, ``call_id``, ``input_filter``, ``nest_history``,
   ``removed``: the items the input filter took out);
+- ``openai_agents.call.<key>`` on a model call's span: what serving it again needs
+  (``tracer.capture.sdk_responses``: the request's settings and tools, the response
+  around its output items, ``servable``);
 - ``baton.handoff.reason`` on a handoff span (JSON text): why the model transferred —
   ``{"tool", "call_id", "arguments", "text"}``: the transfer call it made, its arguments
   (an ``input_type``'s data; decoded JSON when they are JSON) and the text the model
@@ -49,6 +52,7 @@ from typing import Any
 from tracer.capture.dialects.base import WARNING, decode_json, handled_error
 from tracer.capture.dialects.messages import sdk_output_text
 from tracer.capture.dialects.openai_agents import function_calls
+from tracer.capture.sdk_responses import CALL_FACTS, call_attributes
 from tracer.capture.spanrows import SpanRows
 
 PREFIX = "openai_agents."
@@ -253,6 +257,9 @@ class SdkSpanConverter:
                 for name, value in facts.items():
                     if self.capture_content or name not in ("arguments", "removed"):
                         attrs[f"{PREFIX}{group}.{name}"] = _attribute_value(value)
+        call = span.get(CALL_FACTS)
+        if isinstance(call, Mapping):
+            attrs.update(call_attributes(call, capture_content=self.capture_content))
         if not self.capture_content and kind in _CLIENT_TYPES:
             attrs["baton.content_capture"] = False  # says why a replay shows no messages
         if sdk_id in reasons and self.capture_content:
