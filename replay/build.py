@@ -181,10 +181,16 @@ class Builder:
             for seq, row in enumerate(handoff_rows, start=1)
         ]
         self._errors(trace_id, failed, owner_of, drafts, top)
-        steps = self._steps(trace_id, drafts, levels, transitions, guarded)
-        top_steps = [steps[d.row] for d in top.drafts]
         runs = _agent_runs(rows, span_ids, c["parent_span_id"], ops)
-        top_steps = self._user_turns(trace_id, top_steps, runs)
+        contents = {
+            d.row: StepContent.recorded(c["source"][d.row], c["attributes"][d.row]) for d in drafts
+        }
+        groups = self._user_turn_groups(top.drafts, runs, contents)
+        first = len(self.user_turns) + 1
+        user_turn_of = {d.index: n for n, group in enumerate(groups, start=first) for d in group}
+        steps = self._steps(trace_id, drafts, levels, transitions, guarded, contents, user_turn_of)
+        top_steps = [steps[d.row] for d in top.drafts]
+        self._add_user_turns(trace_id, [[steps[d.row] for d in g] for g in groups], runs)
         self.steps.extend(top_steps)
         self.transitions.extend(transitions)
         self.guardrails.extend(
@@ -324,25 +330,25 @@ class Builder:
             text=text,
         )
 
-    def _user_turns(
-        self, trace_id: str, top_steps: list[Step], runs: dict[str, str | None]
-    ) -> list[Step]:
-        """Split the trace's top-level steps into user turns, one per new user message
-        (several runs inside one SDK ``trace()`` are several user turns); returns the
-        steps with their ``user_turn`` set. Only a step that starts an agent's activation
-        can bring a new user message (within one, the input only grows by tool results),
-        so only those steps' inputs are read."""
-        if not top_steps:
-            return top_steps
-        c = self.c
-        groups: list[list[Step]] = []
+    def _user_turn_groups(
+        self,
+        top: list[_Draft],
+        runs: dict[str, str | None],
+        contents: dict[int, StepContent],
+    ) -> list[list[_Draft]]:
+        """The trace's top-level calls split into user turns, one per new user message
+        (several runs inside one SDK ``trace()`` are several user turns). Only a call that
+        starts an agent's activation can bring a new user message (within one, the input
+        only grows by tool results), so only those calls' inputs are read."""
+        span_ids = self.c["span_id"]
+        groups: list[list[_Draft]] = []
         seen_users: tuple[str, ...] | None = None
         previous_run: str | None = None
-        for step in top_steps:
-            run = runs.get(step.span_id)
+        for draft in top:
+            run = runs.get(span_ids[draft.row])
             new_turn = not groups
             if run != previous_run or not groups:
-                users = _user_messages(step)
+                users = _user_messages(contents[draft.row])
                 if users is not None:
                     if seen_users is not None and (
                         len(users) > len(seen_users) or users[-1:] != seen_users[-1:]
@@ -352,16 +358,18 @@ class Builder:
             previous_run = run
             if new_turn:
                 groups.append([])
-            groups[-1].append(step)
-        result: list[Step] = []
+            groups[-1].append(draft)
+        return groups
+
+    def _add_user_turns(
+        self, trace_id: str, groups: list[list[Step]], runs: dict[str, str | None]
+    ) -> None:
         for group in groups:
-            index = len(self.user_turns) + 1
-            group = [replace(step, user_turn=index) for step in group]
             facts = self._run_facts_of(group[0], runs)
             last = group[-1]
             self.user_turns.append(
                 UserTurn(
-                    index=index,
+                    index=len(self.user_turns) + 1,
                     trace_id=trace_id,
                     text=_user_text(group[0]),
                     first_step=group[0].index,
@@ -372,9 +380,6 @@ class Builder:
                     session_id=facts.session_id if facts is not None else None,
                 )
             )
-            result.extend(group)
-        del c
-        return result
 
     def _run_facts_of(self, step: Step, runs: dict[str, str | None]) -> RunFacts | None:
         agent_span = runs.get(step.span_id)
@@ -426,6 +431,8 @@ class Builder:
         levels: dict[str, str | None],
         transitions: list[Transition],
         guarded: dict[int, tuple[_Draft | None, str | None]],
+        contents: dict[int, StepContent],
+        user_turn_of: dict[int, int],
     ) -> dict[int, Step]:
         """Every step of the trace by its span's row, nested ones inside their callers."""
         c = self.c
@@ -443,7 +450,7 @@ class Builder:
             row = draft.row
             self._level_of[c["span_id"][row]] = draft.level
             tool_calls = tuple(self._tool_call(r, nested) for r in draft.tools)
-            content = StepContent.recorded(c["source"][row], c["attributes"][row])
+            content = contents[row]
             if any(call.call_id is None for call in tool_calls):
                 tool_calls = _paired(tool_calls, content)
             guardrails = tuple(
@@ -467,6 +474,7 @@ class Builder:
                 tool_calls=tool_calls,
                 handoff=handoff,
                 errors=tuple(draft.errors),
+                user_turn=user_turn_of.get(draft.index, len(self.user_turns) + 1),
                 content=content,
                 final_answer=c["final_answer"][row],
                 guardrails=guardrails,
@@ -652,9 +660,9 @@ def _agent_runs(
     return found
 
 
-def _user_messages(step: Step) -> tuple[str, ...] | None:
+def _user_messages(content: StepContent) -> tuple[str, ...] | None:
     """The texts of the user messages a call was sent; None when not recorded."""
-    messages = step.input_messages
+    messages = content.input
     if messages is None:
         return None
     return tuple(m.text for m in messages if m.role == "user")

@@ -30,6 +30,7 @@ from sdk_scenarios import (
 from sdk_truth import PATHS, StepTruth, Truth, capture, recorded_steps
 
 from replay import Conversation, load_conversation
+from replay.model import Step
 from tracer.store import Store
 
 pytestmark = pytest.mark.usefixtures("sdk_processors")
@@ -149,6 +150,17 @@ def nested_count(steps: Sequence[StepTruth]) -> int:
     )
 
 
+def inside(step: Step) -> list[Step]:
+    """Every step nested under ``step``, at any depth."""
+    found: list[Step] = []
+    for inner in [
+        *(s for call in step.tool_calls for s in call.nested),
+        *(s for g in step.guardrails for s in g.nested),
+    ]:
+        found += [inner, *inside(inner)]
+    return found
+
+
 def user_text(given: Any) -> str:
     if isinstance(given, str):
         return given
@@ -236,6 +248,13 @@ def check(
         for result in results
         if result is not None and result.raw_responses  # a run that made a model call
     ]
+
+    # A nested step answers the same user message as the step it runs under.
+    assert [
+        {inner.user_turn for inner in inside(step)} - {step.user_turn}
+        for c in conversations
+        for step in c.steps
+    ] == [set() for c in conversations for _ in c.steps]
 
     # Errors: only what the SDK raised; a tripped guardrail is named, and shown with its
     # agent's run even though no step followed it.
