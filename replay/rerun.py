@@ -33,8 +33,9 @@ from tracer.capture.config import settings
 from tracer.capture.exporter import StoreExporter
 from tracer.capture.provider import recording_to
 from tracer.runner.agent import Agent, AgentTool, Handoff
-from tracer.runner.errors import ModelError
+from tracer.runner.errors import ModelError, RunError
 from tracer.runner.models import Model, ModelRequest, ModelResponse, resolve_model
+from tracer.runner.result import RunResult
 from tracer.runner.run import DEFAULT_MAX_TURNS, Runner
 from tracer.store import Store
 
@@ -140,31 +141,38 @@ async def rerun(
     *,
     live_from: int | None = None,
     max_turns: int | None = None,
+    record_to: Store | None = None,
 ) -> RerunReport:
     """Re-run ``recording`` from the agent ``start`` (the user's current definitions)
-    and compare its path with the recorded one."""
+    and compare its path with the recorded one. The re-run is recorded into a scratch
+    store, or into ``record_to`` (kept)."""
     check_servable(recording, live_from)
     assert recording.input is not None
     ledger = _Ledger(recording, live_from)
     entry = with_models(start, lambda agent: RecordedModel(ledger, agent))
     limit = max_turns or recording.max_turns or max(DEFAULT_MAX_TURNS, len(recording.calls) + 1)
     with tempfile.TemporaryDirectory(prefix="baton-rerun-") as scratch:
-        store = Store(Path(scratch) / "rerun.duckdb")
+        store = record_to or Store(Path(scratch) / "rerun.duckdb")
         provider = TracerProvider()
         provider.add_span_processor(SimpleSpanProcessor(StoreExporter(store)))
         stopped: str | None = None
+        made: RunResult | None = None
         capture, settings.capture_content = settings.capture_content, True
         try:
             with recording_to(provider):
-                await Runner.run(entry, recording.input, max_turns=limit)
-        except Diverged:
-            pass  # the comparison below says where and how
+                made = await Runner.run(entry, recording.input, max_turns=limit)
+        except Diverged as exc:
+            made = exc.result  # the comparison below says where and how
         except Exception as exc:
+            made = exc.result if isinstance(exc, RunError) else None
             stopped = f"{type(exc).__name__}: {exc}"
         finally:
             settings.capture_content = capture
             provider.shutdown()
-        (trace_id,) = store.query("SELECT DISTINCT trace_id FROM spans").rows[0]
+        if made is not None and made.trace_id is not None:
+            trace_id = made.trace_id
+        else:
+            (trace_id,) = store.query("SELECT DISTINCT trace_id FROM spans").rows[0]
         replayed = load_conversation(store, trace_id)
     return compare(recording, replayed, stopped, live_from)
 
@@ -175,9 +183,12 @@ def rerun_sync(
     *,
     live_from: int | None = None,
     max_turns: int | None = None,
+    record_to: Store | None = None,
 ) -> RerunReport:
     """``rerun`` for code without an event loop (the command line)."""
-    return asyncio.run(rerun(recording, start, live_from=live_from, max_turns=max_turns))
+    return asyncio.run(
+        rerun(recording, start, live_from=live_from, max_turns=max_turns, record_to=record_to)
+    )
 
 
 class RecordedRun(Protocol):

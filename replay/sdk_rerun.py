@@ -19,9 +19,8 @@ by turn (``replay.rerun.compare``), as for baton's runner.
 from __future__ import annotations
 
 import asyncio
-import json
 import tempfile
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,9 +41,11 @@ from agents.models.multi_provider import MultiProvider
 from agents.tracing import gen_trace_id, get_current_span, set_trace_processors
 from openai import AsyncOpenAI
 
+from replay.agents_spec import shorten
 from replay.errors import ReplayError
 from replay.load import load_conversation
 from replay.rerun import RerunReport, compare
+from replay.rerun_json import rerun_report_json
 from replay.sdk_bodies import failure, reply
 from replay.sdk_recording import SdkCall, SdkRecording
 from tracer.capture.agents_sdk import StoreTracingProcessor, _registered_processors
@@ -230,11 +231,6 @@ def _serving_model(call: SdkCall) -> Model:
 
 def check_sdk_servable(recording: SdkRecording, live_from: int | None) -> None:
     """Raise ``ReplayError`` naming the calls that cannot be served, and why."""
-    if recording.input is None:
-        raise ReplayError(
-            f"trace {recording.trace_id} has no readable input for its first model call "
-            "(recorded without content, or cut by the size limit), so it cannot be re-run"
-        )
     missing = recording.missing(upto=live_from)
     if missing:
         first = missing[0]
@@ -242,8 +238,13 @@ def check_sdk_servable(recording: SdkRecording, live_from: int | None) -> None:
         raise ReplayError(
             f"trace {recording.trace_id} cannot be re-served: "
             f"turn{'s' if len(missing) > 1 else ''} {turns} ({first.agent}'s call first): "
-            f"{first.unservable}; or hand those turns "
-            f"to the live model with --live-from {first.turn}"
+            f"{first.unservable}; or hand those turns to the live model with "
+            f"--live-from {first.turn}"
+        )
+    if recording.input is None:
+        raise ReplayError(
+            f"trace {recording.trace_id} has no readable input for its first model call "
+            "(recorded without content, or cut by the size limit), so it cannot be re-run"
         )
 
 
@@ -263,6 +264,44 @@ def agents_by_name(start: Agent[Any]) -> dict[str, Agent[Any]]:
             )
         stack.extend(getattr(tool, "_agent_instance", None) for tool in agent.tools)
     return found
+
+
+def sdk_starting_agent(found: object, spec: str, recorded_first: str | None) -> Agent[Any]:
+    """The Agents SDK agent to start the re-run from: the one named as the recorded run's
+    first agent among the agents ``found`` is (an agent, a list or dict of them, or a
+    function without arguments returning one) or reaches by handoffs or as tools."""
+    if callable(found) and not isinstance(found, Agent | type):
+        try:
+            found = found()
+        except Exception as exc:
+            raise ReplayError(f"--agents {spec} failed when called: {shorten(exc)}") from None
+    if isinstance(found, Agent):
+        roots: list[object] = [found]
+    elif isinstance(found, Mapping):
+        roots = list(found.values())
+    elif isinstance(found, list | tuple | set | frozenset):
+        roots = list(found)
+    else:
+        raise ReplayError(
+            f"--agents {spec} is a {type(found).__name__}, not an Agents SDK Agent "
+            "(or a list or dict of them); the recorded run is an Agents SDK run"
+        )
+    reached: dict[str, Agent[Any]] = {}
+    for root in roots:
+        if isinstance(root, Agent):
+            reached |= {k: v for k, v in agents_by_name(root).items() if k not in reached}
+    if not reached:
+        raise ReplayError(
+            f"--agents {spec} holds no Agents SDK Agent; the recorded run is an Agents SDK run"
+        )
+    if recorded_first in reached:
+        return reached[recorded_first]
+    if isinstance(found, Agent):
+        return found  # the re-run will show where it leaves the recorded path: turn 1
+    raise ReplayError(
+        f"none of the agents in --agents {spec} is {recorded_first!r}, where the recorded "
+        f"run started (found: {', '.join(sorted(reached))})"
+    )
 
 
 async def sdk_rerun(
@@ -351,35 +390,6 @@ def sdk_rerun_sync(
 def report_json(rerun: SdkRerunReport) -> dict[str, Any]:
     """The SDK re-run's report for ``--format json``."""
     found = rerun_report_json(rerun.report)
-    found["rerun_trace_id"] = rerun.rerun_trace_id
     found["recorded_to"] = str(rerun.recorded_to) if rerun.recorded_to else None
     found["notes"] = list(rerun.notes)
-    return found
-
-
-def rerun_report_json(report: RerunReport) -> dict[str, Any]:
-    """A re-run report (baton's runner's or the SDK's) as plain JSON values."""
-    from dataclasses import asdict
-
-    found: dict[str, Any] = json.loads(
-        json.dumps(
-            {
-                "trace_id": report.trace_id,
-                "follows": report.follows,
-                "live_from": report.live_from,
-                "stopped": report.stopped,
-                "first_divergence": asdict(report.divergence) if report.divergence else None,
-                "turns": [
-                    {
-                        "turn": t.turn,
-                        "expected": asdict(t.expected) if t.expected else None,
-                        "got": asdict(t.got) if t.got else None,
-                        "differences": list(t.differences),
-                        "live": t.live,
-                    }
-                    for t in report.turns
-                ],
-            }
-        )
-    )
     return found

@@ -4,7 +4,9 @@ The Agents SDK calls models concurrently (an input guardrail's own agent runs be
 guarded agent's first call), so one script served in arrival order would depend on the
 machine's timing. Here every request is routed by its system instructions (the Responses
 API's ``instructions``, or the first system message of a Chat Completions request) to that
-agent's list of replies. Both APIs are served, streamed (server-sent events) or not, from
+agent's list of replies — or, when the scripts have a key ``"<instructions> <- <user text>"``,
+by the instructions and the request's first user message (two runs of one agent at once,
+such as an agent used as a tool twice in one response, each get their own). Both APIs are served, streamed (server-sent events) or not, from
 the same scripted answers: a list of Responses API output items and a usage pair.
 """
 
@@ -75,6 +77,20 @@ def instructions_of(api: str, body: dict[str, Any]) -> str:
     return ""
 
 
+def first_user_text(api: str, body: dict[str, Any]) -> str:
+    """The text of a request's first user message."""
+    given = body.get("input") if api == "responses" else body.get("messages")
+    if isinstance(given, str):
+        return given
+    for message in given or ():
+        if isinstance(message, dict) and message.get("role") == "user":
+            content = message.get("content")
+            if isinstance(content, str):
+                return content
+            return "".join(p.get("text", "") for p in content or () if isinstance(p, dict))
+    return ""
+
+
 @contextmanager
 def agent_server(scripts: dict[str, list[Reply]]) -> Iterator[AgentServer]:
     """Serve ``scripts`` (instructions -> replies in order) on /v1/responses and
@@ -87,6 +103,8 @@ def agent_server(scripts: dict[str, list[Reply]]) -> Iterator[AgentServer]:
     async def answer(request: Request, api: str) -> Response:
         body = await request.json()
         key = instructions_of(api, body)
+        routed = f"{key} <- {first_user_text(api, body)}"
+        key = routed if routed in pending else key
         with lock:
             served = Received(key, api, body)
             server_state.received.append(served)

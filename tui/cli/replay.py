@@ -1,9 +1,11 @@
-"""``baton replay``: re-run a recorded run offline with your current agents, or serve its
-recorded responses over HTTP. Exit status: 0 the re-run follows the recorded path to the
-end, 1 it diverges (the first divergence is printed), 2 it could not be run."""
+"""``baton replay``: re-run a recorded run offline with your current agents (a run of
+baton's runner, or an OpenAI Agents SDK run recorded by ``tracer.agents_sdk``), or serve
+its recorded responses over HTTP. Exit status: 0 the re-run follows the recorded path to
+the end, 1 it diverges (the first divergence is printed), 2 it could not be run."""
 
 from __future__ import annotations
 
+import json
 import threading
 from typing import TYPE_CHECKING
 
@@ -14,6 +16,7 @@ from tui.cli.options import open_store, store_option, usage_errors
 
 if TYPE_CHECKING:
     from replay.rerun import RerunReport, TurnReport
+    from tracer.store import Store
 
 WIDTH = 80
 
@@ -55,6 +58,20 @@ def replay() -> None:
     type=click.IntRange(min=1),
     help="The runner's max_turns (default: the recorded run's limit, else enough for it).",
 )
+@click.option(
+    "--record-to",
+    "record_to",
+    metavar="STORE",
+    help="Keep the re-run: record it into STORE (e.g. the recorded run's own store, so "
+    "`baton diff TRACE_ID RERUN_ID` compares them); default: a scratch store.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+)
 @click.argument("trace_id")
 @usage_errors
 def run_command(
@@ -62,29 +79,101 @@ def run_command(
     agents_spec: str,
     live_from: int | None,
     max_turns: int | None,
+    record_to: str | None,
+    output_format: str,
     trace_id: str,
 ) -> None:
     """Re-run the recorded run TRACE_ID with your current agent definitions, serving
     each model call the response recorded for it (no API key or network needed; tools
     run for real), and report turn by turn whether it follows the recorded path: the
-    same agents, tool calls and arguments, handoffs. Exit status 0 when it follows the
-    path to the end, 1 when it diverges, 2 when it cannot be run.
+    same agents, tool calls and arguments, handoffs. A run of the OpenAI Agents SDK
+    (recorded by tracer.agents_sdk) re-runs through the SDK's own Runner, streamed if it
+    was. Exit status 0 when it follows the path to the end, 1 when it diverges, 2 when
+    it cannot be run.
     """
-    from replay.agents_spec import import_agents, starting_agent
-    from replay.recording import load_recording
-    from replay.rerun import rerun_sync
+    from replay.agents_spec import import_agents
+    from replay.sdk_recording import is_sdk_trace
 
     store = open_store(store_path)
+    kept = open_store(record_to) if record_to else None
+    if is_sdk_trace(store, trace_id):
+        _run_sdk(store, agents_spec, live_from, max_turns, kept, output_format, trace_id)
+        return
+    from replay.agents_spec import starting_agent
+    from replay.recording import load_recording
+    from replay.rerun import rerun_sync
+    from replay.rerun_json import rerun_report_json
+
     recording = load_recording(store, trace_id)
     start = starting_agent(import_agents(agents_spec), agents_spec, recording.first_agent)
     mode = f"live from turn {live_from}" if live_from else "offline"
-    click.echo(
-        f"Re-running {recording.trace_id} ({len(recording.calls)} model calls recorded) "
-        f"from {start.name}, {mode}."
-    )
-    report = rerun_sync(recording, start, live_from=live_from, max_turns=max_turns)
-    click.echo(render_report(report))
+    if output_format == "text":
+        click.echo(
+            f"Re-running {recording.trace_id} ({len(recording.calls)} model calls recorded) "
+            f"from {start.name}, {mode}."
+        )
+    report = rerun_sync(recording, start, live_from=live_from, max_turns=max_turns, record_to=kept)
+    if output_format == "json":
+        found = rerun_report_json(report)
+        found["recorded_to"] = str(kept.path) if kept is not None else None
+        click.echo(json.dumps(found, ensure_ascii=False, indent=2))
+    else:
+        click.echo(render_report(report))
+        if kept is not None:
+            click.echo(_kept_line(report.trace_id, report.replayed.trace_ids[0], kept, store))
     raise SystemExit(0 if report.follows else 1)
+
+
+def _run_sdk(
+    store: Store,
+    agents_spec: str,
+    live_from: int | None,
+    max_turns: int | None,
+    kept: Store | None,
+    output_format: str,
+    trace_id: str,
+) -> None:
+    """``baton replay`` of an Agents SDK run (needs the ``openai-agents`` package)."""
+    from replay.agents_spec import import_agents
+    from replay.errors import ReplayError
+
+    try:
+        from replay.sdk_recording import load_sdk_recording
+        from replay.sdk_rerun import report_json, sdk_rerun_sync, sdk_starting_agent
+    except ImportError as missing:
+        raise ReplayError(
+            f"trace {trace_id} is an OpenAI Agents SDK run; re-running it needs that SDK "
+            f"(pip install 'baton[agents]'): {missing}"
+        ) from None
+    recording = load_sdk_recording(store, trace_id)
+    found = import_agents(agents_spec)
+    start = sdk_starting_agent(found, agents_spec, recording.first_agent)
+    if output_format == "text":
+        mode = f"live from turn {live_from}" if live_from else "offline"
+        how = "streamed, " if recording.streamed else ""
+        click.echo(
+            f"Re-running Agents SDK run {recording.trace_id} ({len(recording.calls)} model "
+            f"calls recorded) from {start.name} through agents.Runner, {how}{mode}."
+        )
+    rerun = sdk_rerun_sync(
+        recording, start, live_from=live_from, max_turns=max_turns, record_to=kept
+    )
+    if output_format == "json":
+        click.echo(json.dumps(report_json(rerun), ensure_ascii=False, indent=2))
+    else:
+        click.echo(render_report(rerun.report))
+        for note in rerun.notes:  # what the calls were offered otherwise than recorded
+            click.echo(f"Note: {note}")
+        if kept is not None:
+            click.echo(_kept_line(recording.trace_id, rerun.rerun_trace_id, kept, store))
+    raise SystemExit(0 if rerun.report.follows else 1)
+
+
+def _kept_line(original: str, rerun_id: str, kept: Store, store: Store) -> str:
+    line = f"Recorded the re-run as {rerun_id} in {kept.path}"
+    if kept.path.resolve() == store.path.resolve():
+        line += f"; compare: baton diff {original} {rerun_id}"
+    return line
 
 
 def render_report(report: RerunReport) -> str:
