@@ -37,6 +37,8 @@ from tracer.store.views import VIEW_NAMES, ensure_views, views_current
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from tracer.store.lake import LakeInfo
+
 logger = logging.getLogger("baton.store")
 
 DEFAULT_LOCK_TIMEOUT = 30.0
@@ -79,7 +81,18 @@ class QueryResult:
 
 
 class Store:
-    """A baton store at ``path`` (default: ``$BATON_STORE``, else the per-user data dir)."""
+    """A baton store at ``path`` (default: ``$BATON_STORE``, else the per-user data dir).
+    A DuckLake URL (``ducklake:postgres:…``, ``ducklake:<file>.ducklake``) makes it a
+    ``tracer.store.lake.LakeStore``: the same store, shared by a team."""
+
+    def __new__(cls, path: str | os.PathLike[str] | None = None, *_: Any, **__: Any) -> Store:
+        from tracer.store.url import chosen_lake_url  # team store: see tracer.store.lake
+
+        if cls is Store and chosen_lake_url(path) is not None:
+            from tracer.store.lake import LakeStore
+
+            return object.__new__(LakeStore)
+        return object.__new__(cls)
 
     def __init__(
         self, path: str | os.PathLike[str] | None = None, *, lock_timeout: float | None = None
@@ -417,6 +430,7 @@ class StoreStatus:
     pending_segments: int
     pending_bytes: int
     redacted: int = 0  # values replaced by redaction, over all spans
+    lake: LakeInfo | None = None  # a lake store: its catalog, data path and snapshot
 
 
 def _size(path: Path) -> int:
