@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from replay.errors import StoreLike, existing_store
+from replay.list_filter import ConversationFilter
 from replay.model import ConversationSummary, TraceLoop
 from tracer.loops import Loop
 from tracer.store.schema import scalar
@@ -48,11 +49,14 @@ def list_conversations(
     descending: bool = True,
     offset: int = 0,
     limit: int = 100,
+    filters: ConversationFilter | None = None,
 ) -> ConversationPage:
     """A page of the ``conversations`` view, filtered and sorted in SQL.
 
     ``text`` matches the conversation id, agent names and tool names (case-insensitive,
-    anywhere in them); ``agent`` is an exact agent name.
+    anywhere in them); ``agent`` the start of an agent's name (case-insensitive:
+    ``billing`` finds Billing and BillingEscalation); ``filters`` the rest (times, model,
+    outcome, duration, tokens, message text).
     """
     if sort not in SORT_KEYS:
         raise ValueError(f"cannot sort by {sort!r}; choose one of {', '.join(SORT_KEYS)}")
@@ -70,8 +74,14 @@ def list_conversations(
         )
         params += [needle, needle, needle]
     if agent:
-        conditions.append("list_contains(agents, ?)")
-        params.append(agent)
+        conditions.append(
+            "EXISTS (SELECT 1 FROM unnest(agents) AS named(a) WHERE starts_with(lower(a), ?))"
+        )
+        params.append(agent.lower())
+    if filters is not None:
+        more, more_params = filters.conditions()
+        conditions += more
+        params += more_params
     if only_loops:
         conditions.append("has_loop")
     if only_errors:

@@ -48,7 +48,10 @@ def test_filters_sorting_and_pages(three: Store) -> None:
     assert ids(list_conversations(three, text="ing-3")) == ["failing-3"]  # the id
     assert ids(list_conversations(three, text="100%")) == []  # no pattern characters
     assert ids(list_conversations(three, agent="Triage")) == ["looping-2", "support-1"]
-    assert ids(list_conversations(three, agent="triage")) == []  # exact name
+    # Any case, the start of a name (issue #15: agent:billing found nothing).
+    assert ids(list_conversations(three, agent="triage")) == ["looping-2", "support-1"]
+    assert ids(list_conversations(three, agent="TRI")) == ["looping-2", "support-1"]
+    assert ids(list_conversations(three, agent="riage")) == []
     assert ids(list_conversations(three, only_loops=True)) == ["looping-2"]
     assert ids(list_conversations(three, only_errors=True)) == ["failing-3"]
     assert ids(list_conversations(three, sort="n_turns", descending=False)) == [

@@ -104,7 +104,9 @@ async def test_sort_by_column_and_reverse(sample_store: Store) -> None:
         await wait_for(pilot, lambda: screen.query_state.sort == "duration_ms")
         await wait_for(pilot, lambda: table_of(app).ids[0] == TWO_RUNS, "longest first")
         header = table_of(app).ordered_columns[2].label.plain
-        assert header == "Took ▼"
+        assert header == "Took▼"
+        sortable = [c.label.plain for c in table_of(app).ordered_columns if c.label.plain]
+        assert sortable[:5] == ["Started↕", "Took▼", "Turn↕", "Hand↕", "Tool↕"]
         await pilot.press("S")
         await wait_for(pilot, lambda: table_of(app).ids[-1] == TWO_RUNS, "shortest first")
         assert not screen.query_state.descending

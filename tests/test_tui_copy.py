@@ -6,12 +6,15 @@ the conversation's Markdown transcript. The pager and OSC 52 are checked on a re
 from __future__ import annotations
 
 import base64
+import fcntl
 import json
 import os
 import pty
 import select
+import struct
 import subprocess
 import sys
+import termios
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -125,6 +128,8 @@ class Terminal:
 
     def __init__(self, args: list[str], env: dict[str, str]) -> None:
         self.fd, child = pty.openpty()
+        # The terminal's size, as a terminal emulator sets it: 110 columns, 36 rows.
+        fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", 36, 110, 0, 0))
         os.set_blocking(self.fd, False)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "tui", *args],
@@ -174,8 +179,6 @@ def test_a_real_terminal_gets_osc_52_and_the_pager(sample_store: Store, tmp_path
         **os.environ,
         "PAGER": f"{sys.executable} {pager}",
         "TERM": "xterm-256color",
-        "COLUMNS": "110",
-        "LINES": "36",
         "TZ": "UTC",
     }
     terminal = Terminal(["tui", "--store", str(sample_store.path), LOOPING], env)

@@ -7,19 +7,23 @@ app calls them from thread workers, never from the UI thread. No Textual here.
 
 from __future__ import annotations
 
+import datetime as dt
+import shlex
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
 import replay
 from replay.agent_order import agents_in_order
 from replay.cost import Cost, conversation_costs
+from replay.list_filter import ConversationFilter
 from replay.model import AgentGraph, Conversation, ConversationSummary
 from replay.spans import SpanRecord
 from replay.waterfall import SpanTiming, run_timings
 from tracer.store import Store, StoreError
+from tui.list_words import is_filter_word, read_word
 
 #: The sort keys ``replay.list_conversations`` accepts, as the list's columns offer them.
 SORT_KEYS = (
@@ -42,15 +46,29 @@ class ListQuery:
     only_errors: bool = False
     sort: str = "started_at"
     descending: bool = True
+    filters: ConversationFilter = field(default_factory=ConversationFilter)
+    problems: tuple[str, ...] = ()  # filter words that could not be read, and why
 
     @classmethod
-    def parse(cls, typed: str, *, sort: str = "started_at", descending: bool = True) -> ListQuery:
-        """Read the filter box: ``agent:NAME``, ``is:loop`` and ``is:error`` are filters,
-        every other word is text to match (ids, agent and tool names)."""
+    def parse(
+        cls,
+        typed: str,
+        *,
+        sort: str = "started_at",
+        descending: bool = True,
+        now: dt.datetime | None = None,
+    ) -> ListQuery:
+        """Read the filter box: ``agent:NAME`` (the start of a name, any case), ``is:loop``,
+        ``is:error``, ``is:ok`` and the words of ``tui.list_words`` are filters; every
+        other word is text to match (ids, agent and tool names). Quotes group words
+        (``says:"double charge"``)."""
         words: list[str] = []
         agent: str | None = None
         only_loops = only_errors = False
-        for word in typed.split():
+        filters = ConversationFilter()
+        problems: list[str] = []
+        moment = now or dt.datetime.now(dt.UTC)
+        for word in _words(typed):
             lowered = word.lower()
             if lowered.startswith("agent:") and len(word) > len("agent:"):
                 agent = word[len("agent:") :]
@@ -58,6 +76,12 @@ class ListQuery:
                 only_loops = True
             elif lowered in ("is:error", "is:errors"):
                 only_errors = True
+            elif lowered == "is:ok":
+                filters = replace(filters, failed=False)
+            elif is_filter_word(word):
+                filters, problem = read_word(word, filters, moment)
+                if problem:
+                    problems.append(problem)
             else:
                 words.append(word)
         return cls(
@@ -67,11 +91,15 @@ class ListQuery:
             only_errors=only_errors,
             sort=sort,
             descending=descending,
+            filters=filters,
+            problems=tuple(problems),
         )
 
     @property
     def filtered(self) -> bool:
-        return bool(self.text or self.agent or self.only_loops or self.only_errors)
+        return bool(
+            self.text or self.agent or self.only_loops or self.only_errors or self.filters.active
+        )
 
     def sorted_by(self, sort: str, descending: bool) -> ListQuery:
         return replace(self, sort=sort, descending=descending)
@@ -162,6 +190,7 @@ class StoreSource:
             descending=query.descending,
             offset=offset,
             limit=limit,
+            filters=query.filters if query.filters.active else None,
         )
 
     def conversation(self, conversation_or_trace_id: str) -> Conversation:
@@ -219,3 +248,11 @@ def short_path(path: Path) -> str:
         except ValueError:
             continue
     return str(path)
+
+
+def _words(typed: str) -> list[str]:
+    """Words, quotes grouping (``says:"two words"``); an unclosed quote reads as text."""
+    try:
+        return shlex.split(typed)
+    except ValueError:
+        return typed.split()

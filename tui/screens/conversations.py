@@ -79,7 +79,10 @@ class ConversationsScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static(id="list-title", classes="title-bar")
         yield Input(
-            placeholder="filter: text · agent:NAME · is:loop · is:error  (/ to type, Esc leaves)",
+            placeholder=(
+                "filter: text · agent:NAME · is:loop · is:error · is:ok · since:1h · "
+                "model:NAME · took:>10s · tokens:>2k · says:TEXT  (/ to type, Esc leaves)"
+            ),
             id="filter",
         )
         with ContentSwitcher(initial="table", id="list-body"):
@@ -186,6 +189,10 @@ class ConversationsScreen(Screen[None]):
         else:
             text = Content(
                 f"{table.loaded:,} of {plural(self.total or 0, 'conversation')} · {order}"
+            )
+        if query.problems:  # words that were left out of the filter, and why
+            text = Content.assemble(
+                text, "\n", Content.styled("✗ " + "; ".join(query.problems), "$warning")
             )
         self.query_one("#list-status", Static).update(text)
 

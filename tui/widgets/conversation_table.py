@@ -33,17 +33,17 @@ COLUMNS = (
     Column("marks", "", None, 2),
     Column("started", "Started", "started_at", 11),
     Column("took", "Took", "duration_ms", 6, "right"),
-    Column("turns", "Turns", "n_turns", 5, "right"),
-    Column("handoffs", "Hand", "n_handoffs", 4, "right"),
-    Column("tools", "Tools", "n_tool_calls", 5, "right"),
-    Column("cost", "Cost", None, 8, "right"),
+    Column("turns", "Turn", "n_turns", 5, "right"),
+    Column("handoffs", "Hand", "n_handoffs", 5, "right"),
+    Column("tools", "Tool", "n_tool_calls", 5, "right"),
+    Column("cost", "Cost", None, 7, "right"),
     Column("agents", "Agents", None, None),
     Column("id", "Conversation", "conversation_id", None),
 )
 SORTABLE = tuple(column for column in COLUMNS if column.sort)
 FIXED_WIDTH = sum(column.width or 0 for column in COLUMNS)
-MIN_AGENTS_WIDTH = 14
-MIN_ID_WIDTH = 12
+MIN_AGENTS_WIDTH = 10
+MIN_ID_WIDTH = 10  # ids longer than their column are cut in the middle (middle_cut)
 
 CHUNK_ROWS = 100  # rows added to the table per screen refresh
 
@@ -112,7 +112,9 @@ class ConversationTable(DataTable[Text]):
         for column in COLUMNS:
             label = column.label
             if column.sort == sort:
-                label = f"{label} {'▼' if descending else '▲'}"
+                label = f"{label}{'▼' if descending else '▲'}"
+            elif column.sort is not None:
+                label = f"{label}↕"  # sortable: s cycles to it, a click sorts by it
             width = {"agents": agents_width, "id": id_width}.get(column.key, column.width)
             self.add_column(Text(label, justify=column.justify), key=column.key, width=width)  # type: ignore[arg-type]
         self.replace_rows(rows)
@@ -146,9 +148,8 @@ class ConversationTable(DataTable[Text]):
         chunk, self._pending = self._pending[:CHUNK_ROWS], self._pending[CHUNK_ROWS:]
         for row in chunk:
             self.rows_shown.append(row)
-            self.add_row(
-                *summary_cells(row, self.costs.get(row.conversation_id)), key=row.conversation_id
-            )
+            cells = summary_cells(row, self.costs.get(row.conversation_id), self._widths[1])
+            self.add_row(*cells, key=row.conversation_id)
             if row.conversation_id == self._keep:
                 self.move_cursor(row=len(self.rows_shown) - 1, animate=False)
                 self._keep = None
@@ -165,7 +166,9 @@ class ConversationTable(DataTable[Text]):
         return None
 
 
-def summary_cells(row: ConversationSummary, cost: Cost | None = None) -> list[Text]:
+def summary_cells(
+    row: ConversationSummary, cost: Cost | None = None, id_width: int = 0
+) -> list[Text]:
     marks = Text()
     marks.append("⟲" if row.has_loop else " ", LOOP_STYLE)
     marks.append("✗" if row.has_error else " ", ERROR_STYLE)
@@ -179,7 +182,7 @@ def summary_cells(row: ConversationSummary, cost: Cost | None = None) -> list[Te
         Text(f"{row.n_tool_calls:,}", justify="right"),
         _cost_cell(cost),
         Text(" › ".join(row.agents) or "—", no_wrap=True, overflow="ellipsis"),
-        Text(row.conversation_id, no_wrap=True, overflow="ellipsis"),
+        Text(middle_cut(row.conversation_id, id_width), no_wrap=True),
     ]
 
 
@@ -190,3 +193,14 @@ def _cost_cell(cost: Cost | None) -> Text:
         return Text("?" if cost is not None and cost.unpriced else "—", "dim", justify="right")
     amount = dollars(cost.usd)
     return Text(f"{amount}+?" if cost.unpriced else amount, justify="right")
+
+
+def middle_cut(text: str, width: int) -> str:
+    """``text`` in ``width`` cells, cut in the middle when too long: ids that differ only
+    at the end (``run-2026-03-14-0001``, ``…-0002``) stay told apart."""
+    if width <= 0 or len(text) <= width:
+        return text
+    if width < 5:
+        return text[: width - 1] + "…"
+    tail = (width - 1) // 2
+    return text[: width - 1 - tail] + "…" + text[-tail:]
