@@ -38,6 +38,7 @@ _TRANSFER_OR_TOOL = frozenset(("tool", "agent_tool", "handoff"))
 #: Spans whose model calls run nested, off the conversation's path: an agent used as a
 #: tool, and a guardrail that runs its own agent.
 _NESTING = frozenset(("agent_tool", "guardrail"))
+_NO_HANDOFF_FACTS = handoff_facts({})
 
 
 class _Draft:
@@ -176,15 +177,17 @@ class Builder:
             if draft.level is not None:
                 draft.index = _top_index(draft, called_by)
 
-        transitions = [
-            self._transition(trace_id, seq, row, owner_of.get(row))
-            for seq, row in enumerate(handoff_rows, start=1)
-        ]
-        self._errors(trace_id, failed, owner_of, drafts, top)
-        runs = _agent_runs(rows, span_ids, c["parent_span_id"], ops)
         contents = {
             d.row: StepContent.recorded(c["source"][d.row], c["attributes"][d.row]) for d in drafts
         }
+        transitions = [
+            self._transition(trace_id, seq, row, owner_of.get(row), contents)
+            for seq, row in enumerate(handoff_rows, start=1)
+        ]
+        self._errors(trace_id, failed, owner_of, drafts, top)
+        runs = _agent_runs(
+            [span_ids[d.row] for d in top.drafts], rows, span_ids, c["parent_span_id"], ops
+        )
         groups = self._user_turn_groups(top.drafts, runs, contents)
         first = len(self.user_turns) + 1
         user_turn_of = {d.index: n for n, group in enumerate(groups, start=first) for d in group}
@@ -273,9 +276,18 @@ class Builder:
         self._made_guardrails[span_id] = made
         return made
 
-    def _transition(self, trace_id: str, seq: int, row: int, owner: _Draft | None) -> Transition:
+    def _transition(
+        self,
+        trace_id: str,
+        seq: int,
+        row: int,
+        owner: _Draft | None,
+        contents: dict[int, StepContent],
+    ) -> Transition:
         c = self.c
-        facts = handoff_facts(_attrs(c["attributes"][row]))
+        # ``load`` fetches a handoff's attributes only when they hold such facts.
+        attributes = c["attributes"][row]
+        facts = handoff_facts(_attrs(attributes)) if attributes else _NO_HANDOFF_FACTS
         reason = None
         if facts.reason is not None:
             arguments = facts.reason.get("arguments")
@@ -285,8 +297,9 @@ class Builder:
                 arguments=None if arguments is None else _json_text(arguments),
                 text=_str(facts.reason.get("text")),
             )
+        reader = None
         if reason is None and owner is not None:
-            reason = self._reason_from_content(owner, c["to_agent"][row])
+            reader = _ReasonReader(self.c, owner, c["to_agent"][row], contents[owner.row])
         return Transition(
             trace_id=trace_id,
             seq=seq,
@@ -295,39 +308,13 @@ class Builder:
             to_agent=c["to_agent"][row],
             at=_time(c["start_us"][row]),
             span_id=c["span_id"][row],
-            reason=reason,
+            recorded_reason=reason,
+            reason_reader=reader,
             input_filter=facts.input_filter,
             removed=tuple(_describe_removed(r) for r in facts.removed)
             if facts.removed is not None
             else None,
             warning=facts.warning,
-        )
-
-    def _reason_from_content(self, owner: _Draft, to_agent: str | None) -> HandoffReason | None:
-        """A handoff's reason from the model output of the call that asked for it, for
-        producers that record no reason of their own: the transfer call among the calls no
-        tool span ran (the one named ``transfer_to_<agent>`` first), and the text beside it."""
-        c = self.c
-        output = StepContent.recorded(c["source"][owner.row], c["attributes"][owner.row]).output
-        if not output:
-            return None
-        ran = {c["tool_call_id"][r] for r in owner.tools if c["tool_call_id"][r]}
-        calls = [
-            part
-            for message in output
-            for part in message.parts
-            if part.type == "tool_call" and part.call_id not in ran
-        ]
-        wanted = "transfer_to_" + "_".join((to_agent or "").lower().split())
-        pick = next((p for p in calls if p.name == wanted), calls[0] if calls else None)
-        text = "\n".join(m.text for m in output if m.text) or None
-        if pick is None and text is None:
-            return None
-        return HandoffReason(
-            tool=pick.name if pick is not None else None,
-            call_id=pick.call_id if pick is not None else None,
-            arguments=pick.arguments if pick is not None else None,
-            text=text,
         )
 
     def _user_turn_groups(
@@ -337,25 +324,33 @@ class Builder:
         contents: dict[int, StepContent],
     ) -> list[list[_Draft]]:
         """The trace's top-level calls split into user turns, one per new user message
-        (several runs inside one SDK ``trace()`` are several user turns). Only a call that
-        starts an agent's activation can bring a new user message (within one, the input
-        only grows by tool results), so only those calls' inputs are read."""
-        span_ids = self.c["span_id"]
+        (several runs inside one SDK ``trace()`` are several user turns). A new user
+        message comes with a new run: the agent activations of one run share a parent
+        (the SDK's task span, a runner's workflow), and a handoff makes a new activation
+        in the same run. So only a call that starts another run is read, and it starts a
+        user turn if its input brings a user message the previous run did not have (or,
+        without content, always)."""
+        c = self.c
+        span_ids, parents = c["span_id"], c["parent_span_id"]
         groups: list[list[_Draft]] = []
         seen_users: tuple[str, ...] | None = None
-        previous_run: str | None = None
+        previous: tuple[str | None] = (None,)
         for draft in top:
-            run = runs.get(span_ids[draft.row])
+            agent_span = runs.get(span_ids[draft.row])
+            agent_row = self._row_of.get(agent_span) if agent_span is not None else None
+            run = (parents[agent_row] if agent_row is not None else agent_span,)
             new_turn = not groups
-            if run != previous_run or not groups:
+            if not groups or run != previous:
                 users = _user_messages(contents[draft.row])
-                if users is not None:
-                    if seen_users is not None and (
-                        len(users) > len(seen_users) or users[-1:] != seen_users[-1:]
-                    ):
-                        new_turn = True
-                    seen_users = users
-            previous_run = run
+                if groups and (
+                    users is None
+                    or seen_users is None
+                    or len(users) > len(seen_users)
+                    or users[-1:] != seen_users[-1:]
+                ):
+                    new_turn = True
+                seen_users = users
+            previous = run
             if new_turn:
                 groups.append([])
             groups[-1].append(draft)
@@ -640,14 +635,17 @@ def _describe_removed(item: Mapping[str, Any]) -> str:
 
 
 def _agent_runs(
-    rows: list[int], span_ids: list[str], parents: list[str | None], ops: list[str]
+    wanted: list[str],
+    rows: list[int],
+    span_ids: list[str],
+    parents: list[str | None],
+    ops: list[str],
 ) -> dict[str, str | None]:
-    """Each span -> its nearest enclosing agent span (one activation of an agent)."""
+    """Each ``wanted`` span -> its nearest enclosing agent span (one activation)."""
     parent_of = {span_ids[r]: parents[r] for r in rows}
     op_of = {span_ids[r]: ops[r] for r in rows}
     found: dict[str, str | None] = {}
-    for row in rows:
-        span = span_ids[row]
+    for span in wanted:
         current = parent_of.get(span)
         for _ in range(64):
             if current is None or current not in parent_of:
@@ -715,3 +713,49 @@ def _same_json(a: str | None, b: str | None) -> bool:
         return bool(json.loads(a or "null") == json.loads(b or "null"))
     except ValueError:
         return False
+
+
+class _ReasonReader:
+    """A handoff's reason read from the model output of the call that asked for it, for
+    producers that record no reason of their own: the transfer call among the calls no
+    tool span ran (the one named ``transfer_to_<agent>`` first), and the text beside it.
+    Read once, when first asked for."""
+
+    __slots__ = ("_content", "_done", "_found", "_ran", "_to_agent")
+
+    def __init__(
+        self, c: dict[str, list[Any]], owner: _Draft, to_agent: str | None, content: StepContent
+    ) -> None:
+        self._ran = {c["tool_call_id"][r] for r in owner.tools if c["tool_call_id"][r]}
+        self._to_agent = to_agent
+        self._content = content
+        self._done = False
+        self._found: HandoffReason | None = None
+
+    def __call__(self) -> HandoffReason | None:
+        if not self._done:
+            self._found = self._read()
+            self._done = True
+        return self._found
+
+    def _read(self) -> HandoffReason | None:
+        output = self._content.output
+        if not output:
+            return None
+        calls = [
+            part
+            for message in output
+            for part in message.parts
+            if part.type == "tool_call" and part.call_id not in self._ran
+        ]
+        wanted = "transfer_to_" + "_".join((self._to_agent or "").lower().split())
+        pick = next((p for p in calls if p.name == wanted), calls[0] if calls else None)
+        text = "\n".join(m.text for m in output if m.text) or None
+        if pick is None and text is None:
+            return None
+        return HandoffReason(
+            tool=pick.name if pick is not None else None,
+            call_id=pick.call_id if pick is not None else None,
+            arguments=pick.arguments if pick is not None else None,
+            text=text,
+        )

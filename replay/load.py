@@ -30,8 +30,11 @@ SELECT trace_id, span_id, parent_span_id, name, op,
        status, status_message, agent_name, tool_name, from_agent, to_agent, source, model,
        input_tokens, output_tokens, tool_call_id, tool_arguments, tool_result, error_type,
        final_answer,
-       CASE WHEN op IN ('chat', 'guardrail', 'handoff', 'agent') THEN attributes::VARCHAR END
-           AS attributes
+       CASE WHEN op IN ('chat', 'guardrail')
+                  OR (op IN ('handoff', 'agent') AND (contains(attributes, '"baton.')
+                      OR contains(attributes, '"openai_agents.run.')
+                      OR contains(attributes, '"openai_agents.handoff.')))
+            THEN attributes::VARCHAR END AS attributes
 FROM spans
 WHERE {where}
 ORDER BY start_time, span_id

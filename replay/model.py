@@ -7,6 +7,7 @@ only display them. Times are timezone-aware datetimes; durations are millisecond
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -68,7 +69,9 @@ class Transition:
     to_agent: str | None
     at: dt.datetime
     span_id: str
-    reason: HandoffReason | None = None
+    #: The reason the producer recorded (tracer.agents_sdk does); ``reason`` falls back
+    #: to reading it from the asking call's output, on first use.
+    recorded_reason: HandoffReason | None = None
     #: The handoff's input filter (its qualified name) and what it removed from the next
     #: agent's input (``"function_call transfer_to_billing"``-like descriptions); None
     #: when no filter ran or the producer does not record it (tracer.agents_sdk does).
@@ -77,6 +80,18 @@ class Transition:
     #: A condition the producer reported and handled, e.g. the SDK ignoring a second
     #: handoff of one response ("Multiple handoffs requested: ...").
     warning: str | None = None
+    #: Reads the reason from the model output when none was recorded (parsing that output
+    #: only if someone asks: a long conversation has many handoffs).
+    reason_reader: Callable[[], HandoffReason | None] | None = field(
+        default=None, compare=False, repr=False
+    )
+
+    @property
+    def reason(self) -> HandoffReason | None:
+        """Why the model transferred, when the producer or the model output says."""
+        if self.recorded_reason is not None:
+            return self.recorded_reason
+        return self.reason_reader() if self.reason_reader is not None else None
 
 
 @dataclass(frozen=True, slots=True)
