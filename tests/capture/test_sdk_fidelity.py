@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from agents import OpenAIChatCompletionsModel, OpenAIResponsesModel
+from agents.tracing import set_trace_processors
 from collector_process import CollectorProcess
 from openai import AsyncOpenAI
 from opentelemetry.sdk.trace import SpanProcessor
@@ -336,3 +337,47 @@ def check(
             )
             for r in reasons
         ] == [(t[2], json.dumps(json.loads(t[3])), t[4]) for t in transitions_expected(expected)]
+
+
+async def test_logfire_style_guardrails_nest_and_show(store: Store) -> None:
+    """Logfire's Agents SDK spans (mirrored as Logfire shapes them: its message templates
+    and the span data's fields): the guardrail's own agent runs nested under it, shown on
+    the turn it checked with its outcome, and the agents' path is the SDK's."""
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from test_capture_dialects import LogfireStyle
+
+    from tracer.capture.exporter import StoreExporter
+
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(StoreExporter(store)))
+    run = Run()
+    with agent_server(GUARDRAIL_PASSES.scripts) as server:
+        client = AsyncOpenAI(base_url=server.base_url, api_key="sk-test-fidelity", max_retries=0)
+        model = OpenAIChatCompletionsModel(model="gpt-scripted", openai_client=client)
+        set_trace_processors([LogfireStyle(provider)])
+        await GUARDRAIL_PASSES.play(model, False, run)
+        set_trace_processors([])
+    provider.shutdown()
+    (conversation,) = [
+        load_conversation(store, r[0])
+        for r in store.query("SELECT conversation_id FROM conversations").rows
+    ]
+    truth = Truth(server, GUARDRAIL_PASSES.agents)
+    (want,) = truth.steps(run.results[0], run.nested)
+    (step,) = conversation.steps
+    assert [
+        (
+            step.agent,
+            [(g.name, g.kind, g.outcome, [s.agent for s in g.nested]) for g in step.guardrails],
+        )
+    ] == [
+        (
+            want.agent,
+            [
+                (name, "input", outcome, [s.agent for s in steps])
+                for name, outcome, steps in want.guardrails
+            ],
+        )
+    ]
+    assert conversation.user_turns[0].last_agent == run.results[0].last_agent.name
