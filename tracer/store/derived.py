@@ -24,56 +24,51 @@ Connection = duckdb.DuckDBPyConnection
 
 _TOUCHED = "_baton_touched"
 
-# Spans of the touched traces, by op, numbered as the views always numbered them.
-_NUMBER_TURNS = f"""
-UPDATE spans SET turn = n.turn
-FROM (
-    SELECT s.trace_id, s.span_id,
-           row_number() OVER (PARTITION BY s.trace_id ORDER BY s.start_time, s.span_id) AS turn
-    FROM spans AS s SEMI JOIN {_TOUCHED} AS t ON s.trace_id = t.trace_id
-    WHERE s.op = 'chat'
-) AS n
-WHERE spans.trace_id = n.trace_id AND spans.span_id = n.span_id
-  AND spans.turn IS DISTINCT FROM n.turn
+# The stored spans of the touched traces, read once per batch. ``lo``/``hi`` bound their
+# start times (from ``_baton_traces`` and the batch), so DuckDB's zone maps skip the
+# row groups of other times: the cost follows the batch, not the size of the store.
+_SCOPE = f"""
+CREATE OR REPLACE TEMP TABLE _baton_scope AS
+SELECT trace_id, span_id, parent_span_id, op, start_time, final_answer, conversation_id,
+       from_agent, to_agent
+FROM spans
+WHERE start_time BETWEEN $lo AND $hi
+  AND trace_id IN (SELECT trace_id FROM {_TOUCHED})
 """
 
-_NUMBER_HANDOFFS = f"""
-UPDATE spans SET seq = n.seq
-FROM (
-    SELECT s.trace_id, s.span_id,
-           row_number() OVER (PARTITION BY s.trace_id ORDER BY s.start_time, s.span_id) AS seq
-    FROM spans AS s SEMI JOIN {_TOUCHED} AS t ON s.trace_id = t.trace_id
-    WHERE s.op = 'handoff'
-) AS n
-WHERE spans.trace_id = n.trace_id AND spans.span_id = n.span_id
-  AND spans.seq IS DISTINCT FROM n.seq
-"""
-
-# A tool call or transfer belongs to the latest turn of its own agent (same parent) that
-# started before it, else the latest turn of the trace before it.
-_TURN_OF_CALLS = f"""
-UPDATE spans SET turn = x.turn
-FROM (
-    WITH chats AS (
-        SELECT s.trace_id, s.parent_span_id, s.start_time, s.turn
-        FROM spans AS s SEMI JOIN {_TOUCHED} AS t ON s.trace_id = t.trace_id
-        WHERE s.op = 'chat'
-    ),
-    calls AS (
-        SELECT s.trace_id, s.span_id, s.parent_span_id, s.start_time
-        FROM spans AS s SEMI JOIN {_TOUCHED} AS t ON s.trace_id = t.trace_id
-        WHERE s.op IN ('tool', 'agent_tool', 'handoff')
-    )
-    SELECT c.trace_id, c.span_id, coalesce(same_agent.turn, any_agent.turn) AS turn
-    FROM calls AS c
+# Numbered as the views always numbered them: a model call's turn and a handoff's seq by
+# start order within the trace; a tool call or transfer belongs to the latest turn of its
+# own agent (same parent) that started before it, else the latest turn of the trace.
+_NUMBER = """
+CREATE OR REPLACE TEMP TABLE _baton_facts AS
+WITH numbered AS (
+    SELECT *,
+        CASE WHEN op = 'chat' THEN row_number() OVER (
+            PARTITION BY trace_id, op = 'chat' ORDER BY start_time, span_id) END AS chat_turn,
+        CASE WHEN op = 'handoff' THEN row_number() OVER (
+            PARTITION BY trace_id, op = 'handoff' ORDER BY start_time, span_id) END AS seq
+    FROM _baton_scope
+),
+chats AS (SELECT trace_id, parent_span_id, start_time, chat_turn FROM numbered WHERE op = 'chat'),
+calls AS (
+    SELECT c.trace_id, c.span_id, coalesce(same_agent.chat_turn, any_agent.chat_turn) AS turn
+    FROM (SELECT * FROM numbered WHERE op IN ('tool', 'agent_tool', 'handoff')) AS c
     ASOF LEFT JOIN chats AS same_agent
         ON c.trace_id = same_agent.trace_id AND c.parent_span_id = same_agent.parent_span_id
        AND c.start_time >= same_agent.start_time
     ASOF LEFT JOIN chats AS any_agent
         ON c.trace_id = any_agent.trace_id AND c.start_time >= any_agent.start_time
-) AS x
-WHERE spans.trace_id = x.trace_id AND spans.span_id = x.span_id
-  AND spans.turn IS DISTINCT FROM x.turn
+)
+SELECT n.* EXCLUDE (chat_turn), coalesce(n.chat_turn, c.turn) AS turn
+FROM numbered AS n LEFT JOIN calls AS c USING (trace_id, span_id)
+"""
+
+_STORE_NUMBERS = """
+UPDATE spans SET turn = f.turn, seq = f.seq
+FROM _baton_facts AS f
+WHERE spans.start_time BETWEEN $lo AND $hi
+  AND spans.trace_id = f.trace_id AND spans.span_id = f.span_id
+  AND (spans.turn IS DISTINCT FROM f.turn OR spans.seq IS DISTINCT FROM f.seq)
 """
 
 # A ping-pong loop (DESIGN.md): within one trace, consecutive handoffs that repeat one
@@ -85,24 +80,20 @@ WHERE spans.trace_id = x.trace_id AND spans.span_id = x.span_id
 # thresholds in force, so changing a threshold needs no recomputation.
 # `tracer.loops.find_loops` is the same definition in Python; a property test holds the
 # two equal.
-_FIND_LOOPS = f"""
+_FIND_LOOPS = """
 -- Only touched traces with two handoffs or more can hold a loop.
 WITH candidates AS (
-    SELECT s.trace_id
-    FROM spans AS s SEMI JOIN {_TOUCHED} AS t ON s.trace_id = t.trace_id
-    WHERE s.op = 'handoff'
-    GROUP BY s.trace_id
-    HAVING count(*) >= 2
+    SELECT trace_id FROM _baton_facts WHERE op = 'handoff' GROUP BY trace_id HAVING count(*) >= 2
 ),
 candidate_handoffs AS (
     SELECT h.conversation_id, h.trace_id, h.seq, h.turn, h.from_agent, h.to_agent,
            h.start_time AS "at"
-    FROM spans AS h SEMI JOIN candidates AS c ON h.trace_id = c.trace_id
+    FROM _baton_facts AS h SEMI JOIN candidates AS c ON h.trace_id = c.trace_id
     WHERE h.op = 'handoff'
 ),
 breaks AS (
     SELECT s.trace_id, s.start_time AS break_at
-    FROM spans AS s SEMI JOIN candidates AS c ON s.trace_id = c.trace_id
+    FROM _baton_facts AS s SEMI JOIN candidates AS c ON s.trace_id = c.trace_id
     WHERE s.op IN ('tool', 'agent_tool') OR (s.op = 'chat' AND s.final_answer)
 ),
 ordered AS (
@@ -174,14 +165,33 @@ GROUP BY f.trace_id, f.segment, f.k, f.j1, f.j2, f.n
 """
 
 _CONVERSATIONS_OF_TOUCHED = f"""
-SELECT DISTINCT s.conversation_id
-FROM spans AS s SEMI JOIN {_TOUCHED} AS t ON s.trace_id = t.trace_id
+SELECT DISTINCT conversation_id FROM _baton_traces
+WHERE trace_id IN (SELECT trace_id FROM {_TOUCHED})
+"""
+
+# Each trace's conversation and the span of its start times: where to look for it.
+_STORE_TRACES = f"""
+DELETE FROM _baton_traces WHERE trace_id IN (SELECT trace_id FROM {_TOUCHED});
+INSERT INTO _baton_traces
+SELECT trace_id, any_value(conversation_id), min(start_time), max(start_time)
+FROM _baton_scope GROUP BY trace_id;
+"""
+
+_TOUCHED_WINDOW = f"""
+SELECT min(first_start), max(last_start) FROM _baton_traces
+WHERE trace_id IN (SELECT trace_id FROM {_TOUCHED})
+"""
+
+_CHANGED_WINDOW = """
+SELECT min(started_at), max(ended_at) FROM _baton_conversations
+WHERE conversation_id IN (SELECT conversation_id FROM _baton_changed)
 """
 
 _SUMMARISE = """
 WITH scoped AS (
     SELECT s.* FROM spans AS s SEMI JOIN _baton_changed AS c
         ON s.conversation_id IS NOT DISTINCT FROM c.conversation_id
+    WHERE s.start_time BETWEEN $lo AND $hi
 ),
 per_conversation AS (
     SELECT
@@ -233,6 +243,12 @@ CREATE_TABLES = (
     )
     """,
     """
+    CREATE TABLE _baton_traces (
+        trace_id VARCHAR, conversation_id VARCHAR, first_start TIMESTAMPTZ,
+        last_start TIMESTAMPTZ
+    )
+    """,
+    """
     CREATE TABLE _baton_conversations (
         conversation_id VARCHAR, started_at TIMESTAMPTZ, ended_at TIMESTAMPTZ,
         n_traces BIGINT, n_turns BIGINT, n_handoffs BIGINT, n_tool_calls BIGINT,
@@ -243,21 +259,34 @@ CREATE_TABLES = (
 )
 
 
-def refresh(con: Connection, traces: list[str], previous_conversations: list[str | None]) -> None:
+Window = tuple[object, object]  # (earliest, latest) start time, as DuckDB returns them
+
+
+def refresh(
+    con: Connection,
+    traces: list[str],
+    previous_conversations: list[str | None],
+    batch_window: Window,
+) -> None:
     """Bring the derived facts of ``traces`` up to date, and the summaries of their
     conversations now and of ``previous_conversations`` (those the traces belonged to
-    before the batch: a conversation a trace left must be summarised without it)."""
+    before the batch: a conversation a trace left must be summarised without it).
+    ``batch_window`` is the earliest and latest start time in the batch."""
     if not traces:
         return
     touched = pa.table({"trace_id": pa.array(sorted(set(traces)), pa.string())})
     with registered(con, _TOUCHED, touched):
-        con.execute(_NUMBER_TURNS)
-        con.execute(_NUMBER_HANDOFFS)
-        con.execute(_TURN_OF_CALLS)
+        lo, hi = _widest(batch_window, con.execute(_TOUCHED_WINDOW).fetchone())
+        window = {"lo": lo, "hi": hi}
+        con.execute(_SCOPE, window)
+        con.execute(_NUMBER)
+        con.execute(_STORE_NUMBERS, window)
         con.execute(f"DELETE FROM _baton_loops WHERE trace_id IN (SELECT trace_id FROM {_TOUCHED})")
         con.execute(f"INSERT INTO _baton_loops {_FIND_LOOPS}")
+        con.execute(_STORE_TRACES)
         now = [row[0] for row in con.execute(_CONVERSATIONS_OF_TOUCHED).fetchall()]
-    _summarise(con, [*previous_conversations, *now])
+    _summarise(con, [*previous_conversations, *now], (lo, hi))
+    con.execute("DROP TABLE IF EXISTS _baton_scope; DROP TABLE IF EXISTS _baton_facts")
 
 
 def conversations_of(con: Connection, traces: list[str]) -> list[str | None]:
@@ -270,21 +299,34 @@ def conversations_of(con: Connection, traces: list[str]) -> list[str | None]:
 
 
 def refresh_all(con: Connection) -> None:
-    """Recompute every derived fact (a migration, or loop settings that changed)."""
+    """Recompute every derived fact (a migration)."""
     traces = [row[0] for row in con.execute("SELECT DISTINCT trace_id FROM spans").fetchall()]
+    window = con.execute("SELECT min(start_time), max(start_time) FROM spans").fetchone()
     con.execute("DELETE FROM _baton_conversations")
-    refresh(con, traces, [])
+    if window is not None:
+        refresh(con, traces, [], (window[0], window[1]))
 
 
-def _summarise(con: Connection, conversations: list[str | None]) -> None:
-    changed = pa.table(
-        {"conversation_id": pa.array(sorted(set(conversations), key=str), pa.string())}
-    )
+def _summarise(con: Connection, conversations: list[str | None], window: Window) -> None:
+    unique = sorted(set(conversations), key=str)
+    changed = pa.table({"conversation_id": pa.array(unique, pa.string())})
     with registered(con, "_baton_changed", changed):
+        lo, hi = _widest(window, con.execute(_CHANGED_WINDOW).fetchone())
         con.execute(
             "DELETE FROM _baton_conversations WHERE conversation_id IN "
             "(SELECT conversation_id FROM _baton_changed) "
             "OR (conversation_id IS NULL AND EXISTS "
             "    (SELECT 1 FROM _baton_changed WHERE conversation_id IS NULL))"
         )
-        con.execute(f"INSERT INTO _baton_conversations {_SUMMARISE}")
+        con.execute(f"INSERT INTO _baton_conversations {_SUMMARISE}", {"lo": lo, "hi": hi})
+
+
+def _widest(window: Window, other: tuple[object, ...] | None) -> Window:
+    """The window covering both (a missing bound in ``other`` widens nothing)."""
+    lo, hi = window
+    if other is not None:
+        if other[0] is not None and other[0] < lo:  # type: ignore[operator]
+            lo = other[0]
+        if other[1] is not None and other[1] > hi:  # type: ignore[operator]
+            hi = other[1]
+    return lo, hi

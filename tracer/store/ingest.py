@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from tracer.store.derived import conversations_of, refresh
 from tracer.store.redact import redactor
@@ -32,19 +33,31 @@ def insert_spans(con: duckdb.DuckDBPyConnection, table: pa.Table) -> int:
     resolution = resolve(con, prepared(table))
     touched = [*set(table.column("trace_id").to_pylist()), *resolution.conversation_fixes]
     previous = conversations_of(con, touched)
+    lo, hi = window = _window(table)
     with registered(con, "_baton_batch", resolution.table):
         before = _count(con)
+        # A span delivered again has its start time again: looking for it among the
+        # stored spans of the batch's times lets the zone maps skip every other time.
         con.execute(
             f"INSERT INTO spans ({_COLUMNS}) "
             f"SELECT {_COLUMNS} FROM _baton_batch AS b "
             "WHERE NOT EXISTS (SELECT 1 FROM spans AS s "
-            "                  WHERE s.trace_id = b.trace_id AND s.span_id = b.span_id) "
-            "QUALIFY row_number() OVER (PARTITION BY trace_id, span_id ORDER BY start_time) = 1"
+            "                  WHERE s.start_time BETWEEN $lo AND $hi "
+            "                    AND s.trace_id = b.trace_id AND s.span_id = b.span_id "
+            "                    AND s.start_time = b.start_time) "
+            "QUALIFY row_number() OVER (PARTITION BY trace_id, span_id ORDER BY start_time) = 1",
+            {"lo": lo, "hi": hi},
         )
         added = _count(con) - before
     apply_fixes(con, resolution)
-    refresh(con, touched, previous)
+    refresh(con, touched, previous, window)
     return added
+
+
+def _window(table: pa.Table) -> tuple[object, object]:
+    """The earliest and latest start time in the batch."""
+    bounds = pc.min_max(table.column("start_time"))
+    return bounds["min"].as_py(), bounds["max"].as_py()
 
 
 def prepared(table: pa.Table) -> pa.Table:

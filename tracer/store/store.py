@@ -32,7 +32,7 @@ import duckdb
 from tracer.store import private, segments
 from tracer.store.location import resolve_store_path
 from tracer.store.schema import SCHEMA_VERSION, migrate, scalar, schema_version, transaction
-from tracer.store.views import VIEW_NAMES, ensure_views, views_current
+from tracer.store.views import VIEW_NAMES, ensure_views, schema_and_views_current
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -305,7 +305,7 @@ class Store:
             con = self._open(read_only=True, timeout=timeout, config=config)
             if self._prepared:  # this Store checked or upgraded it already
                 return con
-            if schema_version(con) == SCHEMA_VERSION and views_current(con):
+            if schema_and_views_current(con, SCHEMA_VERSION):
                 self._prepared = True
                 return con
             con.close()
@@ -457,8 +457,7 @@ def _busy_message(path: Path, exc: Exception, waited: float) -> str:
         )
     return (
         f"the store {path} has been locked for over {waited:g}s by PID {pid} ({command}); "
-        "if it records with baton, it is moving spans in: retry when it has finished; if "
-        "it is a DuckDB shell or notebook, close its connection and retry"
+        "retry when it is done, or close it if it is a DuckDB shell or notebook"
     )
 
 
@@ -469,8 +468,11 @@ def _command_line(pid: int) -> str | None:
     except OSError:
         return None
     words = [w.decode("utf-8", "replace") for w in raw.split(b"\0") if w]
-    text = " ".join(" ".join(words).split())  # one line, however the program was started
-    return text if len(text) <= 80 else text[:77] + "..."
+    # One short line, however the program was started: paths by their last part
+    # (`python notebook.py`), newlines of a `python -c` program folded.
+    short = [Path(word).name if word.startswith("/") else word for word in words]
+    text = " ".join(" ".join(short).split())
+    return text if len(text) <= 100 else text[:97] + "..."
 
 
 def _is_baton(command: str) -> bool:

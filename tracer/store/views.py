@@ -123,6 +123,19 @@ VIEW_NAMES = tuple(name for name, _ in VIEWS)
 _VIEWS_HASH = hashlib.sha256("".join(sql for _, sql in VIEWS).encode()).hexdigest()[:16]
 
 
+def schema_and_views_current(con: duckdb.DuckDBPyConnection, schema_version: int) -> bool:
+    """Whether the store has ``schema_version`` and this baton's views, in one query (a
+    read's fixed cost): False for a file without baton's tables too."""
+    try:
+        row = con.execute(
+            "SELECT (SELECT max(id) FROM _baton_migrations), "
+            "(SELECT value FROM _baton_meta WHERE key = 'views_hash')"
+        ).fetchone()
+    except duckdb.CatalogException:
+        return False
+    return row is not None and row[0] == schema_version and row[1] == _VIEWS_HASH
+
+
 def views_current(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether the store's views are this baton's definitions."""
     return bool(

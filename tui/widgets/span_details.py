@@ -75,37 +75,39 @@ class SpanDetails(Static):
 
     def _step_table(self, step: Step) -> Table:
         table = _table()
-        table.add_row("span", f"chat {step.model or ''}".rstrip())
+        table.add_row("span", _plain(f"chat {step.model or ''}".rstrip()))
         table.add_row("agent", Text(step.agent or "—", self.agent_colors.text(step.agent)))
-        table.add_row("model", step.model or "—")
+        table.add_row("model", _plain(step.model or "—"))
         table.add_row(
             "started", f"{local_time(step.started_at)[:10]} {clock_time(step.started_at)}"
         )
-        table.add_row("duration", duration(step.duration_ms))
-        table.add_row("tokens", _tokens(step.input_tokens, step.output_tokens))
-        table.add_row("cost", _cost(step_cost(step)))
+        table.add_row("duration", _plain(duration(step.duration_ms)))
+        table.add_row("tokens", _plain(_tokens(step.input_tokens, step.output_tokens)))
+        table.add_row("cost", _plain(_cost(step_cost(step))))
         agent_total = self.agent_costs.get(step.agent or "unknown agent")
         if agent_total is not None:
-            table.add_row("agent cost", f"{usd(agent_total)} · all of {step.agent or '?'}")
-        table.add_row("status", _status(step.status))
-        table.add_row("turn", f"{step.index} (turn {step.turn} of its run)")
-        table.add_row("content", "recorded" if step.has_content else "not recorded")
-        table.add_row("trace", step.trace_id)
-        table.add_row("span id", step.span_id)
+            table.add_row("agent cost", _plain(f"{usd(agent_total)} · all of {step.agent or '?'}"))
+        table.add_row("status", _plain(_status(step.status)))
+        table.add_row("turn", _plain(f"{step.index} (turn {step.turn} of its run)"))
+        table.add_row("content", _plain("recorded" if step.has_content else "not recorded"))
+        table.add_row("trace", _plain(step.trace_id))
+        table.add_row("span id", _plain(step.span_id))
         return table
 
     def _tool_table(self, call: ToolCall) -> Table:
         table = _table()
-        table.add_row("span", f"execute_tool {call.name}")
-        table.add_row("kind", f"agent as tool: {call.agent}" if call.is_agent else "function")
-        table.add_row("call id", call.call_id or "—")
-        table.add_row("duration", duration(call.duration_ms))
-        table.add_row("status", _status(call.status, call.error_type))
-        table.add_row("arguments", size(call.arguments) if call.arguments else "—")
-        table.add_row("result", size(call.result) if call.result else "—")
+        table.add_row("span", _plain(f"execute_tool {call.name}"))
+        table.add_row(
+            "kind", _plain(f"agent as tool: {call.agent}" if call.is_agent else "function")
+        )
+        table.add_row("call id", _plain(call.call_id or "—"))
+        table.add_row("duration", _plain(duration(call.duration_ms)))
+        table.add_row("status", _plain(_status(call.status, call.error_type)))
+        table.add_row("arguments", _plain(size(call.arguments) if call.arguments else "—"))
+        table.add_row("result", _plain(size(call.result) if call.result else "—"))
         if call.is_agent:
-            table.add_row("turns", str(len(call.nested)))
-        table.add_row("span id", call.span_id)
+            table.add_row("turns", _plain(str(len(call.nested))))
+        table.add_row("span id", _plain(call.span_id))
         return table
 
 
@@ -161,3 +163,8 @@ def _cost(cost: Cost) -> Text:
     if cost.unknown_models:
         return Text(f"unknown: {cost.unknown_models[0]} is not in the price table", style="dim")
     return Text("unknown: no token counts recorded", style="dim")
+
+
+def _plain(value: str | Text) -> Text:
+    """A cell as plain text: recorded names and ids are never read as Rich markup."""
+    return Text(value) if isinstance(value, str) else value
