@@ -18,6 +18,7 @@ from typing import Protocol
 import replay
 from replay.agent_order import agents_in_order
 from replay.cost import Cost, conversation_costs
+from replay.diff import RunDiff, diff_runs
 from replay.list_filter import ConversationFilter
 from replay.model import AgentGraph, Conversation, ConversationSummary
 from replay.spans import SpanRecord
@@ -143,6 +144,10 @@ class ConversationSource(Protocol):
         """What each of these conversations' model calls cost (a page of the list)."""
         ...
 
+    def diff(self, left_id: str, right_id: str) -> RunDiff:
+        """Two runs compared turn by turn (``baton diff``)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class EmptyPage:
@@ -206,6 +211,10 @@ class StoreSource:
     def span(self, trace_id: str, span_id: str) -> SpanRecord:
         with self._reading:
             return replay.span_record(self.store, trace_id, span_id)
+
+    def diff(self, left_id: str, right_id: str) -> RunDiff:
+        with self._reading:
+            return diff_runs(self.store, left_id, right_id)
 
     def costs(self, conversation_ids: Sequence[str]) -> dict[str, Cost]:
         if self._missing() or not conversation_ids:

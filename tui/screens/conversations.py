@@ -24,6 +24,7 @@ from replay.cost import Cost
 from tui.gc_hold import GCHold
 from tui.humanize import plural
 from tui.messages import OpenConversation
+from tui.screens.diff import DiffScreen
 from tui.source import ListQuery, Page, describe_failure
 from tui.widgets.conversation_table import COLUMNS, SORTABLE, ConversationTable
 from tui.widgets.empty_store import EmptyStore
@@ -55,6 +56,8 @@ class ConversationsScreen(Screen[None]):
         Binding("s", "next_sort", "Sort"),
         Binding("S", "reverse_sort", "Reverse the order", show=False),
         Binding("r", "reload", "Reload", show=False),
+        Binding("m", "mark", "Mark for a diff", show=False),
+        Binding("D", "diff", "Diff with the marked one"),
         Binding("escape", "leave_filter", "Back to the list", show=False),
         Binding("home", "top", "First conversation", show=False),
         Binding("end", "bottom", "Last conversation loaded", show=False),
@@ -298,6 +301,25 @@ class ConversationsScreen(Screen[None]):
     def action_bottom(self) -> None:
         table = self.query_one(ConversationTable)
         table.move_cursor(row=max(0, table.row_count - 1))
+
+    def action_mark(self) -> None:
+        table = self.query_one(ConversationTable)
+        current = table.current_id
+        if current is not None:
+            table.set_marked(None if table.marked == current else current)
+
+    def action_diff(self) -> None:
+        table = self.query_one(ConversationTable)
+        current, marked = table.current_id, table.marked
+        if current is None:
+            return
+        if marked is None or marked == current:
+            self.notify(
+                "Mark a conversation with m, then press D on another to compare them.",
+                timeout=4,
+            )
+            return
+        self.app.push_screen(DiffScreen(marked, current))
 
     def action_reload(self) -> None:
         self.reload(keep_rows=True)

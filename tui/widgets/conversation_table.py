@@ -79,6 +79,8 @@ class ConversationTable(DataTable[Text]):
         self.rows_shown: list[ConversationSummary] = []
         #: Each conversation's cost, as the pages bring them.
         self.costs: dict[str, Cost] = {}
+        #: The conversation marked (m) to be compared with another (D).
+        self.marked: str | None = None
         self._pending: list[ConversationSummary] = []  # fetched, not added yet
         self._known: set[str] = set()
         self._keep: str | None = None  # the conversation to put the cursor back on
@@ -149,6 +151,8 @@ class ConversationTable(DataTable[Text]):
         for row in chunk:
             self.rows_shown.append(row)
             cells = summary_cells(row, self.costs.get(row.conversation_id), self._widths[1])
+            if row.conversation_id == self.marked:
+                cells[0] = _with_diff_mark(cells[0])
             self.add_row(*cells, key=row.conversation_id)
             if row.conversation_id == self._keep:
                 self.move_cursor(row=len(self.rows_shown) - 1, animate=False)
@@ -158,6 +162,18 @@ class ConversationTable(DataTable[Text]):
         elif self._pending and not self._scheduled:
             self._scheduled = True
             self.call_after_refresh(self._add_pending)
+
+    def set_marked(self, conversation_id: str | None) -> None:
+        """Mark ``conversation_id`` (◆ in the first column) for a diff; None unmarks."""
+        before, self.marked = self.marked, conversation_id
+        for changed in {before, conversation_id} - {None}:
+            assert changed is not None
+            if changed in self._known and changed in self.ids:
+                row = self.rows_shown[self.ids.index(changed)]
+                cell = summary_cells(row, self.costs.get(changed), self._widths[1])[0]
+                if changed == self.marked:
+                    cell = _with_diff_mark(cell)
+                self.update_cell(changed, "marks", cell)
 
     @property
     def current_id(self) -> str | None:
@@ -204,3 +220,7 @@ def middle_cut(text: str, width: int) -> str:
         return text[: width - 1] + "…"
     tail = (width - 1) // 2
     return text[: width - 1 - tail] + "…" + text[-tail:]
+
+
+def _with_diff_mark(marks: Text) -> Text:
+    return Text("◆", "bold #4e9de6") + marks[1:]
