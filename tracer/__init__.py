@@ -22,15 +22,14 @@ if TYPE_CHECKING:
     from tracer.capture.exporter import StoreExporter
     from tracer.capture.provider import get_tracer, setup, shutdown
     from tracer.capture.recording import record
+    from tracer.errors import HandoffLoopError, RunError
     from tracer.loops import LoopSettings
     from tracer.runner.agent import Agent, AgentTool, Handoff, handoff
     from tracer.runner.context import RunContext
     from tracer.runner.errors import (
-        HandoffLoopError,
         MaxTurnsExceeded,
         ModelBehaviorError,
         ModelError,
-        RunError,
     )
     from tracer.runner.loop_guard import LoopGuard, LoopPolicy
     from tracer.runner.models import (
@@ -95,13 +94,8 @@ _HOMES = {
     "tracer.loops": ("LoopSettings",),
     "tracer.runner.agent": ("Agent", "AgentTool", "Handoff", "handoff"),
     "tracer.runner.context": ("RunContext",),
-    "tracer.runner.errors": (
-        "HandoffLoopError",
-        "MaxTurnsExceeded",
-        "ModelBehaviorError",
-        "ModelError",
-        "RunError",
-    ),
+    "tracer.errors": ("HandoffLoopError", "RunError"),
+    "tracer.runner.errors": ("MaxTurnsExceeded", "ModelBehaviorError", "ModelError"),
     "tracer.runner.loop_guard": ("LoopGuard", "LoopPolicy"),
     "tracer.runner.models": (
         "Model",

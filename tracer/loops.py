@@ -4,8 +4,9 @@ A loop is a run of consecutive handoffs that repeats one cycle of distinct agent
 A→B→A→B, or A→B→C→A→B→C — with no non-transfer tool call and no final answer in
 between: at least ``two_cycle_handoffs`` handoffs for a 2-cycle, ``cycle_repeats`` full
 repeats (``k * cycle_repeats`` handoffs) for a k-cycle. The ``loops`` view in
-``tracer.store.views`` is the same definition in SQL; the runner's loop guard and ``replay``
-use this one, and a property test holds the two equal.
+``tracer.store.views`` is the same definition in SQL; the loop guards (baton's runner's and
+the Agents SDK's, both through ``LoopWatch``) and ``replay`` use this one, and a property
+test holds the two equal.
 """
 
 from __future__ import annotations
@@ -124,3 +125,31 @@ def _loops_in_segment(segment: list[Handoff], settings: LoopSettings) -> list[Lo
             )
         pos = end + 1
     return loops
+
+
+class LoopWatch:
+    """One trace's handoffs as a run makes them, checked for a loop at each (nested runs
+    of agents used as tools share their caller's watch, as they share its trace)."""
+
+    def __init__(self, settings: LoopSettings | None = None) -> None:
+        self.settings = settings or LoopSettings()
+        self._handoffs: list[Handoff] = []
+        self._broken = False
+        self._reported: set[int] = set()
+
+    def interrupt(self) -> None:
+        """A non-transfer tool call or a final answer: the next handoff starts afresh."""
+        self._broken = True
+
+    def handoff(self, from_agent: str, to_agent: str, turn: int | None = None) -> Loop | None:
+        """Record a handoff; the loop it completes, the first time that loop is seen."""
+        handoff = Handoff(
+            from_agent, to_agent, seq=len(self._handoffs) + 1, turn=turn, broken_before=self._broken
+        )
+        self._broken = False
+        self._handoffs.append(handoff)
+        for loop in find_loops(self._handoffs, self.settings):
+            if loop.last_seq == handoff.seq and loop.first_seq not in self._reported:
+                self._reported.add(loop.first_seq)
+                return loop
+        return None

@@ -40,6 +40,12 @@ except ImportError as missing:  # pragma: no cover - depends on the installed ex
 
 from tracer.capture.config import current_conversation_id, settings
 from tracer.capture.sdk_live import handoff_facts, run_facts
+from tracer.capture.sdk_loop_guard import (
+    LoopGuard,
+    SdkHandoffLoopError,
+    install_runner,
+)
+from tracer.capture.sdk_loop_guard import uninstall_runner as uninstall_loop_guard
 from tracer.capture.sdk_responses import CALL_FACTS, request_facts, response_facts
 from tracer.capture.sdk_spans import HANDOFF_FACTS, RUN_FACTS, SdkSpanConverter
 from tracer.capture.spanrows import SpanRows
@@ -48,12 +54,15 @@ from tracer.store.sanitize import Limits
 
 __all__ = [
     "Destination",
+    "LoopGuard",
     "RoutingTracingProcessor",
+    "SdkHandoffLoopError",
     "StoreTracingProcessor",
     "flush_routing",
     "install",
     "routing_processor",
     "uninstall",
+    "uninstall_loop_guard",
 ]
 
 logger = logging.getLogger("baton.agents_sdk")
@@ -317,15 +326,22 @@ def _dump(value: Any) -> Any:
 
 
 def install(
-    store: Store | str | os.PathLike[str] | None = None, *, keep_openai_export: bool = False
+    store: Store | str | os.PathLike[str] | None = None,
+    *,
+    keep_openai_export: bool = False,
+    loop_guard: bool | LoopGuard = False,
 ) -> StoreTracingProcessor:
     """Record every Agents SDK trace from now on into ``store`` (default: the usual
     store, see ``baton store path``). Returns the processor.
 
     The SDK's default export to the OpenAI dashboard is removed (no API key needed)
     unless ``keep_openai_export=True``; other processors stay. Installing twice for
-    the same store returns the processor already installed.
+    the same store returns the processor already installed. ``loop_guard=True`` (or a
+    ``LoopGuard``) also guards every run against ping-pong loops
+    (``tracer.capture.sdk_loop_guard``; ``uninstall_loop_guard()`` stops it).
     """
+    if loop_guard is not False:
+        install_runner(loop_guard if isinstance(loop_guard, LoopGuard) else LoopGuard())
     target = store if isinstance(store, Store) else Store(store)
     current = _registered_processors()
     for processor in current:

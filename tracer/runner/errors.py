@@ -1,34 +1,24 @@
-"""The exceptions that end a run. Each carries what the run did before it stopped."""
+"""The exceptions that end a run. Each carries what the run did before it stopped.
+
+``RunError`` and ``HandoffLoopError`` live in ``tracer.errors`` (the Agents SDK loop guard
+raises the latter too, and capture does not import the runner); they are re-exported here.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from tracer.errors import HandoffLoopError, RunError
 
-if TYPE_CHECKING:
-    from tracer.loops import Loop
-    from tracer.runner.result import RunResult
-
-
-class RunError(Exception):
-    """A run stopped before a final answer. ``result`` is the partial ``RunResult``:
-    the items, usage, last agent and trace id up to the failure (None until the runner
-    attaches it)."""
-
-    def __init__(self, message: str, *, result: RunResult | None = None) -> None:
-        super().__init__(message)
-        self.result = result
+__all__ = [
+    "HandoffLoopError",
+    "MaxTurnsExceeded",
+    "ModelBehaviorError",
+    "ModelError",
+    "RunError",
+]
 
 
 class MaxTurnsExceeded(RunError):
     """The run made ``max_turns`` model calls without a final answer."""
-
-
-class HandoffLoopError(RunError):
-    """The loop guard saw agents hand control back and forth (DESIGN.md's ping-pong)."""
-
-    def __init__(self, message: str, *, loop: Loop, result: RunResult | None = None) -> None:
-        super().__init__(message, result=result)
-        self.loop = loop
 
 
 class ModelError(RunError):
