@@ -216,3 +216,26 @@ def test_setup_obeys_baton_capture_content(
     finally:
         tracer.shutdown()
         settings.capture_content = before
+
+
+@pytest.mark.parametrize("rows", [3, 600])  # the Python and the vectorised pre-filter
+def test_small_and_large_batches_are_redacted_alike(store: Store, rows: int) -> None:
+    from tracer.capture.spanrows import SpanRows
+
+    batch = SpanRows()
+    for n in range(rows):
+        batch.add(
+            trace_id="0af7651916cd43dd8448eb211c80319c",
+            span_id=f"{n + 1:016x}",
+            parent_span_id=None,
+            name=TEXT if n == rows - 1 else f"span {n}",
+            kind="internal",
+            start_ns=1_700_000_000_000_000_000 + n,
+            end_ns=1_700_000_000_000_000_000 + n + 1,
+            attributes={"note": "fine", "db_password": KEY_VALUE}
+            if n == rows - 2
+            else {"note": "fine"},
+        )
+    store.ingest(batch.to_arrow())
+    assert_no_secret(store)
+    assert store.query("SELECT sum(redacted) FROM spans").rows == [(9 + 1,)]

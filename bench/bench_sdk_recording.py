@@ -1,0 +1,92 @@
+"""What recording an OpenAI Agents SDK run with ``tracer.agents_sdk`` costs the run: the
+same 3-turn workflow (a handoff, a tool call, an answer; scripted in-process model) with
+the SDK's tracing going to a processor that does nothing (the floor), and to baton's.
+
+    python bench/bench_sdk_recording.py [--runs 300] [--rounds 5]
+
+Prints ms per run for both, the ratio (goal <= 1.1) and the caller thread's CPU per run.
+Rounds alternate; medians are shown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import agents
+from agents.tracing import TracingProcessor, set_trace_processors
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_runner import ANSWER, sdk_workflow
+
+import tracer.agents_sdk as baton_sdk
+
+
+class NoOp(TracingProcessor):
+    def on_trace_start(self, trace: Any) -> None:
+        pass
+
+    def on_trace_end(self, trace: Any) -> None:
+        pass
+
+    def on_span_start(self, span: Any) -> None:
+        pass
+
+    def on_span_end(self, span: Any) -> None:
+        pass
+
+    def shutdown(self) -> None:
+        pass
+
+    def force_flush(self) -> None:
+        pass
+
+
+async def runs(count: int, processor: TracingProcessor) -> tuple[float, float]:
+    set_trace_processors([processor])
+    triage, script = sdk_workflow()
+    for _ in range(count):
+        script()
+    wall, cpu = time.perf_counter(), time.thread_time()
+    for _ in range(count):
+        result = await agents.Runner.run(triage, "What did I pay for order 7?")
+    wall, cpu = time.perf_counter() - wall, time.thread_time() - cpu
+    assert result.final_output == ANSWER
+    return wall / count, cpu / count
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    floor: list[tuple[float, float]] = []
+    baton: list[tuple[float, float]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        processor = baton_sdk.StoreTracingProcessor(Path(tmp) / "sdk.duckdb")
+        asyncio.run(runs(20, NoOp()))  # warm-up: imports, first-call caches
+        asyncio.run(runs(20, processor))
+        for _ in range(args.rounds):
+            floor.append(asyncio.run(runs(args.runs, NoOp())))
+            baton.append(asyncio.run(runs(args.runs, processor)))
+        processor.shutdown()
+        stored = processor.store.query("SELECT count(*) FROM spans").rows[0][0]
+    f_wall = statistics.median(w for w, _ in floor)
+    b_wall = statistics.median(w for w, _ in baton)
+    f_cpu = statistics.median(c for _, c in floor)
+    b_cpu = statistics.median(c for _, c in baton)
+    print(f"{args.runs} runs x {args.rounds} rounds, medians; {stored:,} spans stored")
+    print(f"  ms/run  SDK tracing to a no-op processor (floor)   {f_wall * 1000:7.2f}")
+    print(f"  ms/run  tracer.agents_sdk recording                {b_wall * 1000:7.2f}")
+    print(f"          ratio (goal <= 1.1)                        {b_wall / f_wall:7.2f}")
+    print(f"  caller CPU ms/run: floor {f_cpu * 1000:.2f}, baton {b_cpu * 1000:.2f}")
+
+
+if __name__ == "__main__":
+    main()
