@@ -113,3 +113,51 @@ async def test_the_browser_page_drives_the_app(
         await until("Lanes")
         await until("Billing")
         await ws.send_str(json.dumps(["stdin", "q"]))
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def test_in_a_headless_chromium(served: tuple[str, subprocess.Popen[bytes]]) -> None:
+    """The real page in Debian's Chromium, driven by Playwright (installed by .ci/run):
+    it connects its websocket, takes keys typed into the page, and receives the app's
+    screens. What the terminal draws goes to a canvas, so the frames the page receives
+    are what is read."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
+    url, _ = served
+    asyncio.run(page_html(url))  # the server is up
+    received = bytearray()
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+
+            def on_socket(ws: object) -> None:
+                def frame(payload: object) -> None:
+                    received.extend(
+                        payload if isinstance(payload, bytes) else str(payload).encode()
+                    )
+
+                ws.on("framereceived", frame)  # type: ignore[attr-defined]
+
+            page.on("websocket", on_socket)
+            page.goto(url)
+
+            def until(text: str) -> None:
+                deadline = time.monotonic() + WAIT_SECONDS * 3
+                while text.encode() not in received:
+                    assert time.monotonic() < deadline, f"the page never showed {text!r}"
+                    page.wait_for_timeout(100)
+
+            until("Turn 1 of")
+            page.locator("#terminal, .xterm, body").first.click()
+            received.clear()
+            page.keyboard.press("ArrowRight")
+            until("Turn 2 of")
+            received.clear()
+            page.keyboard.press("v")
+            until("Lanes")
+        finally:
+            browser.close()
