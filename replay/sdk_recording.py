@@ -20,7 +20,8 @@ from tracer.capture.sdk_responses import PREFIX as CALL
 #: The dialect of spans recorded by the Agents SDK's own tracing.
 SDK_SOURCE = "openai_agents"
 _DATA = "openai_agents.data."
-_MAX_TURNS = re.compile(r"Max turns \((\d+)\)")
+#: The limit in the SDK's error: "Max turns (4) exceeded", or its span's data.
+_MAX_TURNS = re.compile(r"Max turns \((\d+)\)|\"max_turns\": (\d+)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,7 +205,7 @@ def _max_turns(conversation: Conversation) -> int | None:
     for error in conversation.errors:
         found = _MAX_TURNS.search(f"{error.kind} {error.message or ''}")
         if found:
-            return int(found.group(1))
+            return int(found.group(1) or found.group(2))
     return None
 
 

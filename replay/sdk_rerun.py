@@ -44,7 +44,7 @@ from openai import AsyncOpenAI
 from replay.agents_spec import shorten
 from replay.errors import ReplayError
 from replay.load import load_conversation
-from replay.rerun import RerunReport, compare
+from replay.rerun import RerunReport, _outcome, compare
 from replay.rerun_json import rerun_report_json
 from replay.sdk_bodies import failure, reply
 from replay.sdk_recording import SdkCall, SdkRecording
@@ -351,6 +351,10 @@ async def sdk_rerun(
             processor.shutdown()
         trace_id = trace_hex(sdk_trace_id)
         replayed = load_conversation(store, trace_id)
+    if stopped is not None:
+        # How the re-run ended, as the SDK recorded it: compared with how the recorded run
+        # ended in the same words (the SDK's span error, "Max turns exceeded: ...").
+        stopped = _outcome(replayed) or stopped
     report = compare(recording, replayed, stopped, live_from)
     return SdkRerunReport(
         report=report,

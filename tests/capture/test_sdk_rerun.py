@@ -263,3 +263,92 @@ def test_the_command_reruns_records_and_diffs(tmp_path: Path) -> None:
         "Note: turn 1: Triage is offered handoffs transfer_to_refunds "
         "(recorded: transfer_to_billing)",
     ]
+
+
+@pytest.mark.parametrize("streamed", [False, True], ids=["run", "streamed"])
+def test_a_ping_pong_to_max_turns_reruns_to_the_same_end(tmp_path: Path, streamed: bool) -> None:
+    from agents import Agent, MaxTurnsExceeded
+    from scripted_agents_server import call
+
+    scripts = {
+        "Route.": [Reply([call(f"tb{n}", "transfer_to_billing")], (10 + n, 1)) for n in range(2)],
+        "Bill.": [Reply([call(f"tt{n}", "transfer_to_triage")], (30 + n, 1)) for n in range(2)],
+    }
+
+    def pair(model: Any) -> Any:
+        billing = Agent(name="Billing", instructions="Bill.", model=model)
+        triage = Agent(name="Triage", instructions="Route.", model=model, handoffs=[billing])
+        billing.handoffs = [triage]
+        return triage
+
+    store = Store(tmp_path / "s.duckdb")
+
+    async def go() -> None:
+        with agent_server(scripts) as server:
+            processor = agents_sdk.install(store)
+            try:
+                with pytest.raises(MaxTurnsExceeded):
+                    await run(pair(model_for("chat", server.base_url)), streamed, max_turns=4)
+            finally:
+                agents_sdk.uninstall(processor)
+
+    asyncio.run(go())
+    (trace_id,) = store.query("SELECT DISTINCT trace_id FROM spans").rows[0]
+    recording = load_sdk_recording(store, trace_id)
+    assert (recording.max_turns, recording.streamed) == (4, streamed)
+
+    rerun_ = asyncio.run(sdk_rerun(recording, pair(model_for("chat", NOWHERE))))
+
+    assert rerun_.report.follows
+    assert rerun_.report.stopped == 'Max turns exceeded: {"max_turns": 4}'
+    assert type(rerun_.raised) is MaxTurnsExceeded
+    assert [t.got.describe() for t in rerun_.report.turns if t.got] == [
+        "Triage: hands off to Billing",
+        "Billing: hands off to Triage",
+        "Triage: hands off to Billing",
+        "Billing: hands off to Triage",
+    ]
+
+
+def test_with_content_capture_off_the_run_cannot_be_re_served(tmp_path: Path) -> None:
+    from tracer.capture.config import settings
+
+    store = Store(tmp_path / "s.duckdb")
+    before, settings.capture_content = settings.capture_content, False
+    try:
+        _, trace_id = record(store, "responses", streamed=False)
+    finally:
+        settings.capture_content = before
+    recording = load_sdk_recording(store, trace_id)
+    assert {c.unservable for c in recording.calls} == {
+        "recorded with content capture off (tracer.setup(capture_content=False))"
+    }
+    with pytest.raises(ReplayError) as raised:
+        asyncio.run(sdk_rerun(recording, build(model_for("responses", NOWHERE))))
+    assert str(raised.value).startswith(
+        f"trace {trace_id} cannot be re-served: turns 1, 2, 3, 4, 5, 6 (Triage's call first): "
+        "recorded with content capture off"
+    )
+
+
+def test_a_response_cut_by_the_value_limit_is_named(tmp_path: Path) -> None:
+    from tracer.store.sanitize import Limits
+
+    store = Store(tmp_path / "s.duckdb")
+
+    async def go() -> None:
+        with agent_server(SCRIPTS) as server:
+            processor = agents_sdk.install(store)
+            processor.limits = Limits(max_value_chars=200)
+            try:
+                await run(build(model_for("responses", server.base_url)), False)
+            finally:
+                agents_sdk.uninstall(processor)
+
+    asyncio.run(go())
+    (trace_id,) = store.query("SELECT DISTINCT trace_id FROM spans").rows[0]
+    recording = load_sdk_recording(store, trace_id)
+    assert {c.unservable for c in recording.calls} == {
+        "its response was cut by the store's value limit (raise BATON_MAX_VALUE_CHARS before "
+        "recording)"
+    }
