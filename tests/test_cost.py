@@ -99,7 +99,12 @@ async def test_the_header_details_and_list_show_the_cost(sample_store: Store) ->
         await wait_for(pilot, lambda: LOOPING in table.ids, "the list")
         row = table.ids.index(LOOPING)
         cost_column = [c.key.value for c in table.columns.values()].index("cost")
-        assert table.get_row_at(row)[cost_column].plain == total
+        # Priced after the rows are shown: the cell fills in.
+        await wait_for(
+            pilot,
+            lambda: table.get_row_at(row)[cost_column].plain == total,
+            lambda: f"the Cost cell ({table.get_row_at(row)[cost_column].plain!r}, not {total})",
+        )
         table.move_cursor(row=row)
         await pilot.press("enter")
         await wait_for(

@@ -134,13 +134,12 @@ class ConversationsScreen(Screen[None]):
         try:
             version = source.version() if offset == 0 else None
             page = source.page(query, offset, limit)
-            costs = source.costs([row.conversation_id for row in page.rows])
         except Exception as exc:  # reported on screen: the UI outlives a failed read
             if not get_current_worker().is_cancelled:
                 self.app.call_from_thread(self._fetch_failed, generation, describe_failure(exc))
             return
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._page_arrived, generation, offset, page, version, costs)
+            self.app.call_from_thread(self._page_arrived, generation, offset, page, version)
 
     def _page_arrived(
         self,
@@ -148,7 +147,6 @@ class ConversationsScreen(Screen[None]):
         offset: int,
         page: Page,
         version: tuple[int, int] | None,
-        costs: dict[str, Cost] | None = None,
     ) -> None:
         if generation != self._generation:
             return  # an answer to a request that was superseded
@@ -158,7 +156,6 @@ class ConversationsScreen(Screen[None]):
             self._loaded_version = version
         self.total = page.total
         table = self.query_one(ConversationTable)
-        table.costs.update(costs or {})
         if offset == 0:
             table.replace_rows(page.rows)
         else:
@@ -168,6 +165,22 @@ class ConversationsScreen(Screen[None]):
         self._show_title()
         self._show_status()
         self._maybe_fetch_more()
+        if page.rows:  # priced after the rows are shown: the first rows wait for nothing
+            self.fetch_costs(generation, [row.conversation_id for row in page.rows])
+
+    @work(thread=True, group="costs", exit_on_error=False)
+    def fetch_costs(self, generation: int, conversation_ids: list[str]) -> None:
+        """Price a page's conversations off the UI thread; the Cost column fills in."""
+        try:
+            costs = self.baton.source.costs(conversation_ids)
+        except Exception:
+            return
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._costs_arrived, generation, costs)
+
+    def _costs_arrived(self, generation: int, costs: dict[str, Cost]) -> None:
+        if generation == self._generation:
+            self.query_one(ConversationTable).set_costs(costs)
 
     def _fetch_failed(self, generation: int, message: str) -> None:
         if generation != self._generation:

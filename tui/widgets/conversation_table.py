@@ -163,6 +163,14 @@ class ConversationTable(DataTable[Text]):
             self._scheduled = True
             self.call_after_refresh(self._add_pending)
 
+    def set_costs(self, costs: dict[str, Cost]) -> None:
+        """Fill in the Cost cells of rows priced since they were added."""
+        self.costs.update(costs)
+        shown = set(self.ids)
+        for conversation_id, cost in costs.items():
+            if conversation_id in shown:
+                self.update_cell(conversation_id, "cost", _cost_cell(cost))
+
     def set_marked(self, conversation_id: str | None) -> None:
         """Mark ``conversation_id`` (◆ in the first column) for a diff; None unmarks."""
         before, self.marked = self.marked, conversation_id
