@@ -33,7 +33,8 @@ def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
 
 async def lanes_of(pilot: Pilot[None], app: BatonApp) -> tuple[ReplayScreen, AgentLanes]:
     def ready() -> bool:
-        return isinstance(app.screen, ReplayScreen) and app.screen.step is not None
+        screen = app.screen
+        return isinstance(screen, ReplayScreen) and screen.step is not None and screen.colours_final
 
     await wait_for(pilot, ready, "the conversation")
     screen = app.screen

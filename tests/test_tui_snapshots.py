@@ -42,7 +42,11 @@ def loaded(app: BatonApp, *keys: str) -> Callable[[Pilot[None]], object]:
         if isinstance(screen, ReplayScreen):
             if screen.error is not None:
                 return True
-            return screen.conversation is not None and screen.query_one(SpanDetails).settled
+            return (
+                screen.conversation is not None
+                and screen.colours_final
+                and screen.query_one(SpanDetails).settled
+            )
         if isinstance(screen, ConversationsScreen):
             return screen.total is not None
         return True

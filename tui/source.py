@@ -132,8 +132,13 @@ class ConversationSource(Protocol):
 
     def span(self, trace_id: str, span_id: str) -> SpanRecord: ...
 
-    def agent_order(self) -> tuple[str, ...]:
-        """The store's agents in order of first appearance (for their colours)."""
+    def agent_order(self, needed: Sequence[str] = ()) -> tuple[str, ...]:
+        """The store's agents in order of first appearance (for their colours), read
+        again when an agent of ``needed`` is not in it yet."""
+        ...
+
+    def known_agent_order(self) -> tuple[str, ...] | None:
+        """The order last read, without reading (None before the first read)."""
         ...
 
     def run_timings(self, trace_id: str) -> tuple[SpanTiming, ...]:
@@ -169,7 +174,7 @@ class StoreSource:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._reading = threading.Lock()
-        self._agent_order: tuple[tuple[int, int], tuple[str, ...]] | None = None
+        self._agent_order: tuple[str, ...] | None = None
 
     @property
     def location(self) -> str:
@@ -226,14 +231,19 @@ class StoreSource:
         with self._reading:
             return run_timings(self.store, trace_id)
 
-    def agent_order(self) -> tuple[str, ...]:
-        # Read again only when the store changed: it scans every span.
-        version = self.version()
-        if self._agent_order is None or self._agent_order[0] != version:
+    def agent_order(self, needed: Sequence[str] = ()) -> tuple[str, ...]:
+        # It scans every span (about 0.1 s for a million): read once a session, and again
+        # only for an agent that was not recorded yet. New agents only ever come last.
+        known = self._agent_order
+        if known is None or not set(needed) <= set(known):
+            if self._missing():
+                return ()
             with self._reading:
-                order = agents_in_order(self.store) if version != (0, 0) else ()
-            self._agent_order = (version, order)
-        return self._agent_order[1]
+                known = self._agent_order = agents_in_order(self.store)
+        return known
+
+    def known_agent_order(self) -> tuple[str, ...] | None:
+        return self._agent_order
 
 
 def graph_upto(conversation: Conversation, step_index: int | None) -> AgentGraph:

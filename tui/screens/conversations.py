@@ -167,6 +167,17 @@ class ConversationsScreen(Screen[None]):
         self._maybe_fetch_more()
         if page.rows:  # priced after the rows are shown: the first rows wait for nothing
             self.fetch_costs(generation, [row.conversation_id for row in page.rows])
+            if offset == 0 and self.baton.source.known_agent_order() is None:
+                self.fetch_agent_order()
+
+    @work(thread=True, exclusive=True, group="agent-order", exit_on_error=False)
+    def fetch_agent_order(self) -> None:
+        """Read the store's agent order (the replay's colours) while the list is looked
+        at, so that opening a conversation does not wait for it."""
+        try:
+            self.baton.source.agent_order()
+        except Exception:
+            return
 
     @work(thread=True, group="costs", exit_on_error=False)
     def fetch_costs(self, generation: int, conversation_ids: list[str]) -> None:

@@ -115,6 +115,8 @@ class ReplayScreen(Screen[None]):
         self.marks: list[TurnMark] = []
         self.search_term: str | None = None
         self.cost: Cost | None = None  # the conversation's, once priced
+        #: Whether the agents' colours follow the store's order (else: while it is read).
+        self.colours_final = False
         self.search_matches: tuple[int, ...] = ()  # the turns that mention search_term
         self._last_typed: str | None = None
         self.error: str | None = None
@@ -163,13 +165,41 @@ class ReplayScreen(Screen[None]):
         try:
             version = source.version()  # first, so a change during the load shows later
             conversation = source.conversation(self.conversation_id)
-            order = source.agent_order()
+            # The colours' order when already read (the list reads it once its first page
+            # is shown); else the turn shows at once and its colours follow (recolour).
+            order = source.known_agent_order()
+            if order is not None and not set(conversation.agents) <= set(order):
+                order = None
         except Exception as exc:  # reported on screen: the UI outlives a failed read
             if not get_current_worker().is_cancelled:
                 self.app.call_from_thread(self._show_failure, describe_failure(exc))
             return
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._show_conversation, conversation, version, order)
+            self.app.call_from_thread(
+                self._show_conversation, conversation, version, order or (), order is not None
+            )
+        if order is None and not get_current_worker().is_cancelled:
+            try:
+                order = source.agent_order(conversation.agents)
+            except Exception:
+                return
+            if not get_current_worker().is_cancelled:
+                self.app.call_from_thread(self._recolour, conversation, order)
+
+    def _recolour(self, conversation: Conversation, order: tuple[str, ...]) -> None:
+        """The agents' colours in the store's order, once it has been read."""
+        if conversation is not self.conversation:
+            return
+        colors = AgentColors(conversation.agents, order)
+        self.agent_colors = colors
+        self.colours_final = True
+        timeline, graph = self.query_one(Timeline), self.query_one(AgentGraphView)
+        details, lanes = self.query_one(SpanDetails), self.query_one(AgentLanes)
+        timeline.agent_colors = graph.agent_colors = colors
+        details.agent_colors = lanes.agent_colors = colors
+        for widget in (timeline, graph, lanes):
+            widget.refresh()
+        self._show_step()
 
     def _store_changed(self, version: tuple[int, int] | None) -> None:
         if version is not None and version != self._loaded_version:
@@ -190,6 +220,7 @@ class ReplayScreen(Screen[None]):
         conversation: Conversation,
         version: tuple[int, int] | None,
         order: tuple[str, ...] = (),
+        colours_final: bool = True,
     ) -> None:
         following = self.conversation is not None and self.index == len(self.conversation.steps)
         first_load = self.conversation is None
@@ -199,6 +230,7 @@ class ReplayScreen(Screen[None]):
         self._loaded_version = version
         self._texts = None
         self.agent_colors = AgentColors(conversation.agents, order)
+        self.colours_final = colours_final
         self.marks = turn_marks(conversation)
         timeline = self.query_one(Timeline)
         timeline.agent_colors = self.query_one(AgentGraphView).agent_colors = self.agent_colors
