@@ -22,7 +22,7 @@ class ReplayError(StoreError):
 
 def check_store_exists(store: Store) -> None:
     """Reading a store that does not exist would create an empty one; say so instead."""
-    if not store.path.exists() and not store.pending_segments():
+    if not store.exists():
         raise NotFoundError(
             f"there is no store at {store.path}; record a run first, or pass --store "
             "(or set BATON_STORE) to the store you recorded into"

@@ -181,7 +181,7 @@ class StoreSource:
         return short_path(self.store.path)
 
     def _missing(self) -> bool:
-        return not self.store.path.exists() and not self.store.pending_segments()
+        return not self.store.exists()
 
     def page(self, query: ListQuery, offset: int, limit: int) -> Page:
         if self._missing():

@@ -243,9 +243,10 @@ async def test_the_processor_never_raises_into_the_sdk(
 ) -> None:
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("a file where the store's folder should be")
-    agents_sdk.install(Store(blocker / "store.duckdb"))
+    processor = agents_sdk.install(Store(blocker / "store.duckdb"))
     with caplog.at_level(logging.ERROR, logger="baton.agents_sdk"):
         result = await run_support()
+        processor.force_flush()  # ended traces are written off the run's thread: now
     assert result.final_output == "Refund of 42 EUR issued"
     assert "could not record" in caplog.text
 

@@ -49,7 +49,7 @@ from tracer.capture.sdk_loop_guard import uninstall_runner as uninstall_loop_gua
 from tracer.capture.sdk_responses import CALL_FACTS, request_facts, response_facts
 from tracer.capture.sdk_spans import HANDOFF_FACTS, RUN_FACTS, SdkSpanConverter
 from tracer.capture.spanrows import SpanRows
-from tracer.store import Store
+from tracer.store import Store, register_before_read
 from tracer.store.sanitize import Limits
 
 __all__ = [
@@ -102,6 +102,10 @@ class StoreTracingProcessor(TracingProcessor):
         self._lock = threading.RLock()
         self._flusher: threading.Thread | None = None
         self._stop_flusher = threading.Event()
+        self._wake_flusher = threading.Event()
+        # Ended traces the flusher writes, in batches, each with the content setting in
+        # force when it ended (the setting may change before the flusher runs).
+        self._finished: list[tuple[str, bool]] = []
         self._last_absorb = time.monotonic()
         self._absorbing: threading.Thread | None = None
         self._written: dict[Path, Store] = {}  # the stores segments went to, by path
@@ -165,6 +169,8 @@ class StoreTracingProcessor(TracingProcessor):
             self._destinations[trace.trace_id] = destination
 
     def _trace_end(self, trace: Trace) -> None:
+        # Nothing is written on the run's thread: the flusher writes ended traces in
+        # batches, at once; a read of the store in this process writes them first.
         with self._lock:
             buffer = self._converter.traces.get(trace.trace_id)
             if buffer is None:
@@ -173,7 +179,10 @@ class StoreTracingProcessor(TracingProcessor):
             record = trace.export()
             if record is not None:  # metadata or group id may have changed during the run
                 buffer.record = record
-            self._write([trace.trace_id], final=True)
+            self._finished.append((trace.trace_id, settings.capture_content))
+            if self._flusher is None:
+                self._start_flusher()
+        self._wake_flusher.set()
 
     def _span_start(self, span: Span[Any]) -> None:
         # The run loop's frames are on the stack when its agent span starts (not always
@@ -227,40 +236,78 @@ class StoreTracingProcessor(TracingProcessor):
         seconds, so a process killed mid-run loses at most that much."""
 
         def loop() -> None:
-            while not self._stop_flusher.wait(self.flush_interval):
-                self._guard(self._flush, None)
+            last_flush = time.monotonic()
+            while not self._stop_flusher.is_set():
+                if self._wake_flusher.wait(self.flush_interval):
+                    # Let the traces ending meanwhile join this segment: one file (and
+                    # one fsync) for many short runs, not one each.
+                    self._stop_flusher.wait(_BATCH_LINGER)
+                self._wake_flusher.clear()
+                self._guard(self._write_finished, None)
+                if time.monotonic() - last_flush >= self.flush_interval:
+                    last_flush = time.monotonic()
+                    self._guard(self._flush, None)
 
         self._flusher = threading.Thread(target=loop, name="baton-sdk-flush", daemon=True)
         self._flusher.start()
         _with_threads.add(self)
+        register_before_read(self.store, self._write_finished)
+
+    def _write_finished(self, _: Any = None) -> None:
+        """Write the traces that ended since the last time, as one segment per store."""
+        with self._lock:
+            ended, self._finished = self._finished, []
+            tables = []
+            for capture in (True, False):
+                ids = [trace_id for trace_id, content in ended if content is capture]
+                if ids:
+                    tables += self._drain(ids, final=True, capture_content=capture)
+        for store, table in tables:
+            store.write_segment(table)
+            self._written[store.path] = store
+            self._absorb_now_and_then(store)
 
     def _stop_flushing(self) -> None:
         self._stop_flusher.set()
+        self._wake_flusher.set()
         for thread in (self._flusher, self._absorbing):
             if thread is not None and thread is not threading.current_thread():
                 thread.join(timeout=10)
 
     def _flush(self, _: Any) -> None:
         with self._lock:
+            self._write_finished()
             open_traces = [tid for tid, b in self._converter.traces.items() if b.spans]
             self._write(open_traces, final=False)
 
     def _write(self, trace_ids: list[str], *, final: bool) -> None:
         """Convert ``trace_ids``' buffered spans and write one segment per store."""
+        for store, table in self._drain(trace_ids, final=final):
+            store.write_segment(table)
+            self._written[store.path] = store
+            self._absorb_now_and_then(store)
+
+    def _drain(
+        self, trace_ids: list[str], *, final: bool, capture_content: bool | None = None
+    ) -> list[tuple[Store, Any]]:
+        """``trace_ids``' buffered spans as one Arrow table per store (call under the lock;
+        writing them needs no lock, so runs go on while a segment reaches the disk)."""
         by_store: dict[Store, list[str]] = {}
         for trace_id in trace_ids:
             destination = self._destinations.get(trace_id, Destination(self.store))
             by_store.setdefault(destination.store, []).append(trace_id)
             if final:
                 self._destinations.pop(trace_id, None)
-        self._converter.capture_content = settings.capture_content
+        self._converter.capture_content = (
+            settings.capture_content if capture_content is None else capture_content
+        )
+        tables = []
         for store, ids in by_store.items():
             rows = SpanRows(self.limits)
             self._converter.drain(rows, ids, final=final)
             if len(rows):
-                store.write_segment(rows.to_arrow())
-                self._written[store.path] = store
-                self._absorb_now_and_then(store)
+                tables.append((store, rows.to_arrow()))
+        return tables
 
     def _absorb_now_and_then(self, store: Store) -> None:
         """Keep the segment folder short in long-lived processes, off the run's thread."""
@@ -277,6 +324,8 @@ class StoreTracingProcessor(TracingProcessor):
 
 
 _MODEL_CALLS = frozenset({"response", "generation"})
+#: Seconds the flusher waits after a trace ends before writing, gathering more.
+_BATCH_LINGER = 0.1
 _with_threads: weakref.WeakSet[StoreTracingProcessor] = weakref.WeakSet()
 
 

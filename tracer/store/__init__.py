@@ -20,6 +20,15 @@ from tracer.store.store import (
     StoreBusyError,
     StoreError,
     StoreStatus,
+    register_before_read,
 )
 
-__all__ = ["AbsorbReport", "QueryResult", "Store", "StoreBusyError", "StoreError", "StoreStatus"]
+__all__ = [
+    "AbsorbReport",
+    "QueryResult",
+    "Store",
+    "StoreBusyError",
+    "StoreError",
+    "StoreStatus",
+    "register_before_read",
+]

@@ -21,6 +21,7 @@ import os
 import re
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -48,6 +49,28 @@ _ABSORB_CHUNK_ROWS = 200_000
 _HOLDER = re.compile(r"Conflicting lock is held in (.+?) \(PID (\d+)\)")
 
 Connection = duckdb.DuckDBPyConnection
+
+
+# Recorders in this process that hold spans they have not written yet (the Agents SDK
+# processor writes ended traces from a thread of its own), by store path: a read in this
+# process has them write first, so what a program recorded it can read back at once.
+_before_read: dict[Path, list[weakref.WeakMethod[Callable[[], None]]]] = {}
+_before_read_lock = threading.Lock()
+
+
+def register_before_read(store: Store, write_pending: Callable[[], None]) -> None:
+    """Have reads of ``store`` in this process call ``write_pending`` (a bound method,
+    held weakly) first."""
+    with _before_read_lock:
+        _before_read.setdefault(store.path, []).append(weakref.WeakMethod(write_pending))
+
+
+def _write_pending(path: Path) -> None:
+    with _before_read_lock:
+        callbacks = [ref() for ref in _before_read.get(path, ())]
+    for callback in callbacks:
+        if callback is not None:
+            callback()
 
 
 class StoreError(RuntimeError):
@@ -112,6 +135,13 @@ class Store:
     def write_segment(self, table: pa.Table) -> Path:
         """Make ``table`` durable as one segment; it is absorbed on the next write open."""
         return segments.write_segment(self.incoming, table)
+
+    def exists(self) -> bool:
+        """Whether there is anything to read: the file, segments waiting to be absorbed,
+        or spans this process's recorders hold for it (which are written now)."""
+        if _before_read:
+            _write_pending(self.path)
+        return self.path.exists() or bool(self.pending_segments())
 
     def pending_segments(self) -> list[Path]:
         """Segments waiting to be absorbed, oldest first."""
@@ -301,6 +331,8 @@ class Store:
         """A read-only connection to the store with nothing pending and the current
         schema and views. The common case (all of that already true) costs one read-only
         open; otherwise the store is brought up to date first, which needs the lock."""
+        if _before_read:
+            _write_pending(self.path)
         if self.path.exists() and not self.pending_segments():
             con = self._open(read_only=True, timeout=timeout, config=config)
             if self._prepared:  # this Store checked or upgraded it already

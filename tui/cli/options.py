@@ -40,7 +40,7 @@ def open_existing_store(store_path: str | None) -> Store:
     from tracer.store import StoreError
 
     store = open_store(store_path)
-    if not store.path.exists() and not store.pending_segments():
+    if not store.exists():
         raise StoreError(
             f"there is no store at {store.path}; record a run first, or pass --store "
             "(or set BATON_STORE) to the store you recorded into"
