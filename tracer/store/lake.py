@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import duckdb
 
-from tracer.store import lake_extensions, segments
+from tracer.store import lake_extensions, private, segments
 from tracer.store.location import default_data_dir
 from tracer.store.schema import SCHEMA_VERSION, migrate, scalar, schema_version, transaction
 from tracer.store.store import (
@@ -86,7 +86,8 @@ class LakeStore(Store):
         except LakeUrlError as exc:
             raise StoreError(str(exc)) from exc
         # This machine's own folder for the lake: its segments wait here, never on the network.
-        self.path = default_data_dir() / "lakes" / self.target.key
+        # It exists from the start, as the lake itself is checked when it is opened.
+        self.path = private.private_dir(default_data_dir() / "lakes" / self.target.key)
         custom = os.environ.get(LAKE_INCOMING_ENV)
         self.incoming = Path(custom).expanduser().absolute() if custom else self.path / "incoming"
         self.lock_timeout = DEFAULT_LOCK_TIMEOUT if lock_timeout is None else lock_timeout
@@ -306,8 +307,12 @@ def _retrying(attempt: Callable[[], T]) -> T:
 
 
 def _is_conflict(exc: duckdb.Error) -> bool:
+    # "already exists": another machine created the lake's tables since this one looked.
     text = str(exc).lower()
-    return "conflict" in text or "could not serialize" in text or "duplicate key" in text
+    return any(
+        sign in text
+        for sign in ("conflict", "could not serialize", "duplicate key", "already exists")
+    )
 
 
 class _LakeDDL:
@@ -344,3 +349,20 @@ def _lake_advice(exc: duckdb.Error, target: LakeTarget) -> str:
 
 def _quote(text: str) -> str:
     return text.replace("'", "''")
+
+
+def push(local: Store, lake: LakeStore, *, batch_rows: int = _LAKE_CHUNK_ROWS) -> int:
+    """Copy every span of the local store ``local`` into ``lake`` (``baton store push``);
+    returns how many the lake did not hold yet, so pushing again adds nothing."""
+    from tracer.store.rows import COLUMN_NAMES
+
+    added = 0
+    with local.read_connection() as con:
+        import pyarrow as pa
+
+        reader: pa.RecordBatchReader = con.execute(
+            f"SELECT {', '.join(COLUMN_NAMES)} FROM spans ORDER BY trace_id, start_time"
+        ).to_arrow_reader(batch_rows)
+        for batch in reader:
+            added += lake.ingest(pa.Table.from_batches([batch]))
+    return added

@@ -20,6 +20,7 @@ from tui.cli.replay import replay
 from tui.cli.run import run
 from tui.cli.safe_output import guard_standard_streams
 from tui.cli.store import sql, store, traces
+from tui.cli.team import push
 from tui.cli.tui import tui
 
 #: Commands that own the terminal (the Textual app) or pass a program's output through
@@ -46,6 +47,7 @@ main.add_command(demo)
 main.add_command(sql)
 main.add_command(traces)
 main.add_command(store)
+store.add_command(push)
 main.add_command(collect)
 main.add_command(import_command)
 main.add_command(export_command)

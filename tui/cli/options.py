@@ -18,14 +18,38 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-store_option = click.option(
+_store_path_option = click.option(
     "--store",
     "store_path",
     metavar="PATH",
     envvar="BATON_STORE",
     show_envvar=True,
-    help="The store file (default: $BATON_STORE, else your user data directory).",
+    help="The store file (default: $BATON_STORE, else your user data directory), or a "
+    "team store: ducklake:postgres:<libpq string> or ducklake:<file>.ducklake.",
 )
+
+
+def _set_lake_data(_ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    # Handed to the store through the environment, so no command's signature changes.
+    if value:
+        import os
+
+        os.environ["BATON_LAKE_DATA"] = value
+
+
+_lake_data_option = click.option(
+    "--lake-data",
+    metavar="PATH",
+    expose_value=False,
+    callback=_set_lake_data,
+    help="A team store's data path, a directory or s3://bucket/prefix/ (default: "
+    "$BATON_LAKE_DATA; a lake that exists knows its own).",
+)
+
+
+def store_option(command: F) -> F:
+    """``--store PATH`` and ``--lake-data PATH`` on a command."""
+    return _store_path_option(_lake_data_option(command))
 
 
 def open_store(store_path: str | None) -> Store:

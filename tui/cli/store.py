@@ -108,7 +108,14 @@ def store_path_command(store_path: str | None) -> None:
 def store_status(store_path: str | None) -> None:
     """Location, size, schema version and rows per table and view."""
     status = open_existing_store(store_path).status()
-    click.echo(f"store           {status.path}")
+    if status.lake is not None:  # a team store (tracer.store.lake)
+        click.echo(f"store           {status.lake.url}")
+        click.echo(f"catalog         {status.lake.catalog}")
+        click.echo(f"data path       {status.lake.data_path}")
+        click.echo(f"snapshot        {status.lake.snapshot}")
+        click.echo(f"local segments  {status.path}")
+    else:
+        click.echo(f"store           {status.path}")
     click.echo(f"size            {human_size(status.size_bytes)}")
     click.echo(f"schema version  {status.schema_version}")
     if status.pending_segments:
