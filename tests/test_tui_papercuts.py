@@ -108,4 +108,3 @@ async def test_wording_of_counts(sample_store: Store) -> None:
         banner = shown_text(screen.query_one("#banner", Static))
         assert "▶ playing · 1 turn/s" in banner
         await pilot.press("space")
-

@@ -59,7 +59,7 @@ def test_agents_keep_their_store_colour_in_every_conversation() -> None:
     assert late.color("Latecomer") == AGENT_COLORS[slot]
     clash = AgentColors([many[slot], "Latecomer"], many)  # its colour is taken: the next
     assert clash.color("Latecomer") == AGENT_COLORS[(slot + 1) % len(AGENT_COLORS)]
-    crowded = AgentColors(many + ("Latecomer",), many)
+    crowded = AgentColors((*many, "Latecomer"), many)
     assert crowded.color("Latecomer") in AGENT_COLORS  # the palette is full: it wraps round
     assert len({first.color(a) for a in ("Triage", "Billing", "Refunds")}) == 3
 
