@@ -15,6 +15,8 @@ touched traces alone.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import duckdb
 import pyarrow as pa
 
@@ -287,6 +289,20 @@ def refresh(
         now = [row[0] for row in con.execute(_CONVERSATIONS_OF_TOUCHED).fetchall()]
     _summarise(con, [*previous_conversations, *now], (lo, hi))
     con.execute("DROP TABLE IF EXISTS _baton_scope; DROP TABLE IF EXISTS _baton_facts")
+
+
+def stored_traces(
+    con: Connection, traces: Iterable[str]
+) -> dict[str, tuple[object, object, str | None]]:
+    """For those of ``traces`` the store holds spans of: their first and last start time
+    and their conversation (read from ``_baton_traces``, not from ``spans``)."""
+    wanted = pa.table({"trace_id": pa.array(sorted(set(traces)), pa.string())})
+    with registered(con, "_baton_lookup", wanted):
+        rows = con.execute(
+            "SELECT trace_id, first_start, last_start, conversation_id FROM _baton_traces "
+            "WHERE trace_id IN (SELECT trace_id FROM _baton_lookup)"
+        ).fetchall()
+    return {trace: (first, last, conversation) for trace, first, last, conversation in rows}
 
 
 def conversations_of(con: Connection, traces: list[str]) -> list[str | None]:

@@ -11,9 +11,8 @@ import json
 from collections.abc import Iterable
 
 import duckdb
-import pyarrow as pa
 
-from tracer.store.rows import registered
+from tracer.store.derived import stored_traces
 
 
 def linked_traces(traces: Iterable[str], links: Iterable[str | None]) -> set[tuple[str, str]]:
@@ -79,9 +78,5 @@ def join_linked(
 def _stored_conversations(con: duckdb.DuckDBPyConnection, traces: list[str]) -> dict[str, str]:
     if not traces:
         return {}
-    with registered(con, "_baton_linked", pa.table({"trace_id": traces})):
-        rows = con.execute(
-            "SELECT trace_id, any_value(conversation_id) FROM spans "
-            "WHERE trace_id IN (SELECT trace_id FROM _baton_linked) GROUP BY trace_id"
-        ).fetchall()
-    return {trace: conversation for trace, conversation in rows if conversation}
+    known = stored_traces(con, traces)  # each stored trace's conversation, kept at ingest
+    return {trace: conversation for trace, (_, _, conversation) in known.items() if conversation}

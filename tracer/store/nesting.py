@@ -53,11 +53,14 @@ def nested_in(nodes: dict[Key, Node], promoted: Iterable[Key]) -> dict[Key, str 
     return found
 
 
-def stored_nesting(con: duckdb.DuckDBPyConnection, traces: set[str]) -> dict[Key, str | None]:
-    """The ``nested_in`` of the stored spans of ``traces``."""
+def stored_nesting(
+    con: duckdb.DuckDBPyConnection, traces: set[str], window: tuple[object, object]
+) -> dict[Key, str | None]:
+    """The ``nested_in`` of the stored spans of ``traces``, which start within ``window``."""
     with registered(con, "_baton_nest_touched", pa.table({"trace_id": sorted(traces)})):
         rows = con.execute(
-            "SELECT trace_id, span_id, nested_in FROM spans "
-            "WHERE trace_id IN (SELECT trace_id FROM _baton_nest_touched)"
+            "SELECT trace_id, span_id, nested_in FROM spans WHERE start_time BETWEEN ? AND ? "
+            "AND trace_id IN (SELECT trace_id FROM _baton_nest_touched)",
+            list(window),
         ).fetchall()
     return {(t, s): n for t, s, n in rows}

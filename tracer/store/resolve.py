@@ -19,6 +19,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from tracer.store.derived import stored_traces
 from tracer.store.links import join_linked, linked_traces
 from tracer.store.nesting import nested_in, stored_nesting
 from tracer.store.rows import registered
@@ -55,7 +56,7 @@ def resolve(con: duckdb.DuckDBPyConnection, table: pa.Table) -> Resolution:
     conversations: list[str | None] = table.column("conversation_id").to_pylist()
     starts: list[int] = table.column("start_time").cast(pa.int64()).to_pylist()
     targets: list[str | None] = table.column("to_agent").to_pylist()
-    stored, stored_conversations = _stored_spans(con, set(traces))
+    stored, stored_conversations, window = _stored_spans(con, set(traces))
 
     # Parent links and known agents of every span in play, stored and incoming.
     nodes: dict[Key, tuple[str | None, str, str | None]] = {
@@ -68,7 +69,7 @@ def resolve(con: duckdb.DuckDBPyConnection, table: pa.Table) -> Resolution:
     found: dict[Key, str | None] = {}
     # An agent used as a tool whose producer records no span for the agent (CrewAI's
     # coworkers): what runs under the tool call belongs to the called agent.
-    calling = _stored_agent_calls(con, set(traces)) if stored else {}
+    calling = _stored_agent_calls(con, set(traces), window) if window else {}
     for i, key in enumerate(zip(traces, spans, strict=True)):
         target = targets[i]
         if ops[i] == "agent_tool" and target:
@@ -131,7 +132,7 @@ def resolve(con: duckdb.DuckDBPyConnection, table: pa.Table) -> Resolution:
             if stored_conversations.get(trace) not in (None, conversation):
                 resolution.conversation_fixes[trace] = conversation
     nesting = nested_in(nodes, called)
-    stored_nest = stored_nesting(con, set(traces)) if stored else {}
+    stored_nest = stored_nesting(con, set(traces), window) if window else {}
     for key, now in stored_nest.items():
         if nesting.get(key) != now:
             resolution.nested_fixes[key] = nesting.get(key)
@@ -149,30 +150,36 @@ def resolve(con: duckdb.DuckDBPyConnection, table: pa.Table) -> Resolution:
 
 def _stored_spans(
     con: duckdb.DuckDBPyConnection, traces: set[str]
-) -> tuple[list[tuple[Any, ...]], dict[str, str]]:
+) -> tuple[list[tuple[Any, ...]], dict[str, str], tuple[object, object] | None]:
     """The stored spans of ``traces`` (trace, span, parent, op, agent, from, start in
-    microseconds), and each stored trace's conversation."""
-    with registered(con, "_baton_touched", pa.table({"trace_id": sorted(traces)})):
+    microseconds), each stored trace's conversation, and the window of start times they
+    lie in (None when the store holds none of them: a batch of new traces reads nothing).
+    Only that window is scanned, so the store's size does not count."""
+    known = stored_traces(con, traces)
+    if not known:
+        return [], {}, None
+    window = (min(k[0] for k in known.values()), max(k[1] for k in known.values()))  # type: ignore[type-var]
+    with registered(con, "_baton_touched", pa.table({"trace_id": sorted(known)})):
         stored = con.execute(
             "SELECT trace_id, span_id, parent_span_id, op, agent_name, from_agent, "
-            "epoch_us(start_time) FROM spans "
-            "WHERE trace_id IN (SELECT trace_id FROM _baton_touched)"
+            "epoch_us(start_time) FROM spans WHERE start_time BETWEEN ? AND ? "
+            "AND trace_id IN (SELECT trace_id FROM _baton_touched)",
+            list(window),
         ).fetchall()
-        conversations = dict(
-            con.execute(
-                "SELECT trace_id, any_value(conversation_id) FROM spans "
-                "WHERE trace_id IN (SELECT trace_id FROM _baton_touched) GROUP BY trace_id"
-            ).fetchall()
-        )
-    return stored, conversations
+    conversations = {trace: k[2] for trace, k in known.items() if k[2] is not None}
+    return stored, conversations, window
 
 
-def _stored_agent_calls(con: duckdb.DuckDBPyConnection, traces: set[str]) -> dict[Key, str]:
+def _stored_agent_calls(
+    con: duckdb.DuckDBPyConnection, traces: set[str], window: tuple[object, object]
+) -> dict[Key, str]:
     """The stored agents-as-tools of ``traces`` that name the agent they called."""
     with registered(con, "_baton_touched", pa.table({"trace_id": sorted(traces)})):
         calls = con.execute(
-            "SELECT trace_id, span_id, to_agent FROM spans WHERE op = 'agent_tool' "
-            "AND to_agent IS NOT NULL AND trace_id IN (SELECT trace_id FROM _baton_touched)"
+            "SELECT trace_id, span_id, to_agent FROM spans WHERE start_time BETWEEN ? AND ? "
+            "AND op = 'agent_tool' AND to_agent IS NOT NULL "
+            "AND trace_id IN (SELECT trace_id FROM _baton_touched)",
+            list(window),
         ).fetchall()
     return {(trace, span): agent for trace, span, agent in calls}
 
