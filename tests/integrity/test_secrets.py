@@ -218,7 +218,7 @@ def test_setup_obeys_baton_capture_content(
         settings.capture_content = before
 
 
-@pytest.mark.parametrize("rows", [3, 600])  # the Python and the vectorised pre-filter
+@pytest.mark.parametrize("rows", [3, 70, 600])  # the Python and the vectorised pre-filter
 def test_small_and_large_batches_are_redacted_alike(store: Store, rows: int) -> None:
     from tracer.capture.spanrows import SpanRows
 
