@@ -74,7 +74,8 @@ def load_recording(store: StoreLike, trace_id: str) -> Recording:
         what = f"by {', '.join(foreign)}" if foreign else "with no model calls"
         raise ReplayError(
             f"trace {conversation.trace_ids[0]} in {store.path} was recorded {what}; "
-            "re-runs serve the responses of runs of baton's runner"
+            "re-runs serve the responses of runs of baton's runner, and of OpenAI Agents SDK "
+            "runs recorded by tracer.agents_sdk.install()"
         )
     with store.read_connection() as con:
         rows = con.execute(

@@ -144,8 +144,8 @@ def _body(attrs: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
     """The endpoint's answer to one call, or why it cannot be rebuilt."""
     if CALL + "format" not in attrs:
         return None, (
-            "it was recorded without what a re-run serves (record it with "
-            "tracer.agents_sdk.install() of baton 0.x or later, not an export file)"
+            "it was recorded without what a re-run serves: record the run with "
+            "tracer.agents_sdk.install() (an SDK export file, or an older recording, lacks it)"
         )
     if attrs.get(CALL + "format") != FORMAT:
         return None, f"it was recorded in another format ({attrs.get(CALL + 'format')})"
