@@ -14,6 +14,7 @@ import subprocess
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,18 +87,18 @@ def extensions_problem() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[Postgres]:
-    problem = extensions_problem()
-    if problem:
-        pytest.skip(f"team store tests need DuckDB's ducklake and postgres extensions: {problem}")
+@contextmanager
+def private_postgres() -> Iterator[Postgres]:
+    """A PostgreSQL cluster of its own on a free port of 127.0.0.1, in a throwaway folder,
+    run as a user other than root (PostgreSQL refuses root); removed on exit. Raises
+    ``Unavailable`` when it cannot be had here."""
     bin_dir = _bin_dir()
     if bin_dir is None:
-        pytest.skip(
-            "team store tests need PostgreSQL's initdb and pg_ctl (apt-get install postgresql)"
+        raise Unavailable(
+            "PostgreSQL's initdb and pg_ctl are not installed (apt-get install postgresql)"
         )
     run_as: str | None = None
-    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+    if os.geteuid() == 0:
         for user in ("postgres", "nobody"):
             try:
                 pwd.getpwnam(user)
@@ -106,7 +107,9 @@ def postgres() -> Iterator[Postgres]:
             run_as = user
             break
         if run_as is None:
-            pytest.skip("PostgreSQL will not run as root and there is no other user to run it as")
+            raise Unavailable(
+                "PostgreSQL will not run as root and there is no other user to run it as"
+            )
     root = Path(tempfile.mkdtemp(prefix="baton-pg-"))
     prefix: list[str] = []
     if run_as:
@@ -115,41 +118,41 @@ def postgres() -> Iterator[Postgres]:
         prefix = ["runuser", "-u", run_as, "--"]
     port = _free_port()
     data = root / "data"
-    subprocess.run(
-        [
-            *prefix,
-            str(bin_dir / "initdb"),
-            "-D",
-            str(data),
-            "-A",
-            "trust",
-            "-U",
-            "baton",
-            "--no-sync",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    options = (
-        f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
-    )
-    subprocess.run(
-        [
-            *prefix,
-            str(bin_dir / "pg_ctl"),
-            "-D",
-            str(data),
-            "-o",
-            options,
-            "-l",
-            str(root / "log"),
-            "-w",
-            "start",
-        ],
-        check=True,
-        capture_output=True,
-    )
     try:
+        subprocess.run(
+            [
+                *prefix,
+                str(bin_dir / "initdb"),
+                "-D",
+                str(data),
+                "-A",
+                "trust",
+                "-U",
+                "baton",
+                "--no-sync",
+            ],
+            check=True,
+            capture_output=True,
+        )
+        options = (
+            f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+        )
+        subprocess.run(
+            [
+                *prefix,
+                str(bin_dir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-o",
+                options,
+                "-l",
+                str(root / "log"),
+                "-w",
+                "start",
+            ],
+            check=True,
+            capture_output=True,
+        )
         yield Postgres(port, bin_dir, run_as)
     finally:
         subprocess.run(
@@ -157,6 +160,22 @@ def postgres() -> Iterator[Postgres]:
             capture_output=True,
         )
         shutil.rmtree(root, ignore_errors=True)
+
+
+class Unavailable(RuntimeError):
+    """What the team store needs is not on this machine; the message says what."""
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    problem = extensions_problem()
+    if problem:
+        pytest.skip(f"team store tests need DuckDB's ducklake and postgres extensions: {problem}")
+    try:
+        with private_postgres() as server:
+            yield server
+    except Unavailable as exc:
+        pytest.skip(f"team store tests need a PostgreSQL server: {exc}")
 
 
 @pytest.fixture

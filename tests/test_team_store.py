@@ -123,6 +123,26 @@ def test_the_lake_holds_what_a_local_store_holds_through_every_view(
     assert team.query("SELECT count(*) FROM spans").rows == [(len(local["spans"]),)]
 
 
+def test_a_one_machine_lake_with_a_duckdb_catalog_file(
+    samples: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lake_fixtures import extensions_problem
+
+    problem = extensions_problem()
+    if problem:
+        pytest.skip(f"needs DuckDB's ducklake extension: {problem}")
+    monkeypatch.setenv("BATON_LAKE_DATA", f"{tmp_path}/files/")
+    from tracer.store.lake import push
+
+    team = Store(f"ducklake:{tmp_path}/team.ducklake")
+    assert isinstance(team, LakeStore)
+    push(samples, team)
+    assert push(samples, team) == 0
+    assert everything(team) == everything(samples)
+    assert team.status().lake is not None
+    assert team.user_query("SELECT count(*) FROM loops")[0].rows == [(1,)]
+
+
 def test_replay_load_conversation_reads_the_lake_as_it_reads_a_local_store(
     lake_env: Lake, samples: Store
 ) -> None:

@@ -54,6 +54,9 @@ _META = f"__ducklake_metadata_{LAKE_ALIAS}"
 _LAKE_CHUNK_ROWS = 200_000
 _MAX_CONFLICT_RETRIES = 200
 T = TypeVar("T")
+#: This process's databases with a lake attached, by (lake, data path, locked).
+_INSTANCES: dict[tuple[str, str | None, bool], Connection] = {}
+_INSTANCES_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -105,9 +108,35 @@ class LakeStore(Store):
     # -- connections ------------------------------------------------------------------
 
     def _connect(self, *, read_only: bool, locked: bool = False) -> Connection:
-        """An in-memory DuckDB with the lake attached and in use. ``locked``: then cut off
-        from files, the network and settings, as ``baton sql`` needs (the attached lake
-        keeps reading its own catalog and data files)."""
+        """A connection with the lake attached and in use; ``locked``: cut off from files,
+        the network and settings, as ``baton sql`` needs (the lake keeps reading its own
+        catalog and data files). Loading the extensions and attaching the lake cost about
+        a second and a half, so each process does it once per lake, on one in-memory
+        database whose connections every later open shares (``read_only`` is then the
+        caller's promise; only the locked database is attached read-only). A
+        one-machine lake's catalog file is attached per connection instead."""
+        if self.target.catalog_kind != "postgres":
+            # A catalog file is locked by whichever database opens it, so a one-machine
+            # lake is attached per connection and let go with it.
+            return self._attach(locked, read_only=read_only)
+        key = (self.target.attach_url, self.target.data_path, locked)
+        with _INSTANCES_LOCK:
+            base = _INSTANCES.get(key)
+            if base is None:
+                base = _INSTANCES[key] = self._attach(locked)
+        con = base.cursor()
+        try:
+            con.execute(f"USE {LAKE_ALIAS}")
+        except duckdb.Error:  # the catalog's server went away: attach afresh, once
+            con.close()
+            with _INSTANCES_LOCK:
+                _INSTANCES.pop(key, None)
+                base = _INSTANCES[key] = self._attach(locked)
+            con = base.cursor()
+            con.execute(f"USE {LAKE_ALIAS}")
+        return con
+
+    def _attach(self, locked: bool, *, read_only: bool = False) -> Connection:
         con = duckdb.connect(":memory:")
         try:
             lake_extensions.load(con, "ducklake")
@@ -116,10 +145,12 @@ class LakeStore(Store):
             options = []
             if self.target.data_path:
                 options.append(f"DATA_PATH '{_quote(self.target.data_path)}'")
-            if read_only:
+            if locked or read_only:
                 options.append("READ_ONLY")
             clause = f" ({', '.join(options)})" if options else ""
-            con.execute(f"ATTACH '{_quote(self.target.attach_url)}' AS {LAKE_ALIAS}{clause}")
+            attach = f"ATTACH '{_quote(self.target.attach_url)}' AS {LAKE_ALIAS}{clause}"
+            # Machines attaching a new lake at once race to create its catalog tables.
+            _retrying(lambda: con.execute(attach))
             con.execute(f"USE {LAKE_ALIAS}")
             if locked:
                 # The lake's own data files stay readable; every other file is out of reach.

@@ -73,6 +73,10 @@ def demo(store_path: str | None, no_tui: bool) -> None:
         path = demo_store_path()
         _remove_store(path)  # the demo store is rebuilt from the samples every time
     else:
+        from tracer.store.url import is_lake_url
+
+        if is_lake_url(store_path):  # (#17) the demo rebuilds its store: never a team's
+            raise click.ClickException("baton demo loads the samples into a local store only")
         path = Path(store_path)
     store = Store(path)
     files = trace_files()

@@ -107,7 +107,13 @@ def _writable_store(store_path: str | None, ledger: Path) -> RunStore:
     from tracer.capture.run_store import RunStore
     from tracer.store import StoreBusyError, StoreError
     from tracer.store.location import resolve_store_path
+    from tracer.store.url import chosen_lake_url
 
+    if chosen_lake_url(store_path) is not None:  # (#17) the runner's ledger is per file
+        _fail(
+            "baton run records into a local store only; record locally and share it with "
+            "`baton store push LOCAL_STORE LAKE_URL`"
+        )
     store = RunStore(resolve_store_path(store_path), ledger)
     try:
         store.incoming.mkdir(parents=True, exist_ok=True)
