@@ -280,6 +280,9 @@ def test_machines_absorbing_into_one_lake_at_once_lose_and_duplicate_nothing(
     )
     assert added == len(expected["spans"]) == (len(names) + 1) * len(everything(samples)["spans"])
     assert everything(reader) == expected
+    status = reader.status()  # and it is the lake that holds them
+    assert status.lake is not None and status.lake.data_path == f"{lake_env.data}/"
+    assert status.rows["spans"] == len(expected["spans"])
     for name in names:  # every machine's local segments are gone: all in the lake
         assert (
             list((tmp_path / f"machine-{name}" / "baton" / "lakes").glob("*/incoming/*.arrow"))
@@ -309,3 +312,33 @@ def test_a_machine_killed_mid_absorb_loses_nothing_once_its_segments_are_absorbe
     expected = _expected(samples, source, ["e5", "f6"], tmp_path)
     assert everything(Store(lake_env.url)) == expected
     assert list((home / "baton" / "lakes").glob("*/incoming/*.arrow")) == []
+
+
+def test_recorders_exporting_through_opentelemetry_record_into_the_lake(
+    lake_env: Lake, tmp_path: Path
+) -> None:
+    # baton's real StoreExporter behind OpenTelemetry's batch processor, in two processes
+    # (two machines), each absorbing now and then and at exit.
+    recorder = str(Path(__file__).parent / "procs" / "recorder.py")
+    runs = 40
+    procs = [
+        subprocess.Popen(
+            [sys.executable, recorder, lake_env.url, f"m{i}", str(runs), "0.5"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "XDG_DATA_HOME": str(tmp_path / f"rec-{i}")},
+        )
+        for i in range(2)
+    ]
+    for proc in procs:
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+        assert out.strip().endswith("done")
+    team = Store(lake_env.url)
+    assert isinstance(team, LakeStore)
+    assert team.query("SELECT count(*), count(DISTINCT (trace_id, span_id)) FROM spans").rows == [
+        (2 * runs * 6, 2 * runs * 6)
+    ]
+    assert team.query("SELECT count(*) FROM handoffs").rows == [(2 * runs,)]
+    assert team.query("SELECT count(*) FROM conversations").rows == [(2 * runs,)]
