@@ -31,12 +31,14 @@ from agents import (
     AgentsException,
     Model,
     ModelProvider,
+    ModelSettings,
     OpenAIChatCompletionsModel,
     OpenAIResponsesModel,
     RunConfig,
     Runner,
     trace,
 )
+from agents.models import get_default_model_settings
 from agents.models.multi_provider import MultiProvider
 from agents.tracing import gen_trace_id, get_current_span, set_trace_processors
 from openai import AsyncOpenAI
@@ -150,22 +152,28 @@ class RecordedSdkModel(Model):
     def __init__(self, ledger: _Ledger) -> None:
         self._ledger = ledger
 
-    def _route(self, given: Any, tools: list[Any], handoffs: list[Any], settings: Any) -> Model:
+    def _route(
+        self, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> tuple[Model, tuple[Any, ...], dict[str, Any]]:
+        """The model that answers this call, and the call's arguments for it."""
+        given, tools, handoffs, settings = _offer(args, kwargs)
         agent = _current_agent()
         if agent is None:
             raise ReplayError("cannot tell which agent calls the model: the re-run is not traced")
+        settings = _named_model_defaults(self._ledger.agents.get(agent), settings)
+        args, kwargs = _with_settings(args, kwargs, settings)
         call = self._ledger.take(agent, given)
         if call is None:
-            return self._ledger.live_model(agent)
+            return self._ledger.live_model(agent), args, kwargs
         self._ledger.compare_offer(call, tools, handoffs, settings)
-        return _serving_model(call)
+        return _serving_model(call), args, kwargs
 
     async def get_response(self, *args: Any, **kwargs: Any) -> Any:
-        model = self._route(*_offer(args, kwargs))
+        model, args, kwargs = self._route(args, kwargs)
         return await model.get_response(*args, **kwargs)
 
     async def stream_response(self, *args: Any, **kwargs: Any) -> AsyncIterator[Any]:
-        model = self._route(*_offer(args, kwargs))
+        model, args, kwargs = self._route(args, kwargs)
         async for event in model.stream_response(*args, **kwargs):
             yield event
 
@@ -193,6 +201,27 @@ def _offer(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, Any, Any
         named.get("handoffs") or [],
         named.get("model_settings"),
     )
+
+
+def _named_model_defaults(agent: Agent[Any] | None, given: Any) -> Any:
+    """The settings a run gives an agent whose model is a name: a re-run's
+    ``RunConfig.model`` is a ``Model``, for which the SDK leaves out the defaults it gives
+    a named model (gpt-5's reasoning effort and verbosity); they are put back under what
+    the run set (a tool choice reset after a tool call, say)."""
+    if agent is None or isinstance(agent.model, Model) or not isinstance(given, ModelSettings):
+        return given
+    implicit = get_default_model_settings(agent.model or None)
+    if agent.model_settings != implicit:
+        return given  # the agent's own settings, which the SDK used as they are
+    return implicit.resolve(given)
+
+
+def _with_settings(
+    args: tuple[Any, ...], kwargs: dict[str, Any], settings: Any
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    if "model_settings" in kwargs or len(args) < 3:
+        return args, {**kwargs, "model_settings": settings}
+    return (*args[:2], settings, *args[3:]), kwargs
 
 
 def _current_agent() -> str | None:

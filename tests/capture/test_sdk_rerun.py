@@ -352,3 +352,39 @@ def test_a_response_cut_by_the_value_limit_is_named(tmp_path: Path) -> None:
         "its response was cut by the store's value limit (raise BATON_MAX_VALUE_CHARS before "
         "recording)"
     }
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_agents_with_a_model_name_keep_its_default_settings(tmp_path: Path, api: str) -> None:
+    """Agents naming their model ("gpt-5", served by a RunConfig's provider) get the SDK's
+    defaults for it (reasoning effort, verbosity) in the re-run as they did when recorded."""
+    from agents import Agent, OpenAIProvider
+    from openai import AsyncOpenAI
+
+    def named() -> Any:
+        billing = Agent(name="Billing", instructions="Bill.", model="gpt-5")
+        return Agent(name="Triage", instructions="Route.", model="gpt-5", handoffs=[billing])
+
+    scripts = {"Route.": SCRIPTS["Route."], "Bill.": [Reply([text("Paid.")], (11, 2))]}
+    store = Store(tmp_path / "s.duckdb")
+
+    async def go() -> tuple[Any, list[Any]]:
+        with agent_server(scripts) as server:
+            client = AsyncOpenAI(base_url=server.base_url, api_key="sk-test-rerun", max_retries=0)
+            provider = OpenAIProvider(openai_client=client, use_responses=api == "responses")
+            processor = agents_sdk.install(store)
+            try:
+                result = await run(named(), False, run_config=RunConfig(model_provider=provider))
+            finally:
+                agents_sdk.uninstall(processor)
+            return result, [r.body.get("reasoning") for r in server.received]
+
+    original, reasoning = asyncio.run(go())
+    if api == "responses":
+        assert reasoning == [{"effort": "low"}, {"effort": "low"}]
+    (trace_id,) = store.query("SELECT DISTINCT trace_id FROM spans").rows[0]
+
+    rerun_ = asyncio.run(sdk_rerun(load_sdk_recording(store, trace_id), named()))
+
+    assert rerun_.report.follows and rerun_.notes == ()
+    assert items(rerun_.result) == items(original)
