@@ -52,8 +52,8 @@ def load_conversation(
     """
     store = existing_store(store)
     with store.read_connection() as con:
-        conversation_id, where, param = _locate(con, store, conversation_or_trace_id.strip())
-        table = con.sql(_SPANS_SQL.format(where=where), params=[param]).to_arrow_table()
+        conversation_id, where, params = _locate(con, store, conversation_or_trace_id.strip())
+        table = con.sql(_SPANS_SQL.format(where=where), params=params).to_arrow_table()
         settings = loop_settings or read_loop_settings(con)
     columns = {name: table.column(name).to_pylist() for name in table.column_names}
     with _collector_paused():
@@ -73,26 +73,35 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _locate(con: duckdb.DuckDBPyConnection, store: Store, wanted: str) -> tuple[str, str, str]:
-    """(conversation id, WHERE clause, its parameter) for a conversation or trace id."""
+def _locate(
+    con: duckdb.DuckDBPyConnection, store: Store, wanted: str
+) -> tuple[str, str, list[object]]:
+    """(conversation id, WHERE clause, its parameters) for a conversation or trace id.
+    Found in the store's per-conversation and per-trace tables, with the window of start
+    times their spans lie in, so reading the spans skips the rest of a large store."""
     if not wanted:
         raise NotFoundError(
             f"give a conversation or trace id (see `baton traces --store {store.path}`)"
         )
-    row = con.execute("SELECT 1 FROM spans WHERE conversation_id = ? LIMIT 1", [wanted]).fetchall()
-    if row:
-        return wanted, "conversation_id = ?", wanted
     row = con.execute(
-        "SELECT conversation_id FROM spans WHERE trace_id = ? LIMIT 1", [wanted]
+        "SELECT started_at, ended_at FROM _baton_conversations WHERE conversation_id = ?",
+        [wanted],
     ).fetchall()
     if row:
-        return str(row[0][0]), "trace_id = ?", wanted
+        where = "conversation_id = ? AND start_time BETWEEN ? AND ?"
+        return wanted, where, [wanted, row[0][0], row[0][1]]
+    row = con.execute(
+        "SELECT conversation_id, first_start, last_start FROM _baton_traces WHERE trace_id = ?",
+        [wanted],
+    ).fetchall()
+    if row:
+        return str(row[0][0]), "trace_id = ? AND start_time BETWEEN ? AND ?", [wanted, *row[0][1:]]
     if len(wanted) >= _MIN_PREFIX:
         candidates = con.execute(
-            "SELECT DISTINCT 'conversation' AS kind, conversation_id FROM spans "
+            "SELECT DISTINCT 'conversation' AS kind, conversation_id FROM _baton_conversations "
             "WHERE starts_with(conversation_id, ?) "
-            "UNION SELECT DISTINCT 'trace', trace_id FROM spans WHERE starts_with(trace_id, ?) "
-            "ORDER BY 2 LIMIT 6",
+            "UNION SELECT DISTINCT 'trace', trace_id FROM _baton_traces "
+            "WHERE starts_with(trace_id, ?) ORDER BY 2 LIMIT 6",
             [wanted, wanted],
         ).fetchall()
         ids = {value for _, value in candidates}
