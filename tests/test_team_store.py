@@ -199,6 +199,16 @@ def test_the_command_line_on_a_team_store(lake_env: Lake, samples: Store, tmp_pa
         local_loops.returncode,
         local_loops.stdout.replace(str(samples.path), lake_env.url),
     )
+    first, second = (
+        row[0]
+        for row in samples.query(
+            "SELECT trace_id FROM spans GROUP BY 1 ORDER BY min(start_time) LIMIT 2"
+        ).rows
+    )
+    diff = baton("diff", "--store", lake_env.url, first, second)
+    local_diff = baton("diff", "--store", str(samples.path), first, second)
+    assert (diff.returncode, diff.stdout) == (local_diff.returncode, local_diff.stdout)
+    assert diff.returncode == 1  # two different runs
     traces = baton("traces", "--store", lake_env.url)
     assert traces.returncode == 0, traces.stderr
     assert traces.stdout == baton("traces", "--store", str(samples.path)).stdout
