@@ -45,6 +45,7 @@ def loaded(app: BatonApp, *keys: str) -> Callable[[Pilot[None]], object]:
             return (
                 screen.conversation is not None
                 and screen.colours_final
+                and screen.cost is not None  # priced, so the details show the cost
                 and screen.query_one(SpanDetails).settled
             )
         if isinstance(screen, ConversationsScreen):

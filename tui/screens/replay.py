@@ -199,7 +199,9 @@ class ReplayScreen(Screen[None]):
         details.agent_colors = lanes.agent_colors = colors
         for widget in (timeline, graph, lanes):
             widget.refresh()
-        self._show_step()
+        # The messages keep their folds and scroll: their names take the new colours on
+        # the next step (rebuilding them now would undo what the reader opened).
+        details.refresh_cost()
 
     def _store_changed(self, version: tuple[int, int] | None) -> None:
         if version is not None and version != self._loaded_version:
@@ -247,7 +249,9 @@ class ReplayScreen(Screen[None]):
         lanes.columns = tuple(columns)
         self.query_one(AgentGraphView).layout_graph = graph_upto(conversation, None)
         self.cost = None
-        self.price(conversation)
+        self.query_one(SpanDetails).agent_costs = {}
+        # After the turn is drawn: pricing 10,000 turns would hold the first paint back.
+        self.call_after_refresh(self.price, conversation)
         self._show_title()
         count = len(conversation.steps)
         if count == 0:

@@ -83,7 +83,10 @@ class SpanDetails(Static):
         )
         table.add_row("duration", _plain(duration(step.duration_ms)))
         table.add_row("tokens", _plain(_tokens(step.input_tokens, step.output_tokens)))
-        table.add_row("cost", _plain(_cost(step_cost(step))))
+        if self.agent_costs:  # priced: the price table is loaded (0.1 s the first time)
+            table.add_row("cost", _plain(_cost(step_cost(step))))
+        else:
+            table.add_row("cost", Text("pricing…", style="dim"))
         agent_total = self.agent_costs.get(step.agent or "unknown agent")
         if agent_total is not None:
             table.add_row("agent cost", _plain(f"{usd(agent_total)} · all of {step.agent or '?'}"))
