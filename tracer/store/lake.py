@@ -43,7 +43,7 @@ from tracer.store.store import (
     StoreStatus,
 )
 from tracer.store.url import LAKE_INCOMING_ENV, LakeTarget, LakeUrlError, parse_lake_url
-from tracer.store.views import VIEW_NAMES, ensure_views
+from tracer.store.views import VIEW_NAMES, ensure_views, schema_and_views_current
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -193,7 +193,16 @@ class LakeStore(Store):
     def _open_for_reading(
         self, timeout: float | None, *, config: dict[str, Any] | None = None
     ) -> Connection:
-        if self.pending_segments() or not self._prepared:
+        pending = self.pending_segments()
+        if not pending and not self._prepared:
+            # The common case costs one check: a lake already at this baton's schema and
+            # views needs nothing written before it is read.
+            con = self._connect(read_only=True, locked=bool(config))
+            if schema_and_views_current(con, SCHEMA_VERSION):
+                self._prepared = True
+                return con
+            con.close()
+        if pending or not self._prepared:
             try:
                 self.absorb(timeout=timeout)
             except StoreError as exc:
