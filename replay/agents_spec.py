@@ -39,26 +39,28 @@ def import_agents(spec: str) -> object:
     return found
 
 
-def starting_agent(found: object, spec: str, recorded_first: str | None) -> Agent:
-    """The agent to start the re-run from: the one named as the recorded run's first
-    agent among the agents ``found`` is (an agent, a list or dict of them, or a function
-    without arguments returning one of those) or reaches."""
-    if callable(found) and not isinstance(found, Agent | type):
+def agent_roots(found: object, spec: str, agent_class: type, what: str) -> list[object]:
+    """What ``--agents`` named, as a list to search from: an agent of ``agent_class``, a
+    list or dict of them, or a function without arguments returning one of those."""
+    if callable(found) and not isinstance(found, agent_class | type):
         try:
             found = found()
         except Exception as exc:
             raise ReplayError(f"--agents {spec} failed when called: {shorten(exc)}") from None
-    if isinstance(found, Agent):
-        roots: list[object] = [found]
-    elif isinstance(found, Mapping):
-        roots = list(found.values())
-    elif isinstance(found, list | tuple | set | frozenset):
-        roots = list(found)
-    else:
-        raise ReplayError(
-            f"--agents {spec} is a {type(found).__name__}, not an Agent "
-            "(or a list or dict of agents)"
-        )
+    if isinstance(found, agent_class):
+        return [found]
+    if isinstance(found, Mapping):
+        return list(found.values())
+    if isinstance(found, list | tuple | set | frozenset):
+        return list(found)
+    raise ReplayError(f"--agents {spec} is a {type(found).__name__}, not {what}")
+
+
+def starting_agent(found: object, spec: str, recorded_first: str | None) -> Agent:
+    """The agent to start the re-run from: the one named as the recorded run's first
+    agent among the agents ``found`` is (an agent, a list or dict of them, or a function
+    without arguments returning one of those) or reaches."""
+    roots = agent_roots(found, spec, Agent, "an Agent (or a list or dict of agents)")
     agents = [a for a in roots if isinstance(a, Agent)]
     if not agents:
         raise ReplayError(f"--agents {spec} holds no Agent")

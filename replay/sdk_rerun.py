@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,7 +43,7 @@ from agents.models.multi_provider import MultiProvider
 from agents.tracing import gen_trace_id, get_current_span, set_trace_processors
 from openai import AsyncOpenAI
 
-from replay.agents_spec import shorten
+from replay.agents_spec import agent_roots
 from replay.errors import ReplayError
 from replay.load import load_conversation
 from replay.rerun import RerunReport, _outcome, compare
@@ -299,22 +299,12 @@ def sdk_starting_agent(found: object, spec: str, recorded_first: str | None) -> 
     """The Agents SDK agent to start the re-run from: the one named as the recorded run's
     first agent among the agents ``found`` is (an agent, a list or dict of them, or a
     function without arguments returning one) or reaches by handoffs or as tools."""
-    if callable(found) and not isinstance(found, Agent | type):
-        try:
-            found = found()
-        except Exception as exc:
-            raise ReplayError(f"--agents {spec} failed when called: {shorten(exc)}") from None
-    if isinstance(found, Agent):
-        roots: list[object] = [found]
-    elif isinstance(found, Mapping):
-        roots = list(found.values())
-    elif isinstance(found, list | tuple | set | frozenset):
-        roots = list(found)
-    else:
-        raise ReplayError(
-            f"--agents {spec} is a {type(found).__name__}, not an Agents SDK Agent "
-            "(or a list or dict of them); the recorded run is an Agents SDK run"
-        )
+    roots = agent_roots(
+        found,
+        spec,
+        Agent,
+        "an Agents SDK Agent (or a list or dict of them); the recorded run is an Agents SDK run",
+    )
     reached: dict[str, Agent[Any]] = {}
     for root in roots:
         if isinstance(root, Agent):
