@@ -65,7 +65,9 @@ def main() -> None:
     for path in (Path(p) for p in args.stores.split(",")):
         held = Store(path).query("SELECT count(*) FROM spans").rows[0][0]
         seconds = absorb_seconds(path, table, args.repeat)
-        print(f"  into a store of {held:>12,} spans  {seconds * 1000:8.1f} ms   {seconds / floor:5.2f}× the floor")
+        print(
+            f"  into a store of {held:>12,} spans  {seconds * 1000:8.1f} ms   {seconds / floor:5.2f}× the floor"
+        )
 
 
 if __name__ == "__main__":

@@ -88,7 +88,9 @@ def measure(path: Path, repeat: int) -> list[tuple[str, float, float | None]]:
         "SELECT trace_id FROM spans GROUP BY trace_id ORDER BY count(*) DESC LIMIT 1"
     ).rows[0][0]
     load = timed(lambda: load_conversation(store, str(trace)), max(1, repeat // 2))
-    raw = timed(lambda: _bare(duckdb, path, f"SELECT * FROM spans WHERE trace_id = '{trace}'"), repeat)
+    raw = timed(
+        lambda: _bare(duckdb, path, f"SELECT * FROM spans WHERE trace_id = '{trace}'"), repeat
+    )
     rows.append((f"open the {LONG_TURNS:,}-turn conversation", load, raw))
     return rows
 
@@ -123,7 +125,9 @@ def main() -> None:
                 print(f"{size:,} spans (reusing {path})")
             for label, baton, floor in measure(path, args.repeat):
                 ratio = f"{baton / floor:6.2f}×" if floor else ""
-                print(f"  {label:<42}{baton * 1000:9.1f} ms   floor {floor * 1000:8.1f} ms  {ratio}")
+                print(
+                    f"  {label:<42}{baton * 1000:9.1f} ms   floor {floor * 1000:8.1f} ms  {ratio}"
+                )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory of the reading process: {peak:,.0f} MB")
 

@@ -2,8 +2,6 @@
 the whole table at query time): the oracle the stored facts must equal, whatever order
 and batches the spans arrive in."""
 
-# ruff: noqa: E501
-
 TURNS = """
 CREATE OR REPLACE TEMP VIEW reference_turns AS
 SELECT
