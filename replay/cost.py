@@ -9,13 +9,13 @@ it is counted as unpriced and named, never guessed.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from replay.errors import StoreLike, existing_store
 from replay.model import Conversation, Step
+from tracer.store.prices import price as _price
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,47 +143,8 @@ def conversation_costs(store: StoreLike, conversation_ids: Sequence[str]) -> dic
 
 
 def _day(at: dt.datetime | None) -> dt.date | None:
-    # Prices change by the day at most; a day's key keeps the cache small.
-    return at.date() if at is not None else None
-
-
-def _price(model: str, given: int, produced: int, day: dt.date | None) -> Decimal | None:
-    rates = _rates(model, day)
-    if rates is None:
+    # Prices change by the day at most; a day's key keeps the cache small. The UTC day,
+    # as the store's cost_usd columns price it.
+    if at is None:
         return None
-    if isinstance(rates, str):  # tiered: the table prices each call
-        return _exact(model, given, produced, day)
-    per_input, per_output = rates
-    return given * per_input + produced * per_output
-
-
-@functools.lru_cache(maxsize=1024)
-def _rates(model: str, day: dt.date | None) -> tuple[Decimal, Decimal] | str | None:
-    """The model's price per input and output token that day, when its price is linear
-    in the tokens (the table's usual case); ``"tiered"`` when it is not (a price that
-    changes past some context length); None for a model the table does not know.
-    Pricing a 10,000-turn conversation call by call through the table takes seconds."""
-    thousand_in = _exact(model, 1000, 0, day)
-    if thousand_in is None:
-        return None
-    thousand_out = _exact(model, 0, 1000, day) or Decimal(0)
-    million_in = _exact(model, 1_000_000, 0, day) or Decimal(0)
-    mixed = _exact(model, 1_000_000, 1000, day) or Decimal(0)
-    if million_in != 1000 * thousand_in or mixed - million_in != thousand_out:
-        return "tiered"
-    return thousand_in / 1000, thousand_out / 1000
-
-
-def _exact(model: str, given: int, produced: int, day: dt.date | None) -> Decimal | None:
-    from genai_prices import Usage, calc_price  # loads its price table: only when asked
-
-    when = dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC) if day is not None else None
-    try:
-        result = calc_price(
-            Usage(input_tokens=given, output_tokens=produced),
-            model,
-            genai_request_timestamp=when,
-        )
-    except LookupError:
-        return None
-    return Decimal(result.total_price)
+    return (at.astimezone(dt.UTC) if at.tzinfo is not None else at).date()

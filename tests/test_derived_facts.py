@@ -33,7 +33,9 @@ def views_and_references(store: Store) -> list[tuple[str, list[object], list[obj
         for _, sql in REFERENCE_VIEWS:
             con.execute(sql)
         for name, _ in REFERENCE_VIEWS:
-            ours = con.execute(f"SELECT * FROM {name} ORDER BY ALL").fetchall()
+            described = con.execute(f"SELECT * FROM reference_{name} LIMIT 0").description
+            columns = ", ".join(f'"{d[0]}"' for d in described)  # the old columns, in order
+            ours = con.execute(f"SELECT {columns} FROM {name} ORDER BY ALL").fetchall()
             reference = con.execute(f"SELECT * FROM reference_{name} ORDER BY ALL").fetchall()
             compared.append((name, ours, reference))
     return compared
@@ -86,12 +88,44 @@ def test_a_store_of_the_previous_schema_is_upgraded_with_the_same_answers(
         con.execute(f"DROP VIEW IF EXISTS {view}")
     con.execute("ALTER TABLE spans DROP COLUMN turn")
     con.execute("ALTER TABLE spans DROP COLUMN seq")
-    for table in ("_baton_loops", "_baton_traces", "_baton_conversations"):
+    for table in ("_baton_loops", "_baton_traces", "_baton_conversations", "_baton_prices"):
         con.execute(f"DROP TABLE {table}")
-    con.execute("DELETE FROM _baton_migrations WHERE name = '006_derived'")
+    con.execute("DELETE FROM _baton_migrations WHERE id >= 6")  # 006_derived and after
     con.execute("DELETE FROM _baton_meta WHERE key = 'views_hash'")
     con.close()
     store = Store(path)
     for name, ours, reference in views_and_references(store):
         assert ours == reference, name
     assert "upgrading this store once" in caplog.text
+
+
+def test_turns_and_conversations_are_priced_in_sql_as_the_replay_prices_them(
+    tmp_path: Path,
+) -> None:
+    from decimal import Decimal
+
+    from replay.cost import call_cost
+
+    store = Store(tmp_path / "store.duckdb")
+    table = conversations(8, 11)
+    models = pa.array(
+        ["gpt-4o-mini" if n % 3 else "no-such-model-xyz" for n in range(table.num_rows)]
+    )
+    store.ingest(table.set_column(table.column_names.index("model"), "model", models))
+    turns = store.query(
+        "SELECT model, input_tokens, output_tokens, started_at, cost_usd FROM turns"
+    ).rows
+    assert turns
+    for model, given, produced, started, cost in turns:
+        expected = call_cost(model, given, produced, started)
+        assert cost == (expected.usd if expected.priced else None), model
+    by_conversation = store.query(
+        "SELECT c.cost_usd, c.n_unpriced_turns, sum(t.cost_usd), "
+        "count(*) FILTER (WHERE t.cost_usd IS NULL) "
+        "FROM conversations AS c JOIN turns AS t USING (conversation_id) "
+        "GROUP BY c.conversation_id, c.cost_usd, c.n_unpriced_turns"
+    ).rows
+    for cost, unpriced, summed, nulls in by_conversation:
+        assert (cost, unpriced) == (summed, nulls)
+    assert any(cost and cost > Decimal(0) for cost, *_ in by_conversation)
+    assert any(unpriced for _, unpriced, *_ in by_conversation)

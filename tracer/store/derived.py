@@ -20,6 +20,7 @@ from collections.abc import Iterable
 import duckdb
 import pyarrow as pa
 
+from tracer.store.prices import store_rates
 from tracer.store.rows import registered
 
 Connection = duckdb.DuckDBPyConnection
@@ -32,7 +33,7 @@ _TOUCHED = "_baton_touched"
 _SCOPE = f"""
 CREATE OR REPLACE TEMP TABLE _baton_scope AS
 SELECT trace_id, span_id, parent_span_id, op, start_time, final_answer, conversation_id,
-       from_agent, to_agent
+       from_agent, to_agent, model
 FROM spans
 WHERE start_time BETWEEN $lo AND $hi
   AND trace_id IN (SELECT trace_id FROM {_TOUCHED})
@@ -190,10 +191,19 @@ WHERE conversation_id IN (SELECT conversation_id FROM _baton_changed)
 """
 
 _SUMMARISE = """
-WITH scoped AS (
+WITH in_changed AS (
     SELECT s.* FROM spans AS s SEMI JOIN _baton_changed AS c
         ON s.conversation_id IS NOT DISTINCT FROM c.conversation_id
     WHERE s.start_time BETWEEN $lo AND $hi
+),
+scoped AS (
+    SELECT s.*, CASE WHEN s.op = 'chat'
+                      AND (s.input_tokens IS NOT NULL OR s.output_tokens IS NOT NULL)
+                THEN coalesce(s.input_tokens, 0) * p.per_input
+                     + coalesce(s.output_tokens, 0) * p.per_output END AS cost
+    FROM in_changed AS s
+    LEFT JOIN _baton_prices AS p
+        ON p.model = s.model AND p.day = CAST(timezone('UTC', s.start_time) AS DATE)
 ),
 per_conversation AS (
     SELECT
@@ -205,7 +215,9 @@ per_conversation AS (
         count(*) FILTER (WHERE op = 'chat' AND nested_in IS NOT NULL) AS n_nested_turns,
         count(*) FILTER (WHERE op = 'handoff') AS n_handoffs,
         count(*) FILTER (WHERE op IN ('tool', 'agent_tool')) AS n_tool_calls,
-        bool_or(status = 'error') AS has_error
+        bool_or(status = 'error') AS has_error,
+        sum(cost) AS cost_usd,
+        count(*) FILTER (WHERE op = 'chat' AND cost IS NULL) AS n_unpriced_turns
     FROM scoped
     GROUP BY conversation_id
 ),
@@ -231,7 +243,9 @@ SELECT
     coalesce(a.agents, []::VARCHAR[]) AS agents,
     p.has_error,
     date_diff('millisecond', p.started_at, p.ended_at) AS duration_ms,
-    p.n_nested_turns
+    p.n_nested_turns,
+    p.cost_usd,
+    p.n_unpriced_turns
 FROM per_conversation AS p
 LEFT JOIN agent_lists AS a ON a.conversation_id IS NOT DISTINCT FROM p.conversation_id
 """
@@ -286,6 +300,7 @@ def refresh(
         con.execute(f"DELETE FROM _baton_loops WHERE trace_id IN (SELECT trace_id FROM {_TOUCHED})")
         con.execute(f"INSERT INTO _baton_loops {_FIND_LOOPS}")
         con.execute(_STORE_TRACES)
+        store_rates(con, "_baton_scope")  # before the summaries, which price with them
         now = [row[0] for row in con.execute(_CONVERSATIONS_OF_TOUCHED).fetchall()]
     _summarise(con, [*previous_conversations, *now], (lo, hi))
     con.execute("DROP TABLE IF EXISTS _baton_scope; DROP TABLE IF EXISTS _baton_facts")

@@ -114,19 +114,31 @@ def _m005_links(con: Connection) -> None:
 
 def _m006_derived(con: Connection) -> None:
     # Turn and handoff numbers, loops and conversation summaries, computed once at ingest
-    # (tracer.store.derived) so the views are thin selects; an existing store computes
-    # them here, once, for everything it holds.
+    # (tracer.store.derived) so the views are thin selects. 007 computes them for the
+    # spans an existing store already holds.
     from tracer.store import derived
 
     con.execute("ALTER TABLE spans ADD COLUMN turn INTEGER")
     con.execute("ALTER TABLE spans ADD COLUMN seq INTEGER")
     for sql in derived.CREATE_TABLES:
         con.execute(sql)
+
+
+def _m007_prices(con: Connection) -> None:
+    # What each model call costs, in SQL: the rates of the (model, day) pairs the store's
+    # calls use (tracer.store.prices), and each conversation's total. Then the derived
+    # facts of everything the store already holds, once.
+    from tracer.store import derived, prices
+
+    con.execute(prices.CREATE_TABLE)
+    con.execute("ALTER TABLE _baton_conversations ADD COLUMN cost_usd DECIMAL(38, 18)")
+    con.execute("ALTER TABLE _baton_conversations ADD COLUMN n_unpriced_turns BIGINT")
     spans = int(scalar(con, "SELECT count(*) FROM spans"))
     if spans:
         logger.warning(
-            "baton: upgrading this store once: numbering the turns and handoffs of %s spans "
-            "and summarising their conversations, so that every later read is fast",
+            "baton: upgrading this store once: numbering the turns and handoffs of %s spans, "
+            "pricing the model calls and summarising their conversations, so that every "
+            "later read is fast",
             f"{spans:,}",
         )
         with _progress_bar(con, spans >= 200_000):
@@ -155,6 +167,7 @@ MIGRATIONS: tuple[tuple[str, Callable[[Connection], None]], ...] = (
     ("004_nested_in", _m004_nested_in),
     ("005_links", _m005_links),
     ("006_derived", _m006_derived),
+    ("007_prices", _m007_prices),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -19,22 +19,27 @@ from tracer.store.schema import scalar, transaction
 TURNS = """
 CREATE OR REPLACE VIEW turns AS
 SELECT
-    conversation_id,
-    trace_id,
-    turn,
-    agent_name,
-    start_time AS started_at,
-    duration_ms,
-    input_tokens,
-    output_tokens,
-    model,
-    status,
-    span_id,
-    parent_span_id,
-    nested_in IS NOT NULL AS nested,
-    nested_in
-FROM spans
-WHERE op = 'chat'
+    t.conversation_id,
+    t.trace_id,
+    t.turn,
+    t.agent_name,
+    t.start_time AS started_at,
+    t.duration_ms,
+    t.input_tokens,
+    t.output_tokens,
+    t.model,
+    t.status,
+    t.span_id,
+    t.parent_span_id,
+    t.nested_in IS NOT NULL AS nested,
+    t.nested_in,
+    CASE WHEN t.input_tokens IS NOT NULL OR t.output_tokens IS NOT NULL
+         THEN coalesce(t.input_tokens, 0) * p.per_input
+              + coalesce(t.output_tokens, 0) * p.per_output END AS cost_usd
+FROM spans AS t
+LEFT JOIN _baton_prices AS p
+    ON p.model = t.model AND p.day = CAST(timezone('UTC', t.start_time) AS DATE)
+WHERE t.op = 'chat'
 """
 
 HANDOFFS = """
@@ -107,7 +112,9 @@ SELECT
     conversation_id IN (SELECT conversation_id FROM loops) AS has_loop,
     has_error,
     duration_ms,
-    n_nested_turns
+    n_nested_turns,
+    cost_usd,
+    n_unpriced_turns
 FROM _baton_conversations
 """
 
