@@ -101,6 +101,8 @@ def bound_span(attributes: dict[str, Any], limits: Limits) -> dict[str, Any]:
     """``attributes`` within ``limits.max_span_chars`` together (many values each under
     the limit still add up): the largest are cut first, and if that is not enough the
     largest left are replaced by a marker, so the small ones (names, ids, counts) stay."""
+    if len(attributes) <= SPAN_CHARS_PER_VALUE and not any(map(_nests, attributes.values())):
+        return attributes  # each value is held to the limit already: the sum is too
     sizes = {key: _size_of(value) for key, value in attributes.items()}
     total = sum(sizes.values())
     if total <= limits.max_span_chars:
@@ -124,6 +126,13 @@ def bound_span(attributes: dict[str, Any], limits: Limits) -> dict[str, Any]:
         total -= sizes[key] - len(marker)
         bounded[key] = marker
     return bounded
+
+
+def _nests(value: Any) -> bool:
+    """Whether ``value`` holds mappings or lists, which the per-value limit does not bound."""
+    if type(value) is dict:
+        return True
+    return type(value) is list and any(type(item) in (dict, list) for item in value)
 
 
 def _size_of(value: Any) -> int:
