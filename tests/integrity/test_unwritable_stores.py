@@ -52,18 +52,31 @@ def baton(*args: str, user: str | None = None) -> subprocess.CompletedProcess[st
     return subprocess.run(command, capture_output=True, text=True, timeout=120, cwd="/")
 
 
+def recorded_with_a_pending_segment(path: Path) -> tuple[Store, int]:
+    """A store holding a run, and one more segment not absorbed yet; and its span count."""
+    store = Store(path)
+    record(store, "c1")
+    stored = spans_in(store)
+    pending_segment(store)
+    return store, stored
+
+
+def read_as_it_is(store: Store, stored: int, user: str | None = None) -> str:
+    """``baton sql`` reads the spans the file holds, and says something was left out;
+    returns what it said on stderr."""
+    result = baton("sql", "--store", str(store.path), "select count(*) as n from spans", user=user)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[2].strip() == str(stored)
+    assert "1 pending segment" in result.stderr and "could not be absorbed" in result.stderr
+    assert "Traceback" not in result.stderr
+    return result.stderr
+
+
 def test_a_store_on_a_read_only_file_system_is_read(tmp_path: Path) -> None:
     with small_filesystem(tmp_path / "ro", "16m") as mount:
-        store = Store(mount / "store.duckdb")
-        record(store, "c1")
-        stored = spans_in(store)
-        pending_segment(store)
+        store, stored = recorded_with_a_pending_segment(mount / "store.duckdb")
         remount_read_only(mount)
-        result = baton("sql", "--store", str(store.path), "select count(*) as n from spans")
-        assert result.returncode == 0, result.stderr
-        assert result.stdout.splitlines()[2].strip() == str(stored)
-        assert "1 pending segment" in result.stderr and "could not be absorbed" in result.stderr
-        assert "cannot be written here" in result.stderr and "Traceback" not in result.stderr
+        assert "cannot be written here" in read_as_it_is(store, stored)
         status = baton("store", "status", "--store", str(store.path))
         assert status.returncode == 0 and "1 segments" in status.stdout
 
@@ -75,38 +88,23 @@ def test_another_users_store_readable_to_us_is_read(tmp_path: Path) -> None:
     shared = Path("/tmp") / f"baton-shared-{os.getpid()}"
     shared.mkdir(mode=0o755, exist_ok=True)
     try:
-        store = Store(shared / "store.duckdb")
-        record(store, "c1")
-        stored = spans_in(store)
-        pending_segment(store)
+        store, stored = recorded_with_a_pending_segment(shared / "store.duckdb")
         # Its owner chose to share it: readable by others, writable by the owner only.
         for path in (store.path, store.incoming, *store.pending_segments()):
             os.chmod(path, 0o755 if path.is_dir() else 0o644)
-        result = baton(
-            "sql", "--store", str(store.path), "select count(*) as n from spans", user="65534"
-        )
-        assert result.returncode == 0, result.stderr
-        assert result.stdout.splitlines()[2].strip() == str(stored)
-        assert "could not be absorbed" in result.stderr
+        assert "cannot be written here" in read_as_it_is(store, stored, user="65534")
     finally:
         subprocess.run(["rm", "-rf", str(shared)], check=False)
 
 
 def test_a_full_disk_is_named_as_the_cause(tmp_path: Path) -> None:
     with small_filesystem(tmp_path / "full", "12m") as mount:
-        store = Store(mount / "store.duckdb")
-        record(store, "c1")
-        stored = spans_in(store)
-        pending_segment(store)
+        store, stored = recorded_with_a_pending_segment(mount / "store.duckdb")
         fill(mount)
-        result = baton("sql", "--store", str(store.path), "select count(*) as n from spans")
-        assert result.returncode == 0, result.stderr
-        assert result.stdout.splitlines()[2].strip() == str(stored)
-        assert (
-            "No space left on device" in result.stderr or "no space left" in result.stderr.lower()
-        )
-        assert "the disk is full: free space" in result.stderr
-        assert "no transaction is active" not in result.stderr
+        said = read_as_it_is(store, stored)
+        assert "No space left on device" in said
+        assert "the disk is full: free space" in said
+        assert "no transaction is active" not in said
 
 
 def test_a_recorder_on_a_full_disk_says_its_spans_are_lost(

@@ -262,10 +262,7 @@ class StoreTracingProcessor(TracingProcessor):
                 ids = [trace_id for trace_id, content in ended if content is capture]
                 if ids:
                     tables += self._drain(ids, final=True, capture_content=capture)
-        for store, table in tables:
-            store.write_segment(table)
-            self._written[store.path] = store
-            self._absorb_now_and_then(store)
+        self._write_tables(tables)
 
     def _stop_flushing(self) -> None:
         self._stop_flusher.set()
@@ -282,7 +279,11 @@ class StoreTracingProcessor(TracingProcessor):
 
     def _write(self, trace_ids: list[str], *, final: bool) -> None:
         """Convert ``trace_ids``' buffered spans and write one segment per store."""
-        for store, table in self._drain(trace_ids, final=final):
+        self._write_tables(self._drain(trace_ids, final=final))
+
+    def _write_tables(self, tables: list[tuple[Store, Any]]) -> None:
+        """Write drained tables as segments (no lock needed: the files are new)."""
+        for store, table in tables:
             store.write_segment(table)
             self._written[store.path] = store
             self._absorb_now_and_then(store)
