@@ -1,0 +1,180 @@
+"""baton beside MLflow and Arize Phoenix recording the same OpenAI Agents SDK runs: how long
+until every span is queryable in each tool's own store, and how many it kept.
+
+    bash bench/peers/setup.sh      # once: the peers' own venvs, /work/fw/mlflow and /work/fw/phoenix
+    python bench/bench_peers.py [--runs 1000] [--rounds 1] [--peers baton,mlflow,phoenix]
+
+Each run is the real ``agents.Runner`` with its real ``OpenAIChatCompletionsModel`` over
+HTTP to a scripted OpenAI-compatible server on 127.0.0.1 (``tests/producers/
+scripted_model.py``, started here, one per tool): Triage hands off to Billing, which calls
+a ``lookup`` tool and answers. Each tool records in its own process, with its own venv's
+python (``bench/peers/<tool>_part.py``; the peers are never baton's dependencies), set up
+the way its documentation says: baton ``tracer.agents_sdk.install(path)``; MLflow
+``mlflow.openai.autolog()`` into a local SQLite tracking store; Phoenix
+``phoenix.otel.register(auto_instrument=True)`` exporting to a local ``phoenix serve``.
+A part times its runs from the first, calls its tool's flush, then queries its store with
+the tool's own API (baton SQL, ``mlflow.search_traces``, Phoenix GraphQL) until every span
+is there or the count has not changed for 30 s; "queryable" is when a query first saw the
+final count. What the SDK emitted is counted by a TracingProcessor beside the tool's, in
+the same process; the spans a tool should hold are one per SDK span plus what the tool
+adds by design (a root per trace; MLflow and Phoenix also trace each model call through
+their openai-client instrumentation), and the printout says which. A peer whose venv is
+missing is skipped, with the command that creates it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "producers"))
+sys.path.insert(0, str(Path(__file__).resolve().parent / "peers"))
+import scripted_model
+import workflow
+
+HERE = Path(__file__).resolve().parent
+TOOLS = ("baton", "mlflow", "phoenix")
+SETUP = "bash bench/peers/setup.sh"
+
+
+class ModelServer:
+    """``scripted_model.ModelServer`` with Nagle's algorithm off: http.server writes an
+    answer's headers and body separately, and with Nagle on each answer then waits ~40 ms
+    for a delayed ACK, which would make every run mostly waiting."""
+
+    def __init__(self, model: scripted_model.ScriptedModel) -> None:
+        handler = type(
+            "Handler", (scripted_model._handler(model),), {"disable_nagle_algorithm": True}
+        )
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+
+    def __enter__(self) -> ModelServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def python_of(tool: str, fw: Path) -> Path | None:
+    if tool == "baton":
+        return Path(sys.executable)
+    python = fw / tool / "bin" / "python"
+    return python if python.exists() else None
+
+
+def run_part(tool: str, python: Path, runs: int) -> dict[str, Any]:
+    """One tool's part in its own process, against a fresh scripted server and folder."""
+    model = scripted_model.ScriptedModel(workflow.script(runs))
+    # No API key in the part's environment: no exporter can reach OpenAI's dashboard.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "BATON_"))}
+    with ModelServer(model) as server, tempfile.TemporaryDirectory(prefix=f"peers-{tool}-") as tmp:
+        done = subprocess.run(
+            [
+                *(str(python), str(HERE / "peers" / f"{tool}_part.py")),
+                *("--runs", str(runs), "--model-url", server.base_url, "--workdir", tmp),
+            ],
+            cwd=tmp,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=3600,
+        )
+    if done.returncode != 0 or not done.stdout.strip():
+        raise SystemExit(f"{tool}'s part failed ({done.returncode}):\n{done.stderr[-4000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    # The producer's own truth: every scripted answer was asked for, once, by the SDK.
+    if len(model.log) != 3 * runs or model.unused() or result["sdk_traces"] != runs:
+        raise SystemExit(f"{tool}: the runs did not go as scripted ({len(model.log)} model calls)")
+    return result
+
+
+def ratio(value: float, base: float) -> str:
+    return f"{value / base:.2f}×" if base else "—"
+
+
+def report(results: dict[str, list[dict[str, Any]]]) -> None:
+    base = results.get("baton")
+    base_time = statistics.median(r["queryable_seconds"] for r in base) if base else 0.0
+    base_run = statistics.median(r["runs_seconds"] for r in base) if base else 0.0
+    base_kept = min(r["stored_spans"] / r["expected_spans"] for r in base) if base else 0.0
+    first = next(iter(results.values()))[0]
+    print(
+        f"\n{first['runs']} runs each (Triage → handoff → Billing → lookup → answer), "
+        f"openai-agents {first['agents_version']}; the SDK emitted "
+        f"{first['sdk_spans']:,} spans in {first['sdk_traces']:,} traces: "
+        + ", ".join(f"{n} {t}" for t, n in first["sdk_spans_by_type"].items())
+    )
+    print(
+        f"{'tool':8} {'version':9} {'runs done s':>11} {'queryable s':>12} {'vs baton':>9}"
+        f" {'spans kept':>18} {'vs baton':>9} {'traces kept':>14}"
+    )
+    for tool, rounds in results.items():
+        for r in rounds:
+            kept = r["stored_spans"] / r["expected_spans"]
+            print(
+                f"{tool:8} {r['version']:9} {r['runs_seconds']:11.1f} {r['queryable_seconds']:12.1f}"
+                f" {ratio(r['queryable_seconds'], base_time):>9}"
+                f" {r['stored_spans']:>7,}/{r['expected_spans']:<7,} {kept:4.0%}"
+                f" {ratio(kept, base_kept):>8}"
+                f" {r['stored_traces']:>6,}/{r['sdk_traces']:<6,}"
+            )
+    print("\nmedians over rounds, baton = 1:")
+    for tool, rounds in results.items():
+        queryable = statistics.median(r["queryable_seconds"] for r in rounds)
+        ran = statistics.median(r["runs_seconds"] for r in rounds)
+        kept = statistics.median(r["stored_spans"] / r["expected_spans"] for r in rounds)
+        print(
+            f"  {tool:8} until queryable {queryable:7.1f} s ({ratio(queryable, base_time)}),"
+            f" runs alone {ran:6.1f} s ({ratio(ran, base_run)}), spans kept {kept:.0%}"
+            f" ({ratio(kept, base_kept)}); expected = SDK spans {rounds[0]['extra_doc']}"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=1, help="rounds of every tool, alternating")
+    parser.add_argument("--peers", default=",".join(TOOLS), help="which of baton,mlflow,phoenix")
+    parser.add_argument(
+        "--fw", type=Path, default=Path("/work/fw"), help="where the peers' venvs are"
+    )
+    args = parser.parse_args()
+    chosen = [t.strip() for t in args.peers.split(",") if t.strip()]
+    unknown = set(chosen) - set(TOOLS)
+    if unknown:
+        parser.error(f"unknown tools: {', '.join(sorted(unknown))}")
+    pythons: dict[str, Path] = {}
+    for tool in chosen:
+        python = python_of(tool, args.fw)
+        if python is None:
+            print(f"skipping {tool}: no venv at {args.fw / tool} (create it with: {SETUP})")
+        else:
+            pythons[tool] = python
+    if not pythons:
+        raise SystemExit("nothing to run")
+    results: dict[str, list[dict[str, Any]]] = {tool: [] for tool in pythons}
+    for round_ in range(args.rounds):
+        for tool, python in pythons.items():
+            print(f"round {round_ + 1}: {tool}, {args.runs} runs ...", flush=True)
+            results[tool].append(run_part(tool, python, args.runs))
+    report(results)
+
+
+if __name__ == "__main__":
+    main()
