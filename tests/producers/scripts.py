@@ -119,5 +119,14 @@ SCRIPTS: dict[str, dict[str, dict[str, list[Step]]]] = {
         "handback": _swarm_style("transfer_to_{}", "triage", "billing", 2, "Refunded."),
         "pingpong": _swarm_style("transfer_to_{}", "triage", "billing", 3, "Done."),
         "pingpong_named": _swarm_style("transfer_to_{}", "triage", "billing", 3, "Done."),
+        # Streamed, a tool call after the transfer: Swarm 0.1.1 stamps it with the first
+        # agent as its sender.
+        "lookup": {
+            "triage": [call("transfer_to_billing", handoff="billing")],
+            "billing": [call("lookup", {"order": "1042"}), say("Refunded.")],
+        },
+        # Not Swarm: a Swarm-style loop written by hand over the openai client.
+        "loop_handback": _swarm_style("transfer_to_{}", "triage", "billing", 2, "Refunded."),
+        "loop_pingpong": _swarm_style("transfer_to_{}", "triage", "billing", 3, "Done."),
     },
 }

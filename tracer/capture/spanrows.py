@@ -8,6 +8,7 @@ columns, and ``to_arrow`` hands back one Arrow table ready for a segment or an i
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -19,6 +20,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 from tracer.capture.dialects import OPS, Normalised, SpanView, normalise
 from tracer.capture.dialects.base import WARNING, handled_error, text_or_none
 from tracer.store.redact import redactor
+from tracer.store.resolve_claims import AGENT_CLAIMS, AGENT_KEYS
 from tracer.store.rows import SPAN_COLUMNS, SPAN_SCHEMA
 from tracer.store.sanitize import (
     Limits,
@@ -118,6 +120,10 @@ class SpanRows:
         )
         for column in _NORMALISED:
             cols[column].append(getattr(found, column))
+        if found.agent_keys:
+            attrs[AGENT_KEYS] = json.dumps(list(found.agent_keys))
+        if found.agent_claims:
+            attrs[AGENT_CLAIMS] = json.dumps(dict(found.agent_claims), sort_keys=True)
         cols["scope"].append(scope)
         cols["attributes"].append(to_json(attrs, limits))
         cols["events"].append(

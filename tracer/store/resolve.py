@@ -22,6 +22,7 @@ import pyarrow as pa
 from tracer.store.derived import stored_traces
 from tracer.store.links import join_linked, linked_traces
 from tracer.store.nesting import nested_in, stored_nesting
+from tracer.store.resolve_claims import claimed_agents
 from tracer.store.rows import registered
 
 _MAX_DEPTH = 64
@@ -99,6 +100,25 @@ def resolve(con: duckdb.DuckDBPyConnection, table: pa.Table) -> Resolution:
             found[key] = result
         return result
 
+    # Model calls whose agent only a later call of the trace names (Swarm's first call),
+    # given it before any span inherits from them.
+    agentless = {(t, s): start for t, s, _, op, a, _, start in stored if op == "chat" and not a}
+    stored_keys = {(t, s) for t, s, *_ in stored}
+    for i, key in enumerate(zip(traces, spans, strict=True)):
+        if (
+            ops[i] == "chat"
+            and agents[i] is None
+            and key not in stored_keys
+            and enclosing_agent(traces[i], parents[i]) is None
+        ):
+            agentless[key] = starts[i]
+    claimed = claimed_agents(con, table, agentless, window)
+    for key, agent in claimed.items():
+        nodes[key] = (nodes[key][0], nodes[key][1], agent)
+    for i, key in enumerate(zip(traces, spans, strict=True)):
+        if key in claimed and agents[i] is None:
+            agents[i] = claimed[key]
+
     called = agent_tool_targets(nodes, started)
     for i, key in enumerate(zip(traces, spans, strict=True)):
         if ops[i] == "tool" and key in called:
@@ -111,6 +131,9 @@ def resolve(con: duckdb.DuckDBPyConnection, table: pa.Table) -> Resolution:
             sources[i] = agents[i]
 
     resolution = Resolution(table)
+    for key, agent in claimed.items():
+        if key in stored_keys:
+            resolution.agent_fixes[key] = (agent, None)
     for trace, span, parent, op, agent, source, _ in stored:
         if op == "tool" and (trace, span) in called:
             resolution.agent_tool_fixes[(trace, span)] = called[(trace, span)]

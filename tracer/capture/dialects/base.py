@@ -51,6 +51,13 @@ class Normalised:
     #: them unrecorded): ``(tool name, call id, target agent)``. Each is stored as a
     #: handoff span of its own under the model call (``SpanRows.add``).
     transfers: tuple[tuple[str, str, str], ...] = ()
+    #: For a model call whose producer names its agent only on other calls (Swarm's first
+    #: call of a run): keys another call of the trace may claim an agent for, in order of
+    #: trust; and the agents this call knows by key. Stored as the attributes
+    #: ``baton.agent_keys`` / ``baton.agent_claims`` and matched at ingest
+    #: (``tracer.store.resolve_claims``).
+    agent_keys: tuple[str, ...] = ()
+    agent_claims: tuple[tuple[str, str], ...] = ()
 
 
 #: One message in the OpenTelemetry GenAI "parts" format: ``{"role": ..., "parts": [{"type":
