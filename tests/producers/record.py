@@ -31,6 +31,10 @@ from scripts import SCRIPTS  # noqa: E402
 
 FW = Path(os.environ.get("BATON_FW", "/work/fw"))
 FIXTURES = HERE / "fixtures"
+#: Frameworks whose truth also holds the messages of every request the model server
+#: answered (their tests compare the replay's input messages with them); the others'
+#: fixtures were recorded before the server kept them.
+KEEP_REQUESTS = frozenset({"tsprocessor"})
 
 
 def command(framework: str) -> list[str]:
@@ -83,7 +87,9 @@ def record(
         raise SystemExit(f"{framework} {workflow}: scripted replies never asked for: {unused}")
     stem = f"{framework}-{workflow}"
     (out / f"{stem}.otlp.jsonl").write_text("".join(line + "\n" for line in sink.lines))
-    truth = {"server": model.log, "framework": framework_truth}
+    truth: dict[str, Any] = {"server": model.log, "framework": framework_truth}
+    if framework in KEEP_REQUESTS:
+        truth["requests"] = model.requests
     text = json.dumps(truth, indent=2, sort_keys=True) + "\n"
     (out / f"{stem}.truth.json").write_text(text)
     print(f"{framework} {workflow}: {len(model.log)} model calls, {len(sink.lines)} exports")

@@ -40,6 +40,8 @@ class ScriptedModel:
         self._queues = {agent: deque(steps) for agent, steps in script.items()}
         self._lock = threading.Lock()
         self.log: list[dict[str, Any]] = []
+        #: The messages of every request answered, in the order of ``log``.
+        self.requests: list[Any] = []
 
     def answer(self, body: Mapping[str, Any]) -> dict[str, Any]:
         agent = _agent_of(body)
@@ -75,6 +77,7 @@ class ScriptedModel:
                 "agent_tool": step.get("agent_tool"),
             }
             self.log.append(entry)
+            self.requests.append(body.get("messages"))
         return entry
 
     def unused(self) -> dict[str, int]:

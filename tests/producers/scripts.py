@@ -100,6 +100,12 @@ SCRIPTS: dict[str, dict[str, dict[str, list[Step]]]] = {
         "pingpong": _swarm_style("transfer_to_{}", "triage", "billing", 3, "Done."),
         "manager": _manager("researcher", "researcher", "The answer is 42.", argument="input"),
     },
+    # The same workflows through baton's own TracingProcessor for @openai/agents.
+    "tsprocessor": {
+        "handback": _swarm_style("transfer_to_{}", "triage", "billing", 2, "Refunded."),
+        "pingpong": _swarm_style("transfer_to_{}", "triage", "billing", 3, "Done."),
+        "manager": _manager("researcher", "researcher", "The answer is 42.", argument="input"),
+    },
     "vercel": {
         "handback": _swarm_style("handoff", "triage", "billing", 2, "Refunded."),
         "pingpong": _swarm_style("handoff", "triage", "billing", 3, "Done."),

@@ -6,6 +6,8 @@ only with ``BATON_PRODUCERS_LIVE=1`` (``-m live`` selects it)."""
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -45,3 +47,26 @@ def test_a_fresh_recording_reads_as_its_truth(
     recorded = checks.recording(name, load(name, tmp_path, tmp_path), truth(name, tmp_path))
     for check in CHECKS:
         check(recorded)
+    if "requests" in recorded.known:  # baton's own processor: the requests' messages too
+        for check in checks.REQUEST_CHECKS:
+            check(recorded)
+
+
+def test_batons_typescript_processor_on_its_own() -> None:
+    """examples/typescript/baton-processor's own tests (retries, refusals, no collector,
+    batches, shutdown, content off, hostile spans), with node beside the real SDK."""
+    if not record.installed("tsprocessor"):
+        pytest.skip(f"tsprocessor is not installed under {record.FW}")
+    folder = record.FW / "tsprocessor"
+    shutil.copyfile(
+        Path(record.HERE) / "tsprocessor" / "processor.test.mjs", folder / "processor.test.mjs"
+    )
+    done = subprocess.run(
+        ["node", "--test", "processor.test.mjs"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr

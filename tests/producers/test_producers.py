@@ -162,3 +162,103 @@ def test_linked_traces_are_one_conversation(tmp_path: Path) -> None:
     assert len(run) == 1
     turns = rows(store, "SELECT agent_name FROM turns ORDER BY started_at, span_id")
     assert turns == [(entry["agent"],) for entry in truth(name)["server"]]
+
+
+# -- fixtures whose truth holds the requests the model server answered (baton's own
+# processor for the TypeScript Agents SDK) ---------------------------------------------
+
+WITH_REQUESTS = [name for name in NAMES if "requests" in truth(name)]
+
+
+@pytest.fixture(params=WITH_REQUESTS)
+def recorded_requests(request: pytest.FixtureRequest, tmp_path: Path) -> Recorded:
+    name: str = request.param
+    return recording(name, load(name, tmp_path), truth(name))
+
+
+def _asked(message: dict[str, Any]) -> tuple[Any, ...]:
+    """A Chat Completions message the server received: role, text, calls, tool result."""
+    if message["role"] == "tool":
+        return ("tool", None, [], (message["tool_call_id"], message["content"]))
+    calls = [
+        (c["id"], c["function"]["name"], c["function"]["arguments"])
+        for c in message.get("tool_calls") or []
+    ]
+    return (message["role"], message.get("content"), calls, None)
+
+
+def _replayed(message: dict[str, Any]) -> tuple[Any, ...]:
+    """The same facts of a message as the replay reads it (GenAI parts)."""
+    parts = message["parts"]
+    texts = [p["content"] for p in parts if p["type"] == "text"]
+    calls = [(p["id"], p["name"], p["arguments"]) for p in parts if p["type"] == "tool_call"]
+    results = [(p["id"], p["response"]) for p in parts if p["type"] == "tool_call_response"]
+    return (
+        message["role"],
+        "".join(texts) if texts else None,
+        calls,
+        results[0] if results else None,
+    )
+
+
+def check_replay_shows_each_request_system_message_first(recorded: Recorded) -> None:
+    spans = rows(
+        recorded.store,
+        "SELECT source, attributes FROM spans WHERE op = 'chat' ORDER BY start_time, span_id",
+    )
+    replayed = [
+        [_replayed(m) for m in read_messages(source, json.loads(attributes)).input or []]
+        for source, attributes in spans
+    ]
+    asked = [[_asked(m) for m in messages] for messages in recorded.known["requests"]]
+    assert replayed == asked
+    assert [messages[0][0] for messages in replayed] == ["system"] * len(asked)
+
+
+def check_tool_calls_carry_the_models_call_ids_and_results(recorded: Recorded) -> None:
+    results = {
+        m["tool_call_id"]: m["content"]
+        for messages in recorded.known["requests"]
+        for m in messages
+        if m["role"] == "tool"
+    }
+    expected = [
+        (
+            entry["agent"],
+            call["name"],
+            call["id"],
+            results.get(call["id"]),
+            bool(entry["agent_tool"]),
+        )
+        for entry in recorded.known["server"]
+        if not entry["handoff"]
+        for call in entry["tool_calls"]
+    ]
+    calls = rows(
+        recorded.store,
+        "SELECT agent_name, tool_name, call_id, result, is_agent FROM tool_calls "
+        "ORDER BY started_at, span_id",
+    )
+    assert calls == expected
+
+
+def check_the_group_is_the_conversation_and_every_span_arrived(recorded: Recorded) -> None:
+    framework = recorded.known["framework"]
+    conversations = rows(recorded.store, "SELECT conversation_id, n_turns FROM conversations")
+    assert conversations == [(framework["group_id"], len(recorded.known["server"]))]
+    assert rows(recorded.store, "SELECT count(*) FROM spans") == [(framework["sent"],)]
+    assert framework["dropped"] == 0
+
+
+REQUEST_CHECKS: list[Callable[[Recorded], None]] = [
+    check_replay_shows_each_request_system_message_first,
+    check_tool_calls_carry_the_models_call_ids_and_results,
+    check_the_group_is_the_conversation_and_every_span_arrived,
+]
+
+
+@pytest.mark.parametrize("check", REQUEST_CHECKS, ids=lambda check: check.__name__)
+def test_what_the_requests_say(
+    recorded_requests: Recorded, check: Callable[[Recorded], None]
+) -> None:
+    check(recorded_requests)

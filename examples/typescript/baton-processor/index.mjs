@@ -1,0 +1,525 @@
+// A TracingProcessor for the TypeScript OpenAI Agents SDK (@openai/agents) that sends each
+// trace's spans over OTLP/HTTP (JSON) to `baton collect`, in the layout baton reads from the
+// Python Agents SDK (`openai_agents.type`, `openai_agents.data.*`; see baton's
+// tracer/capture/sdk_spans.py): agents, handoffs with from/to, function tools with the
+// model's call id, agents used as tools, model calls with their messages and usage, errors,
+// and the trace's group id as the conversation.
+//
+//   import { addTraceProcessor } from "@openai/agents";
+//   import { BatonProcessor } from "baton-openai-agents";
+//   addTraceProcessor(new BatonProcessor({ endpoint: "http://127.0.0.1:4318" }));
+//
+// No dependency but the SDK that calls it (and Node 20's fetch). It never throws into the
+// run: a span it cannot convert, a request that fails, a collector that is down are logged
+// (once) and counted in `dropped`, and the run goes on.
+
+import { createHash } from "node:crypto";
+
+const PREFIX = "openai_agents.";
+const SCOPE = { name: "baton-openai-agents", version: "0.1.0" };
+const CLIENT_TYPES = new Set(["generation", "response", "transcription", "speech"]);
+const CONTENT_FIELDS = new Set(["input", "output", "instructions"]);
+// A condition the SDK reports on a span but handles (it follows the first handoff and
+// ignores the rest): stored by baton as a warning, not a failure.
+const HANDLED = { handoff: ["Multiple handoffs requested"] };
+const RETRY_STATUS = new Set([408, 429, 502, 503, 504]);
+const KIND_INTERNAL = 1;
+const KIND_CLIENT = 3;
+const STATUS_ERROR = 2;
+
+/**
+ * @typedef {object} BatonProcessorOptions
+ * @property {string} [endpoint] baton collect's address (`http://127.0.0.1:4318`) or its
+ *   traces URL (`…/v1/traces`); default: `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, else
+ *   `OTEL_EXPORTER_OTLP_ENDPOINT` (what `baton run` sets), else `http://127.0.0.1:4318`.
+ * @property {Record<string, string>} [headers] extra request headers (e.g. `Authorization:
+ *   "Bearer <token>"` for `baton collect --token`); default: `OTEL_EXPORTER_OTLP_HEADERS`.
+ * @property {string} [serviceName] the resource's `service.name` (default `OTEL_SERVICE_NAME`,
+ *   else the script's name).
+ * @property {boolean} [captureContent] send model inputs/outputs and instructions (default
+ *   true; the SDK's own `traceIncludeSensitiveData` also decides what it records).
+ * @property {number} [maxBatchSize] spans per request (default 512).
+ * @property {number} [maxBatchBytes] bytes per request at most, roughly (default 4 MiB;
+ *   baton collect refuses more than 20 MiB).
+ * @property {number} [maxQueueSize] spans kept while the collector is slow; past it new
+ *   spans are dropped and counted (default 10000).
+ * @property {number} [scheduleDelay] ms between exports of a trace still running (default
+ *   2000); a trace is sent as soon as it ends.
+ * @property {number} [maxRetries] attempts per request on a network error, 408, 429 or 5xx
+ *   (default 4), waiting 250 ms, 500 ms, … or what `Retry-After` says.
+ * @property {number} [timeout] ms per request (default 10000).
+ * @property {{ warn: (message: string) => void }} [logger] where problems are reported
+ *   (default `console`).
+ */
+
+/** @implements {import("@openai/agents").TracingProcessor} */
+export class BatonProcessor {
+  /** @param {BatonProcessorOptions} [options] */
+  constructor(options = {}) {
+    const env = typeof process === "undefined" ? {} : process.env;
+    this.url = tracesUrl(
+      options.endpoint ??
+        env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ??
+        env.OTEL_EXPORTER_OTLP_ENDPOINT ??
+        "http://127.0.0.1:4318",
+      !options.endpoint && Boolean(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT),
+    );
+    this.headers = {
+      ...parseHeaders(env.OTEL_EXPORTER_OTLP_HEADERS),
+      ...(options.headers ?? {}),
+      "content-type": "application/json",
+    };
+    this.resource = {
+      attributes: [attribute("service.name", options.serviceName ?? env.OTEL_SERVICE_NAME ?? serviceName())],
+    };
+    this.captureContent = options.captureContent ?? true;
+    this.maxBatchSize = options.maxBatchSize ?? 512;
+    this.maxBatchBytes = options.maxBatchBytes ?? 4 * 1024 * 1024;
+    this.maxQueueSize = options.maxQueueSize ?? 10000;
+    this.scheduleDelay = options.scheduleDelay ?? 2000;
+    this.maxRetries = options.maxRetries ?? 4;
+    this.timeout = options.timeout ?? 10000;
+    this.logger = options.logger ?? console;
+    /** Spans and traces that could not be sent (queue full, collector down, unconvertible). */
+    this.dropped = 0;
+    /** Spans the collector accepted. */
+    this.sent = 0;
+    /** @type {object[]} OTLP spans waiting to be sent */
+    this._queue = [];
+    /** @type {Map<string, TraceState>} open traces by SDK trace id */
+    this._traces = new Map();
+    /** @type {Promise<void>} the exports under way, in order */
+    this._sending = Promise.resolve();
+    this._timer = null;
+    this._stopped = false;
+    this._warned = new Set();
+  }
+
+  start() {
+    if (this._timer || this._stopped) return;
+    this._timer = setInterval(() => this._export(), this.scheduleDelay);
+    this._timer.unref?.(); // never keeps the process alive: shutdown() sends what is left
+  }
+
+  /** @param {import("@openai/agents").Trace} trace */
+  async onTraceStart(trace) {
+    this._guard("a trace's start", () => {
+      this.start();
+      this._traces.set(trace.traceId, new TraceState(trace));
+    });
+  }
+
+  /** @param {import("@openai/agents").Trace} trace */
+  async onTraceEnd(trace) {
+    this._guard("a trace's end", () => {
+      const state = this._traces.get(trace.traceId) ?? new TraceState(trace);
+      this._traces.delete(trace.traceId);
+      this._enqueue(traceSpan(state, Date.now()));
+      this._export(); // the whole trace goes in as soon as it ends
+    });
+  }
+
+  async onSpanStart(_span) {}
+
+  /** @param {import("@openai/agents").Span<any>} span */
+  async onSpanEnd(span) {
+    this._guard("a span", () => {
+      const state = this._traces.get(span.traceId);
+      const converted = this._convert(span, state);
+      if (converted) this._enqueue(converted);
+    });
+  }
+
+  /** Sends every span ended so far (those of traces still open too). */
+  async forceFlush() {
+    try {
+      this._export();
+      await this._sending;
+    } catch (error) {
+      this._warn("flush", error);
+    }
+  }
+
+  /** Sends what is left and stops; a second call does nothing more. */
+  async shutdown(timeout) {
+    if (this._stopped) return this._sending;
+    try {
+      if (this._timer) clearInterval(this._timer);
+      this._timer = null;
+      const flushed = this.forceFlush();
+      this._stopped = true;
+      if (!timeout) return await flushed;
+      let timer;
+      const late = new Promise((resolve) => (timer = setTimeout(resolve, timeout)));
+      await Promise.race([flushed, late]);
+      clearTimeout(timer);
+    } catch (error) {
+      this._warn("shutdown", error);
+    }
+  }
+
+  // -- conversion -------------------------------------------------------------------------
+
+  /** One SDK span as an OTLP span (null when it has no readable time). */
+  _convert(span, state) {
+    const data = { ...(span.spanData ?? {}) };
+    const start = isoToNs(span.startedAt) ?? isoToNs(span.endedAt);
+    if (start === null) {
+      this.dropped += 1;
+      return null;
+    }
+    const end = isoToNs(span.endedAt) ?? start;
+    modelCallData(data);
+    const kind = String(data.type ?? "unknown");
+    delete data.type;
+    const attrs = { ...(state?.common ?? {}) };
+    attrs[PREFIX + "type"] = kind;
+    attrs[PREFIX + "trace_id"] = span.traceId;
+    attrs[PREFIX + "span_id"] = span.spanId;
+    if (span.parentId) attrs[PREFIX + "parent_id"] = span.parentId;
+    if (kind === "custom" && isRecord(data.data)) {
+      for (const [key, value] of Object.entries(data.data)) attrs[`${PREFIX}custom.${key}`] = value;
+      delete data.data;
+    }
+    for (const [key, value] of Object.entries(data)) {
+      if (value === undefined || value === null || key.startsWith("_")) continue;
+      if (!this.captureContent && CONTENT_FIELDS.has(key)) continue;
+      attrs[`${PREFIX}data.${key}`] = value;
+    }
+    if (!this.captureContent && CLIENT_TYPES.has(kind)) attrs["baton.content_capture"] = false;
+    if (state) {
+      const parent = span.parentId ?? "";
+      if (kind === "generation" || kind === "response") {
+        const calls = functionCalls(data.output);
+        if (calls.length) state.calls.set(parent, calls);
+      } else if (kind === "function") {
+        const callId = state.takeCall(parent, data.name, data.input);
+        if (callId) attrs[PREFIX + "tool_call_id"] = callId;
+      }
+    }
+    const otlp = {
+      traceId: traceHex(span.traceId),
+      spanId: spanHex(span.spanId),
+      parentSpanId: span.parentId ? spanHex(span.parentId) : state ? state.spanId : "",
+      name: spanName(kind, span.spanData ?? {}),
+      kind: CLIENT_TYPES.has(kind) ? KIND_CLIENT : KIND_INTERNAL,
+      startTimeUnixNano: start,
+      endTimeUnixNano: end,
+      attributes: [],
+      status: {},
+    };
+    const error = span.error;
+    if (isRecord(error) && error.message !== undefined) {
+      const message = String(error.message || "error");
+      if ((HANDLED[kind] ?? []).some((prefix) => message.startsWith(prefix))) {
+        attrs["baton.warning"] = message;
+        attrs[PREFIX + "warning.message"] = message;
+        if (error.data != null) attrs[PREFIX + "warning.data"] = error.data;
+      } else {
+        attrs[PREFIX + "error.message"] = message;
+        let described = message;
+        if (error.data != null) {
+          attrs[PREFIX + "error.data"] = error.data;
+          described = `${message}: ${jsonText(error.data)}`; // names e.g. the guardrail that tripped
+        }
+        otlp.status = { code: STATUS_ERROR, message: described };
+      }
+    }
+    otlp.attributes = Object.entries(attrs).map(([key, value]) => attribute(key, value));
+    return otlp;
+  }
+
+  // -- sending ----------------------------------------------------------------------------
+
+  _enqueue(span) {
+    if (this._queue.length >= this.maxQueueSize) {
+      this.dropped += 1;
+      this._warn("queue", `more than ${this.maxQueueSize} spans wait for ${this.url}; dropping`);
+      return;
+    }
+    this._queue.push(span);
+    if (this._queue.length >= this.maxBatchSize) this._export();
+  }
+
+  /** Takes what is queued and chains its sending after the exports under way. */
+  _export() {
+    if (this._queue.length === 0) return;
+    const spans = this._queue;
+    this._queue = [];
+    this._sending = this._sending.then(() => this._sendAll(spans)).catch((error) => this._warn("export", error));
+  }
+
+  async _sendAll(spans) {
+    for (const batch of batches(spans, this.maxBatchSize, this.maxBatchBytes)) {
+      const body = JSON.stringify({
+        resourceSpans: [{ resource: this.resource, scopeSpans: [{ scope: SCOPE, spans: batch }] }],
+      });
+      if (await this._post(body)) this.sent += batch.length;
+      else this.dropped += batch.length;
+    }
+  }
+
+  /** POSTs one request, retrying politely; true when the collector took it. */
+  async _post(body) {
+    let delay = 250;
+    for (let attempt = 1; ; attempt += 1) {
+      let wait = delay;
+      try {
+        const response = await fetch(this.url, {
+          method: "POST",
+          headers: this.headers,
+          body,
+          signal: AbortSignal.timeout(this.timeout),
+        });
+        const text = await response.text().catch(() => "");
+        if (response.ok) return true;
+        if (!RETRY_STATUS.has(response.status) || attempt >= this.maxRetries) {
+          this._warn(`http ${response.status}`, `${this.url} answered ${response.status}: ${text.slice(0, 300)}`);
+          return false;
+        }
+        wait = retryAfter(response.headers.get("retry-after")) ?? delay;
+      } catch (error) {
+        if (attempt >= this.maxRetries) {
+          this._warn("network", `could not send spans to ${this.url}: ${error?.cause?.code ?? error}`);
+          return false;
+        }
+      }
+      await sleep(Math.min(wait, 30000) * (1 + Math.random() * 0.1));
+      delay *= 2;
+    }
+  }
+
+  _guard(what, work) {
+    try {
+      work();
+    } catch (error) {
+      this.dropped += 1;
+      this._warn(what, error);
+    }
+  }
+
+  /** Reports a kind of problem once (a collector that is down would say it per span). */
+  _warn(kind, detail) {
+    if (this._warned.has(kind)) return;
+    this._warned.add(kind);
+    try {
+      this.logger.warn(`[baton] ${kind}: ${detail instanceof Error ? detail.message : detail}`);
+    } catch {
+      // a logger that throws must not reach the run either
+    }
+  }
+}
+
+/** What the processor keeps about a trace while it runs. */
+class TraceState {
+  constructor(trace) {
+    this.sdkTraceId = trace.traceId;
+    this.spanId = spanHex("trace:" + trace.traceId);
+    this.name = trace.name || "Agent workflow";
+    this.metadata = trace.metadata;
+    this.startNs = msToNs(Date.now());
+    this.common = {};
+    if (trace.groupId) this.common[PREFIX + "group_id"] = String(trace.groupId);
+    if (trace.name) this.common[PREFIX + "workflow_name"] = String(trace.name);
+    /** @type {Map<string, Array<[string, string, string]>>} parent span -> the model's pending function calls */
+    this.calls = new Map();
+  }
+
+  /** The call id of the model's call of `name` (with `input`, else the first by name). */
+  takeCall(parent, name, input) {
+    const pending = this.calls.get(parent);
+    if (!pending) return null;
+    let index = pending.findIndex(([n, args]) => n === name && (input == null || args === input));
+    if (index < 0) index = pending.findIndex(([n]) => n === name);
+    if (index < 0) return null;
+    return pending.splice(index, 1)[0][2];
+  }
+}
+
+/** The span baton adds for the trace itself (the workflow); the root spans hang under it. */
+function traceSpan(state, endMs) {
+  const attrs = { ...state.common, [PREFIX + "type"]: "trace", [PREFIX + "trace_id"]: state.sdkTraceId };
+  if (isRecord(state.metadata) && Object.keys(state.metadata).length) attrs[PREFIX + "metadata"] = state.metadata;
+  return {
+    traceId: traceHex(state.sdkTraceId),
+    spanId: state.spanId,
+    parentSpanId: "",
+    name: state.name,
+    kind: KIND_INTERNAL,
+    startTimeUnixNano: state.startNs,
+    endTimeUnixNano: msToNs(endMs),
+    attributes: Object.entries(attrs).map(([key, value]) => attribute(key, value)),
+    status: {},
+  };
+}
+
+/**
+ * A model call's data in the shape the Python SDK records (what baton reads): a Chat
+ * Completions generation's output as its messages and its usage as `usage`; a Responses
+ * call's request and response (kept by the SDK in `_input`/`_response`, which its own
+ * export leaves out) as `input`, `output`, `instructions`, `model`, `usage`.
+ */
+function modelCallData(data) {
+  if (data.type === "generation" && Array.isArray(data.output)) {
+    const completions = data.output.filter((item) => isRecord(item) && Array.isArray(item.choices));
+    if (completions.length) {
+      data.output = completions.flatMap((c) => c.choices.map((choice) => choice?.message).filter(isRecord));
+      const usage = completions.find((c) => isRecord(c.usage))?.usage;
+      if (!isRecord(data.usage) && usage) {
+        data.usage = { input_tokens: usage.prompt_tokens, output_tokens: usage.completion_tokens };
+      }
+    }
+  } else if (data.type === "response") {
+    const response = data._response;
+    if (data._input !== undefined) data.input = data._input;
+    if (isRecord(response)) {
+      data.model = response.model;
+      if (Array.isArray(response.output)) data.output = response.output;
+      if (response.instructions) data.instructions = response.instructions;
+      if (!isRecord(data.usage) && isRecord(response.usage)) data.usage = response.usage;
+    }
+  }
+}
+
+/** `[name, arguments, call id]` of the function calls in a model output, in order. */
+function functionCalls(output) {
+  const found = [];
+  for (const item of Array.isArray(output) ? output : [output]) {
+    if (!isRecord(item)) continue;
+    if (item.type === "function_call" && item.call_id) {
+      found.push([String(item.name), String(item.arguments ?? ""), String(item.call_id)]);
+    }
+    for (const call of Array.isArray(item.tool_calls) ? item.tool_calls : []) {
+      if (isRecord(call?.function) && call.id) {
+        found.push([String(call.function.name), String(call.function.arguments ?? ""), String(call.id)]);
+      }
+    }
+  }
+  return found;
+}
+
+/** A readable span name: the type, then what it is about (as baton names SDK spans). */
+function spanName(kind, data) {
+  if (kind === "handoff") return `handoff ${data.from_agent || "?"} → ${data.to_agent || "?"}`;
+  if (kind === "task" || kind === "turn" || kind === "custom") {
+    const inner = isRecord(data.data) ? data.data : data;
+    const label = kind === "custom" ? String(data.name || "custom") : kind;
+    if (label === "turn") return `turn ${inner.turn ?? ""} ${inner.agent_name ?? ""}`.trim();
+    if (label === "task" && inner.name) return `task ${inner.name}`;
+    return label;
+  }
+  if (["generation", "transcription", "speech"].includes(kind) && data.model) return `${kind} ${data.model}`;
+  if (kind === "mcp_tools" && data.server) return `mcp_tools ${data.server}`;
+  if (data.name) return `${kind} ${data.name}`;
+  return kind;
+}
+
+// -- OTLP/JSON -----------------------------------------------------------------------------
+
+/** An attribute: text, numbers and lists of text as they are; anything else as JSON text. */
+function attribute(key, value) {
+  if (typeof value === "string") return { key, value: { stringValue: value } };
+  if (typeof value === "boolean") return { key, value: { boolValue: value } };
+  if (typeof value === "number" && Number.isInteger(value)) return { key, value: { intValue: String(value) } };
+  if (typeof value === "number" && Number.isFinite(value)) return { key, value: { doubleValue: value } };
+  if (Array.isArray(value) && value.every((item) => typeof item === "string")) {
+    return { key, value: { arrayValue: { values: value.map((item) => ({ stringValue: item })) } } };
+  }
+  return { key, value: { stringValue: jsonText(value) } };
+}
+
+function jsonText(value) {
+  try {
+    return JSON.stringify(value, (_key, item) => (typeof item === "bigint" ? String(item) : item)) ?? String(value);
+  } catch {
+    return String(value); // a cycle, or a getter that throws
+  }
+}
+
+/** Requests of at most `size` spans and about `bytes` bytes (a bigger span goes alone). */
+function* batches(spans, size, bytes) {
+  let batch = [];
+  let total = 0;
+  for (const span of spans) {
+    const length = jsonText(span).length;
+    if (batch.length && (batch.length >= size || total + length > bytes)) {
+      yield batch;
+      batch = [];
+      total = 0;
+    }
+    batch.push(span);
+    total += length;
+  }
+  if (batch.length) yield batch;
+}
+
+const TRACE_ID = /^trace_([0-9a-f]{32})$/;
+const SPAN_ID = /^span_([0-9a-f]{16})[0-9a-f]*$/;
+
+/** The OTLP trace id of an SDK trace id (its hex part when it has the usual form). */
+function traceHex(sdkTraceId) {
+  const match = TRACE_ID.exec(String(sdkTraceId));
+  return match ? match[1] : digest(String(sdkTraceId), 32);
+}
+
+/** The OTLP span id of an SDK span id (a stable hash: SDK span ids have 24 hex digits). */
+function spanHex(sdkSpanId) {
+  return digest(String(sdkSpanId), 16);
+}
+
+function digest(text, size) {
+  return createHash("sha256").update(text).digest("hex").slice(0, size);
+}
+
+/** Nanoseconds since the epoch, as OTLP/JSON's decimal string, of an ISO time (null if none). */
+function isoToNs(value) {
+  if (typeof value !== "string" || !value) return null;
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? null : msToNs(ms);
+}
+
+function msToNs(ms) {
+  return (BigInt(Math.trunc(ms)) * 1000000n).toString();
+}
+
+function tracesUrl(endpoint, isTracesUrl) {
+  const base = String(endpoint).replace(/\/+$/, "");
+  return isTracesUrl || base.endsWith("/v1/traces") ? base : `${base}/v1/traces`;
+}
+
+/** `OTEL_EXPORTER_OTLP_HEADERS`: `key=value,key2=value2`, values percent-encoded. */
+function parseHeaders(text) {
+  const headers = {};
+  for (const pair of (text ?? "").split(",")) {
+    const at = pair.indexOf("=");
+    if (at <= 0) continue;
+    try {
+      headers[decodeURIComponent(pair.slice(0, at).trim())] = decodeURIComponent(pair.slice(at + 1).trim());
+    } catch {
+      // a malformed pair is skipped, the others kept
+    }
+  }
+  return headers;
+}
+
+function retryAfter(value) {
+  if (!value) return null;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? null : Math.max(0, date - Date.now());
+}
+
+function serviceName() {
+  const script = typeof process === "undefined" ? "" : process.argv?.[1] ?? "";
+  return script.split(/[\\/]/).pop()?.replace(/\.[cm]?[jt]s$/, "") || "openai-agents";
+}
+
+function isRecord(value) {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+// Held (not unref'd): a retry during shutdown at exit must still happen.
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
