@@ -7,8 +7,10 @@ Every span carries a ``metadata`` JSON with ``langgraph_node`` and
 (the node of the multi-agent graph) the span runs in. A handoff is a TOOL span whose
 metadata holds ``__handoff_destination`` (both libraries' ``create_handoff_tool``); the
 supervisor's automatic hand-back has no tool span, only the worker's ``call_agent`` span
-whose output ends with the library's ``__is_handoff_back`` messages, so that span is the
-hand-back. Everything else is read as OpenInference.
+(its whole run) whose output ends with the library's ``__is_handoff_back`` messages: the
+hand-back is stored as a handoff span derived from it at its end, when the worker's last
+turn is over (so it belongs to that turn, and comes after it). Everything else is read as
+OpenInference.
 """
 
 from __future__ import annotations
@@ -49,9 +51,7 @@ def normalise(span: SpanView) -> Normalised | None:
     elif found.op == "tool":
         found.tool_call_id = found.tool_call_id or _tool_call_id(attrs.get("output.value"))
     elif span.name == "call_agent" and (back := _handed_back_to(attrs.get("output.value"))):
-        found.op = "handoff"
-        found.from_agent = agent
-        found.to_agent = back
+        found.transfers = (back,)
     elif _is_agent_node(span.name, metadata):
         found.op = "agent"
     if agent:
@@ -85,8 +85,9 @@ def _tool_call_id(output: Any) -> str | None:
     return text_or_none(data.get("tool_call_id")) if isinstance(data, Mapping) else None
 
 
-def _handed_back_to(output: Any) -> str | None:
-    """The supervisor a worker's ``call_agent`` handed back to, from its added messages."""
+def _handed_back_to(output: Any) -> tuple[str, str, str] | None:
+    """The hand-back a worker's ``call_agent`` ended with, from its added messages:
+    ``(tool name, call id, supervisor)``."""
     value = decode_json(output)
     messages = value.get("messages") if isinstance(value, Mapping) else None
     for message in reversed(messages if isinstance(messages, list) else []):
@@ -99,5 +100,5 @@ def _handed_back_to(output: Any) -> str | None:
         for call in data.get("tool_calls") or ():
             name = call.get("name") if isinstance(call, Mapping) else None
             if isinstance(name, str) and name.startswith(_BACK_PREFIX):
-                return name[len(_BACK_PREFIX) :]
+                return name, str(call.get("id") or name), name[len(_BACK_PREFIX) :]
     return None
