@@ -6,7 +6,9 @@ request with the next scripted reply of the agent whose marker it finds, and log
 answer. That log is the producer-independent truth the fixture tests compare against:
 which agent each model call was for, what it answered (tool calls or text), the tokens.
 Streaming (``stream: true``) is answered as Server-Sent Events, with usage in the last
-chunk when ``stream_options.include_usage`` asks for it.
+chunk when ``stream_options.include_usage`` asks for it. The Responses API
+(``/v1/responses``: the agent's marker in ``instructions``) is answered from the same
+scripts, streamed or not.
 """
 
 from __future__ import annotations
@@ -40,8 +42,9 @@ class ScriptedModel:
         self._queues = {agent: deque(steps) for agent, steps in script.items()}
         self._lock = threading.Lock()
         self.log: list[dict[str, Any]] = []
-        #: The messages of every request answered, in the order of ``log``.
-        self.requests: list[Any] = []
+        #: What every request answered asked (``messages``; a Responses request's
+        #: ``instructions`` and ``input``), in the order of ``log``.
+        self.requests: list[dict[str, Any]] = []
 
     def answer(self, body: Mapping[str, Any]) -> dict[str, Any]:
         agent = _agent_of(body)
@@ -55,7 +58,8 @@ class ScriptedModel:
             usage = (100 + turn, 10 + turn)
             # A stream that asks for no usage gets none: the framework never sees tokens.
             options = body.get("stream_options") or {}
-            sends_usage = not body.get("stream") or bool(options.get("include_usage"))
+            responses = "input" in body and "messages" not in body  # the Responses API
+            sends_usage = responses or not body.get("stream") or bool(options.get("include_usage"))
             calls = [
                 {
                     "id": f"call_{turn}_{i}",
@@ -72,12 +76,13 @@ class ScriptedModel:
                 "tool_calls": calls,
                 "input_tokens": usage[0] if sends_usage else None,
                 "output_tokens": usage[1] if sends_usage else None,
-                "n_messages": len(body.get("messages") or ()),
+                "n_messages": _count(body.get("messages") or body.get("input")),
                 "handoff": step.get("handoff"),
                 "agent_tool": step.get("agent_tool"),
             }
             self.log.append(entry)
-            self.requests.append(body.get("messages"))
+            asked = ("instructions", "input") if responses else ("messages",)
+            self.requests.append({key: body.get(key) for key in asked})
         return entry
 
     def unused(self) -> dict[str, int]:
@@ -88,13 +93,22 @@ class ScriptedModel:
 def _agent_of(body: Mapping[str, Any]) -> str | None:
     # The first marker in the system/developer messages names the agent asked; frameworks
     # that fold instructions into the first user message are covered by the fallback.
-    messages = [m for m in body.get("messages") or () if isinstance(m, Mapping)]
+    given = body.get("messages") or body.get("input") or ()
+    messages = [m for m in (given if isinstance(given, list) else ()) if isinstance(m, Mapping)]
     ordered = [m for m in messages if m.get("role") in ("system", "developer")] + messages
+    found = MARKER.search(_text(body.get("instructions")))  # a Responses request's
+    if found:
+        return found.group(1)
     for message in ordered:
         found = MARKER.search(_text(message.get("content")))
         if found:
             return found.group(1)
     return None
+
+
+def _count(messages: Any) -> int:
+    # A Responses request's input may be one text.
+    return len(messages) if isinstance(messages, list) else int(bool(messages))
 
 
 def _text(content: Any) -> str:
@@ -173,6 +187,65 @@ def chunks(entry: Mapping[str, Any], include_usage: bool) -> list[dict[str, Any]
     return out
 
 
+def response(entry: Mapping[str, Any], body: Mapping[str, Any]) -> dict[str, Any]:
+    """A Responses API answer: its output items and usage; like the API, it repeats the
+    request's instructions."""
+    turn = entry["turn"]
+    output: list[dict[str, Any]] = [
+        {
+            "type": "function_call",
+            "id": f"fc_{turn}_{i}",
+            "call_id": call["id"],
+            "name": call["name"],
+            "arguments": call["arguments"],
+            "status": "completed",
+        }
+        for i, call in enumerate(entry["tool_calls"])
+    ]
+    if entry["text"]:
+        text = {"type": "output_text", "text": entry["text"], "annotations": []}
+        output.append(
+            {
+                "type": "message",
+                "id": f"msg_{turn}",
+                "role": "assistant",
+                "status": "completed",
+                "content": [text],
+            }
+        )
+    return {
+        "id": f"resp_{turn}",
+        "object": "response",
+        "created_at": 1_700_000_000 + turn,
+        "model": MODEL,
+        "status": "completed",
+        "instructions": body.get("instructions"),
+        "output": output,
+        "parallel_tool_calls": True,
+        "tool_choice": "auto",
+        "tools": [],
+        "usage": {
+            "input_tokens": entry["input_tokens"],
+            "output_tokens": entry["output_tokens"],
+            "total_tokens": entry["input_tokens"] + entry["output_tokens"],
+            "input_tokens_details": {"cached_tokens": 0},
+            "output_tokens_details": {"reasoning_tokens": 0},
+        },
+    }
+
+
+def response_events(payload: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A streamed Responses API answer: created, each item added and done, completed."""
+    events: list[dict[str, Any]] = [
+        {"type": "response.created", "response": {**payload, "status": "in_progress", "output": []}}
+    ]
+    for index, item in enumerate(payload["output"]):
+        events.append({"type": "response.output_item.added", "output_index": index, "item": item})
+        events.append({"type": "response.output_item.done", "output_index": index, "item": item})
+    events.append({"type": "response.completed", "response": payload})
+    return [{**event, "sequence_number": n} for n, event in enumerate(events)]
+
+
 class ModelServer:
     """``ScriptedModel`` served over HTTP on 127.0.0.1 (``base_url`` ends in ``/v1``)."""
 
@@ -220,7 +293,17 @@ def _handler(model: ScriptedModel) -> type[BaseHTTPRequestHandler]:
 
         def do_POST(self) -> None:
             body = json.loads(read_body(self) or b"{}")
-            if not self.path.rstrip("/").endswith("/chat/completions"):
+            path = self.path.rstrip("/")
+            if path.endswith("/responses"):
+                entry = model.answer(body)
+                if not body.get("stream"):
+                    self._json(200, response(entry, body))
+                    return
+                events = response_events(response(entry, body))
+                data = "".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n" for e in events)
+                self._events(data)
+                return
+            if not path.endswith("/chat/completions"):
                 self._json(404, {"error": {"message": f"no such path {self.path}"}})
                 return
             entry = model.answer(body)
@@ -230,6 +313,9 @@ def _handler(model: ScriptedModel) -> type[BaseHTTPRequestHandler]:
             options = body.get("stream_options") or {}
             events = chunks(entry, bool(options.get("include_usage")))
             data = "".join(f"data: {json.dumps(e)}\n\n" for e in events) + "data: [DONE]\n\n"
+            self._events(data)
+
+        def _events(self, data: str) -> None:
             raw = data.encode()
             self.send_response(200)
             self.send_header("content-type", "text/event-stream")

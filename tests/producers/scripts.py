@@ -100,11 +100,16 @@ SCRIPTS: dict[str, dict[str, dict[str, list[Step]]]] = {
         "pingpong": _swarm_style("transfer_to_{}", "triage", "billing", 3, "Done."),
         "manager": _manager("researcher", "researcher", "The answer is 42.", argument="input"),
     },
-    # The same workflows through baton's own TracingProcessor for @openai/agents.
+    # The same workflows through baton's own TracingProcessor for @openai/agents, on Chat
+    # Completions and on the Responses API (the SDK's default model).
     "tsprocessor": {
-        "handback": _swarm_style("transfer_to_{}", "triage", "billing", 2, "Refunded."),
-        "pingpong": _swarm_style("transfer_to_{}", "triage", "billing", 3, "Done."),
-        "manager": _manager("researcher", "researcher", "The answer is 42.", argument="input"),
+        f"{flow}{api}": script
+        for api in ("", "_responses")
+        for flow, script in {
+            "handback": _swarm_style("transfer_to_{}", "triage", "billing", 2, "Refunded."),
+            "pingpong": _swarm_style("transfer_to_{}", "triage", "billing", 3, "Done."),
+            "manager": _manager("researcher", "researcher", "The answer is 42.", argument="input"),
+        }.items()
     },
     "vercel": {
         "handback": _swarm_style("handoff", "triage", "billing", 2, "Refunded."),

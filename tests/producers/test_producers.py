@@ -177,14 +177,34 @@ def recorded_requests(request: pytest.FixtureRequest, tmp_path: Path) -> Recorde
 
 
 def _asked(message: dict[str, Any]) -> tuple[Any, ...]:
-    """A Chat Completions message the server received: role, text, calls, tool result."""
+    """A message the server received (Chat Completions, or a Responses API input item):
+    role, text, tool calls, tool result."""
+    if message.get("type") == "function_call":
+        return (
+            "assistant",
+            None,
+            [(message["call_id"], message["name"], message["arguments"])],
+            None,
+        )
+    if message.get("type") == "function_call_output":
+        return ("tool", None, [], (message["call_id"], message["output"]))
     if message["role"] == "tool":
         return ("tool", None, [], (message["tool_call_id"], message["content"]))
     calls = [
         (c["id"], c["function"]["name"], c["function"]["arguments"])
         for c in message.get("tool_calls") or []
     ]
-    return (message["role"], message.get("content"), calls, None)
+    content = message.get("content")
+    if isinstance(content, list):
+        content = "".join(part["text"] for part in content)
+    return (message["role"], content, calls, None)
+
+
+def _told(request: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """Everything a request told the model, its system instructions first."""
+    if "messages" in request:
+        return [_asked(m) for m in request["messages"]]
+    return [("system", request["instructions"], [], None)] + [_asked(m) for m in request["input"]]
 
 
 def _replayed(message: dict[str, Any]) -> tuple[Any, ...]:
@@ -206,21 +226,23 @@ def check_replay_shows_each_request_system_message_first(recorded: Recorded) -> 
         recorded.store,
         "SELECT source, attributes FROM spans WHERE op = 'chat' ORDER BY start_time, span_id",
     )
-    replayed = [
-        [_replayed(m) for m in read_messages(source, json.loads(attributes)).input or []]
-        for source, attributes in spans
-    ]
-    asked = [[_asked(m) for m in messages] for messages in recorded.known["requests"]]
-    assert replayed == asked
-    assert [messages[0][0] for messages in replayed] == ["system"] * len(asked)
+    replayed = []
+    for source, attributes in spans:
+        messages = read_messages(source, json.loads(attributes))
+        # A Responses call's instructions are the replay's system message.
+        system = [{"role": "system", "parts": messages.system}] if messages.system else []
+        replayed.append([_replayed(m) for m in system + (messages.input or [])])
+    told = [_told(request) for request in recorded.known["requests"]]
+    assert replayed == told
+    assert [messages[0][0] for messages in replayed] == ["system"] * len(told)
 
 
 def check_tool_calls_carry_the_models_call_ids_and_results(recorded: Recorded) -> None:
     results = {
-        m["tool_call_id"]: m["content"]
-        for messages in recorded.known["requests"]
-        for m in messages
-        if m["role"] == "tool"
+        told[3][0]: told[3][1]
+        for request in recorded.known["requests"]
+        for told in _told(request)
+        if told[3] is not None
     }
     expected = [
         (
@@ -250,10 +272,30 @@ def check_the_group_is_the_conversation_and_every_span_arrived(recorded: Recorde
     assert framework["dropped"] == 0
 
 
+def check_handoffs_say_why(recorded: Recorded) -> None:
+    """``handoffs.reason``: the transfer call the model made, its arguments, its text."""
+    reasons = [
+        json.loads(reason)
+        for (reason,) in rows(recorded.store, 'SELECT reason FROM handoffs ORDER BY "at", span_id')
+    ]
+    expected = [
+        {
+            "tool": entry["tool_calls"][0]["name"],
+            "call_id": entry["tool_calls"][0]["id"],
+            "arguments": json.loads(entry["tool_calls"][0]["arguments"]),
+            "text": entry["text"],
+        }
+        for entry in recorded.known["server"]
+        if entry["handoff"]
+    ]
+    assert reasons == expected
+
+
 REQUEST_CHECKS: list[Callable[[Recorded], None]] = [
     check_replay_shows_each_request_system_message_first,
     check_tool_calls_carry_the_models_call_ids_and_results,
     check_the_group_is_the_conversation_and_every_span_arrived,
+    check_handoffs_say_why,
 ]
 
 

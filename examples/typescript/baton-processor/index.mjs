@@ -191,10 +191,13 @@ export class BatonProcessor {
       const parent = span.parentId ?? "";
       if (kind === "generation" || kind === "response") {
         const calls = functionCalls(data.output);
-        if (calls.length) state.calls.set(parent, calls);
+        state.calls.set(parent, calls);
+        state.texts.set(parent, outputText(data.output));
       } else if (kind === "function") {
         const callId = state.takeCall(parent, data.name, data.input);
         if (callId) attrs[PREFIX + "tool_call_id"] = callId;
+      } else if (kind === "handoff" && this.captureContent && state.texts.has(parent)) {
+        attrs["baton.handoff.reason"] = jsonText(state.handoffReason(parent));
       }
     }
     const otlp = {
@@ -323,6 +326,23 @@ class TraceState {
     if (trace.name) this.common[PREFIX + "workflow_name"] = String(trace.name);
     /** @type {Map<string, Array<[string, string, string]>>} parent span -> the model's pending function calls */
     this.calls = new Map();
+    /** @type {Map<string, string | null>} parent span -> the text of its latest model output */
+    this.texts = new Map();
+  }
+
+  /**
+   * Why the model handed off (baton's `handoffs.reason`): the transfer call of the turn's
+   * model output (the first call no function span ran), its arguments, the text beside it.
+   */
+  handoffReason(parent) {
+    const [name, args, callId] = this.calls.get(parent)?.shift() ?? [null, null, null];
+    let decoded = args;
+    try {
+      decoded = args ? JSON.parse(args) : args;
+    } catch {
+      // arguments that are not JSON are kept as their text
+    }
+    return { tool: name, call_id: callId, arguments: decoded, text: this.texts.get(parent) ?? null };
   }
 
   /** The call id of the model's call of `name` (with `input`, else the first by name). */
@@ -371,7 +391,7 @@ function modelCallData(data) {
     }
   } else if (data.type === "response") {
     const response = data._response;
-    if (data._input !== undefined) data.input = data._input;
+    if (data._input !== undefined) data.input = wireItems(data._input);
     if (isRecord(response)) {
       data.model = response.model;
       if (Array.isArray(response.output)) data.output = response.output;
@@ -379,6 +399,45 @@ function modelCallData(data) {
       if (!isRecord(data.usage) && isRecord(response.usage)) data.usage = response.usage;
     }
   }
+}
+
+/**
+ * The SDK's own input items as the Responses API spells them (what the Python SDK records):
+ * `callId` as `call_id`, a `function_call_result` as a `function_call_output` with its text,
+ * no `providerData`.
+ */
+function wireItems(input) {
+  if (!Array.isArray(input)) return input;
+  return input.map((item) => {
+    if (!isRecord(item)) return item;
+    const { providerData: _provider, callId, ...rest } = item;
+    const wire = callId === undefined ? rest : { ...rest, call_id: callId };
+    if (wire.type !== "function_call_result") return wire;
+    const { name: _name, output, ...result } = wire;
+    return { ...result, type: "function_call_output", output: resultOutput(output) };
+  });
+}
+
+/** The text a model output holds (Chat Completions messages or Responses items), or null. */
+function outputText(output) {
+  const texts = [];
+  for (const item of Array.isArray(output) ? output : [output]) {
+    if (!isRecord(item) || (item.role !== undefined && item.role !== "assistant")) continue;
+    if (typeof item.content === "string" && item.content) texts.push(item.content);
+    for (const part of Array.isArray(item.content) ? item.content : []) {
+      if (isRecord(part) && ["output_text", "text"].includes(part.type) && part.text) texts.push(part.text);
+    }
+  }
+  return texts.join("\n") || null;
+}
+
+/** A tool result's output as the API takes it: text, or a list of input parts. */
+function resultOutput(output) {
+  if (typeof output === "string" || !isRecord(output) && !Array.isArray(output)) return output;
+  const parts = (Array.isArray(output) ? output : [output]).map((part) =>
+    isRecord(part) && part.type === "text" ? { type: "input_text", text: part.text } : part,
+  );
+  return parts.length === 1 && parts[0]?.type === "input_text" ? parts[0].text : parts;
 }
 
 /** `[name, arguments, call id]` of the function calls in a model output, in order. */

@@ -1,7 +1,8 @@
 // The TypeScript OpenAI Agents SDK (@openai/agents) with baton's own TracingProcessor
 // (examples/typescript/baton-processor, installed as `baton-openai-agents`), hooked up as
 // its README says: handoffs with a hand-back, a ping-pong (streamed), and an agent used as
-// a tool; each run in a group (its conversation).
+// a tool, on Chat Completions and on the Responses API; each run in a group (its
+// conversation).
 import * as agents from "@openai/agents";
 import { BatonProcessor } from "baton-openai-agents";
 import OpenAI from "openai";
@@ -18,7 +19,12 @@ const processor = new BatonProcessor({ endpoint: env.BATON_OTLP_ENDPOINT.replace
 agents.addTraceProcessor(processor);
 
 const client = new OpenAI({ baseURL: env.BATON_MODEL_URL, apiKey: "sk-scripted" });
-const model = new agents.OpenAIChatCompletionsModel(client, "gpt-scripted");
+// `<workflow>_responses`: the same on the Responses API (the SDK's default model).
+const responses = workflow.endsWith("_responses");
+const flow = workflow.replace(/_responses$/, "");
+const model = responses
+  ? new agents.OpenAIResponsesModel(client, "gpt-scripted")
+  : new agents.OpenAIChatCompletionsModel(client, "gpt-scripted");
 
 function swarm() {
   const triage = new agents.Agent({ name: "triage", instructions: "[agent:triage] You route.", model });
@@ -46,10 +52,10 @@ function manager() {
 
 const groupId = `conversation-${workflow}`;
 const runner = new agents.Runner({ groupId });
-const start = workflow === "manager" ? manager() : swarm();
-const input = workflow === "manager" ? "What is the answer?" : "I want a refund";
+const start = flow === "manager" ? manager() : swarm();
+const input = flow === "manager" ? "What is the answer?" : "I want a refund";
 let result;
-if (workflow === "pingpong") {
+if (flow === "pingpong") {
   result = await runner.run(start, input, { stream: true });
   for await (const _ of result) { /* drain */ }
   await result.completed;
