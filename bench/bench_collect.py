@@ -105,6 +105,7 @@ class Run:
     spans_per_second: float
     cpu_us_per_span: float  # all CPU the recording side spent, absorbing included
     absorb_seconds: float
+    peak_mb: float = 0.0  # the receiver's peak resident memory
 
 
 def receiver(count: int, workdir: Path, *, fsync: bool = True) -> Run:
@@ -139,7 +140,8 @@ def receiver(count: int, workdir: Path, *, fsync: bool = True) -> Run:
     cpu = usage.ru_utime + usage.ru_stime - started_cpu
     _check(store, count)
     total = result["spans"] + BATCH  # the warm-up batch is received too
-    return Run(result["spans"] / result["seconds"], cpu / total * 1e6, absorb)
+    peak = usage.ru_maxrss / 1024  # KiB on Linux
+    return Run(result["spans"] / result["seconds"], cpu / total * 1e6, absorb, peak)
 
 
 def exporter_alone(count: int) -> float:
@@ -266,6 +268,7 @@ def main() -> None:
         ("         ratio", f"{cpu / base_cpu:.2f}"),
         ("final absorb, receiver (s)", f"{median(r.absorb_seconds for r in collected):.2f}"),
         ("final absorb, in-process (s)", f"{median(r.absorb_seconds for r in direct):.2f}"),
+        ("peak memory, receiver (MB)", f"{max(r.peak_mb for r in collected):.0f}"),
     ]
     for label, value in rows:
         print(f"  {label:<66}{value:>10}")

@@ -177,6 +177,18 @@ class SpanRows:
             return "span without a context or a start time"
         parent = span.parent
         scope = span.instrumentation_scope
+        # The span's own containers, not its properties: ``attributes`` wraps them in a
+        # read-only proxy that iterates through the slow generic Mapping machinery, and
+        # ``events``/``links`` copy them into a tuple per call.
+        attributes = getattr(span, "_attributes", None)
+        if attributes is None:
+            attributes = span.attributes
+        events = getattr(span, "_events", None)
+        if events is None:
+            events = span.events
+        links = getattr(span, "_links", None)
+        if links is None:
+            links = span.links
         return self.add(
             trace_id=f"{context.trace_id:032x}",
             span_id=f"{context.span_id:016x}",
@@ -187,11 +199,13 @@ class SpanRows:
             end_ns=span.end_time,
             status=_STATUS.get(span.status.status_code, "unset"),
             status_message=span.status.description,
-            attributes=span.attributes,
+            attributes=attributes,
             events=[
                 {"name": e.name, "time_unix_nano": e.timestamp, "attributes": e.attributes}
-                for e in span.events
-            ],
+                for e in events
+            ]
+            if events
+            else (),
             resource_json=self.resource_json(span.resource.attributes),
             scope=scope.name if scope is not None else None,
             links=[
@@ -200,8 +214,10 @@ class SpanRows:
                     "span_id": f"{link.context.span_id:016x}",
                     "attributes": link.attributes,
                 }
-                for link in span.links
-            ],
+                for link in links
+            ]
+            if links
+            else (),
         )
 
     def resource_json(self, attributes: Mapping[str, Any]) -> str:

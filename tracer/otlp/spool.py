@@ -3,18 +3,30 @@ thread to turn them into segments.
 
 Writing the body is all a request waits for before its answer, so an acknowledged span
 survives a crash, and the expensive part (one Python object per span, the dialects,
-Arrow) runs while the exporter is already encoding its next batch. Files left by a
-killed receiver are converted when the next one starts. The queue is bounded: a
-receiver that falls behind slows its senders down instead of growing without limit.
+Arrow) runs off the request path. During a burst the CPU goes to answering senders:
+the worker converts once requests pause (``CONVERT_WHEN_IDLE``), when the oldest waiting
+request has waited ``CONVERT_AT_LEAST_EVERY`` seconds, or when ``CONVERT_FROM_BACKLOG``
+requests wait; and then everything waiting at once, as one segment (one fsync) for many
+requests. Files left by a killed receiver are converted when the next one starts.
+
+Memory does not grow with the burst: the queue holds file names, and parsed requests
+only up to ``HOLD_BYTES`` of bodies (the rest are read back from the disk when
+converted); a conversion takes at most ``BATCH_BYTES`` of bodies at a time. The backlog
+is bounded too: past ``BACKLOG_LIMIT`` waiting requests, a request waits for the worker,
+so a receiver that falls behind slows its senders down instead of filling the disk.
 """
 
 from __future__ import annotations
 
 import logging
-import queue
 import threading
+import time
+from collections import deque
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import pyarrow as pa
 
 from tracer.capture.spanrows import SpanRows
 from tracer.otlp.decoded import MalformedRequest
@@ -28,7 +40,27 @@ logger = logging.getLogger("baton.collect")
 
 SPOOL_DIR = "otlp-spool"
 _SUFFIX = ".pb"
-_QUEUE_LIMIT = 64
+#: Seconds without a request after which the worker converts what waits.
+CONVERT_WHEN_IDLE = 0.25
+#: Under a steady stream, the longest a request waits to be converted (seconds).
+CONVERT_AT_LEAST_EVERY = 5.0
+#: Requests waiting that start a conversion even while requests keep coming.
+CONVERT_FROM_BACKLOG = 64
+#: Requests waiting beyond which a new request waits for the worker (backpressure).
+BACKLOG_LIMIT = 256
+#: Bodies whose parsed request is kept in memory for the worker (bytes); beyond, the
+#: worker parses the file again.
+HOLD_BYTES = 32 * 1024 * 1024
+#: Bodies converted into one segment at most (bytes).
+BATCH_BYTES = 32 * 1024 * 1024
+
+
+@dataclass
+class _Waiting:
+    path: Path
+    size: int
+    request: Any  # the parsed request, or None: read it back from ``path``
+    since: float
 
 
 class Spool:
@@ -38,47 +70,117 @@ class Spool:
         self.store = store
         self.limits = limits
         self.directory = store.incoming / SPOOL_DIR
-        self._queue: queue.Queue[tuple[Path, Any] | None] = queue.Queue(_QUEUE_LIMIT)
+        self._waiting: deque[_Waiting] = deque()
+        self._held = 0  # bytes of bodies whose parsed request ``_waiting`` holds
+        self._last_put = 0.0
+        self._stopping = False
+        self._changed = threading.Condition()
         self._worker: threading.Thread | None = None
 
     def start(self) -> None:
         """Start converting, beginning with what an earlier receiver left behind."""
         private_dir(self.directory)
         left = sorted(p for p in self.directory.iterdir() if p.name.endswith(_SUFFIX))
+        with self._changed:
+            self._stopping = False
+            now = time.monotonic()
+            for path in left:
+                self._waiting.append(_Waiting(path, 0, None, now - CONVERT_AT_LEAST_EVERY))
         self._worker = threading.Thread(target=self._work, name="baton-collect-spool", daemon=True)
         self._worker.start()
-        for path in left:
-            self._queue.put((path, None))
 
     def put(self, body: bytes, request: Any) -> None:
         """Make ``body`` durable, then queue its parsed ``request`` for conversion."""
+        with self._changed:
+            while len(self._waiting) >= BACKLOG_LIMIT and self._worker is not None:
+                self._changed.wait(1.0)
         final = write_new_file(self.directory, _SUFFIX, lambda tmp: tmp.write_bytes(body))
-        self._queue.put((final, request))
+        with self._changed:
+            now = time.monotonic()
+            if self._held + len(body) > HOLD_BYTES:
+                request = None
+            else:
+                self._held += len(body)
+            self._waiting.append(_Waiting(final, len(body), request, now))
+            self._last_put = now
+            if len(self._waiting) in (1, CONVERT_FROM_BACKLOG):  # the worker's clock starts
+                self._changed.notify_all()
 
     def stop(self) -> None:
         """Convert everything queued, then stop the worker."""
         if self._worker is None:
             return
-        self._queue.put(None)
+        with self._changed:
+            self._stopping = True
+            self._changed.notify_all()
         self._worker.join()
         self._worker = None
 
     def _work(self) -> None:
         while True:
-            item = self._queue.get()
-            if item is None:
+            batch = self._next_batch()
+            if batch is None:
                 return
-            path, request = item
+            self._convert(batch)
+
+    def _next_batch(self) -> list[_Waiting] | None:
+        """Wait until the waiting requests are due (see the module's docstring), then
+        take the oldest of them, up to ``BATCH_BYTES``; None once stopped and empty."""
+        with self._changed:
+            while True:
+                if self._waiting and (self._stopping or self._due()):
+                    break
+                if self._stopping:
+                    return None
+                self._changed.wait(CONVERT_WHEN_IDLE / 2 if self._waiting else None)
+            batch: list[_Waiting] = []
+            size = 0
+            while self._waiting and (not batch or size + self._waiting[0].size <= BATCH_BYTES):
+                item = self._waiting.popleft()
+                size += item.size
+                if item.request is not None:
+                    self._held -= item.size
+                batch.append(item)
+            self._changed.notify_all()  # a sender waiting for room
+            return batch
+
+    def _due(self) -> bool:
+        now = time.monotonic()
+        return (
+            now - self._last_put >= CONVERT_WHEN_IDLE
+            or now - self._waiting[0].since >= CONVERT_AT_LEAST_EVERY
+            or len(self._waiting) >= CONVERT_FROM_BACKLOG
+        )
+
+    def _convert(self, batch: list[_Waiting]) -> None:
+        """``batch``'s requests as one segment, then their spool files deleted. A file that
+        cannot be read is set aside and costs only itself."""
+        tables: list[pa.Table] = []
+        converted: list[Path] = []
+        for item in batch:
             try:
+                request = item.request
+                item.request = None
                 if request is None:
-                    request = parse_protobuf(path.read_bytes())
+                    request = parse_protobuf(item.path.read_bytes())
                 rows = SpanRows(self.limits)
                 protobuf_rows(request, rows)
+                del request
                 if len(rows):
-                    self.store.write_segment(rows.to_arrow())
-                path.unlink(missing_ok=True)
+                    tables.append(rows.to_arrow())
+                converted.append(item.path)
             except MalformedRequest as exc:
-                self.store.set_aside(path, str(exc))
+                self.store.set_aside(item.path, str(exc))
             except Exception as exc:  # one bad file must not stop the others
-                logger.exception("unexpected error converting %s", path)
+                logger.exception("unexpected error converting %s", item.path)
+                self.store.set_aside(item.path, repr(exc))
+        try:
+            if tables:
+                self.store.write_segment(pa.concat_tables(tables))
+        except Exception as exc:
+            logger.exception("could not write a segment from %d spool files", len(converted))
+            for path in converted:
                 self.store.set_aside(path, repr(exc))
+            return
+        for path in converted:  # only once their spans are durable in the segment
+            path.unlink(missing_ok=True)
