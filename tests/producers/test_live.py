@@ -5,9 +5,13 @@ only with ``BATON_PRODUCERS_LIVE=1`` (``-m live`` selects it)."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
+import signal
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,6 +20,8 @@ import record
 import test_producers as checks
 from fixture_store import load, truth
 from scripts import SCRIPTS
+
+from tracer.store import Store
 
 pytestmark = [
     pytest.mark.live,
@@ -70,3 +76,50 @@ def test_batons_typescript_processor_on_its_own() -> None:
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("workflow", list(SCRIPTS["tsprocessor"]))
+def test_batons_typescript_processor_into_baton_collect(workflow: str, tmp_path: Path) -> None:
+    """The real SDK with baton's processor, sending to a real ``baton collect`` (with a
+    token, given as OTEL_EXPORTER_OTLP_HEADERS): the store it fills reads as the truth."""
+    if not record.installed("tsprocessor"):
+        pytest.skip(f"tsprocessor is not installed under {record.FW}")
+    store_path = tmp_path / "collected.duckdb"
+    collector = subprocess.Popen(
+        [sys.executable, "-m", "tui", "collect", "--store", str(store_path), "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "BATON_COLLECT_TOKEN": "s3cret"},
+    )
+    assert collector.stdout is not None
+    found = re.search(r"http://127\.0\.0\.1:\d+/v1/traces", collector.stdout.readline())
+    assert found is not None, collector.stderr.read() if collector.stderr else ""
+    model = record.ScriptedModel(SCRIPTS["tsprocessor"][workflow])
+    truth_path = tmp_path / "truth.json"
+    try:
+        with record.ModelServer(model) as server:
+            env = {
+                **os.environ,
+                "BATON_MODEL_URL": server.base_url,
+                "BATON_OTLP_ENDPOINT": found.group(0),
+                "BATON_WORKFLOW": workflow,
+                "BATON_TRUTH_OUT": str(truth_path),
+                "OTEL_EXPORTER_OTLP_HEADERS": "Authorization=Bearer%20s3cret",
+            }
+            done = subprocess.run(
+                record.command("tsprocessor"), env=env, cwd=record.FW / "tsprocessor", timeout=300
+            )
+            assert done.returncode == 0
+    finally:
+        collector.send_signal(signal.SIGTERM)
+        collector.communicate(timeout=60)
+    assert collector.returncode == 0
+    known = {
+        "server": model.log,
+        "framework": json.loads(truth_path.read_text()),
+        "requests": model.requests,
+    }
+    recorded = checks.recording(f"tsprocessor-{workflow}", Store(store_path), known)
+    for check in CHECKS + checks.REQUEST_CHECKS:
+        check(recorded)
