@@ -19,6 +19,7 @@ import pytest
 import record
 import test_producers as checks
 from fixture_store import load, truth
+from scripted_model import ModelServer, ScriptedModel
 from scripts import SCRIPTS
 
 from tracer.store import Store
@@ -95,10 +96,10 @@ def test_batons_typescript_processor_into_baton_collect(workflow: str, tmp_path:
     assert collector.stdout is not None
     found = re.search(r"http://127\.0\.0\.1:\d+/v1/traces", collector.stdout.readline())
     assert found is not None, collector.stderr.read() if collector.stderr else ""
-    model = record.ScriptedModel(SCRIPTS["tsprocessor"][workflow])
+    model = ScriptedModel(SCRIPTS["tsprocessor"][workflow])
     truth_path = tmp_path / "truth.json"
     try:
-        with record.ModelServer(model) as server:
+        with ModelServer(model) as server:
             env = {
                 **os.environ,
                 "BATON_MODEL_URL": server.base_url,

@@ -29,7 +29,9 @@ NAMES = sorted(p.name.removesuffix(".truth.json") for p in FIXTURES.glob("*.trut
 GAPS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
 #: CrewAI's tool spans carry a tool's display name ("Delegate work to coworker"); the model
 #: calls it by the name CrewAI sanitises it to.
-SPELLINGS = {"crewai-": lambda name: name.lower().replace(" ", "_")}
+SPELLINGS: dict[str, Callable[[str], str]] = {
+    "crewai-": lambda name: name.lower().replace(" ", "_")
+}
 #: Swarm (and a loop over the openai client) runs its tools unrecorded: only the model's
 #: request for them is in its spans, and the tool_calls view holds what ran.
 UNRECORDED_TOOLS = ("swarm-",)
