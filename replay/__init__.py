@@ -27,7 +27,7 @@ from replay.model import (
     Transition,
     UserTurn,
 )
-from replay.spans import SpanRecord, span_record
+from replay.spans import SpanRecord, span_record, span_records
 
 __all__ = [
     "AgentEdge",
@@ -52,5 +52,6 @@ __all__ = [
     "list_loops",
     "load_conversation",
     "span_record",
+    "span_records",
     "store_version",
 ]

@@ -31,7 +31,8 @@ def agent_graph(conversation: Conversation, upto_step: int | None = None) -> Age
                     edges[(step.agent, call.agent, "agent_tool")] += 1
                 visit(call.nested)
 
-    visit(s for s in conversation.steps if upto_step is None or s.index <= upto_step)
+    # Step indexes are positions (1-based): the first ``upto_step`` steps, not a pass over all.
+    visit(conversation.steps if upto_step is None else conversation.steps[: max(0, upto_step)])
     return AgentGraph(
         agents=tuple(agents),
         edges=tuple(

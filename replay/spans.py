@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,7 +35,36 @@ def span_record(store: StoreLike, trace_id: str, span_id: str) -> SpanRecord:
         ).fetchall()
     if not rows:
         raise NotFoundError(f"no span {span_id} in trace {trace_id} in {store.path}")
-    name, source, attributes, events, resource = rows[0]
+    return _record(trace_id, span_id, *rows[0])
+
+
+def span_records(
+    store: StoreLike, trace_ids: Sequence[str], started_from: dt.datetime, started_to: dt.datetime
+) -> dict[tuple[str, str], SpanRecord]:
+    """The records of these traces' spans that started in ``[started_from, started_to]``,
+    by (trace id, span id): one read for a stretch of turns (the window lets DuckDB skip
+    the rest of the store)."""
+    store = existing_store(store)
+    if not trace_ids:
+        return {}
+    with store.read_connection() as con:
+        rows = con.execute(
+            "SELECT trace_id, span_id, name, source, attributes, events, resource FROM spans "
+            "WHERE trace_id IN (SELECT unnest(?)) AND start_time BETWEEN ? AND ?",
+            [list(trace_ids), started_from, started_to],
+        ).fetchall()
+    return {(row[0], row[1]): _record(*row) for row in rows}
+
+
+def _record(
+    trace_id: str,
+    span_id: str,
+    name: str,
+    source: str | None,
+    attributes: str | None,
+    events: str | None,
+    resource: str | None,
+) -> SpanRecord:
     return SpanRecord(
         trace_id=trace_id,
         span_id=span_id,

@@ -11,6 +11,8 @@ scroll animations.
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from textual.dom import DOMNode
 from textual.timer import Timer
@@ -42,3 +44,35 @@ class GCHold:
         if self._held:
             self._held = False
             gc.enable()
+
+
+class LongLived:
+    """Keeps a loaded conversation out of the collector's walks while it is shown.
+
+    A 10,000-turn conversation is a few hundred thousand objects, and Textual allocates
+    enough on every step to set off collections; a full one would walk them all (tens of
+    milliseconds a step). They are built with the collector paused and then frozen
+    (``gc.freeze``): reference counting still frees them once replaced, only the cyclic
+    collector skips them. Thawed when the screen goes, so nothing stays frozen for good.
+    """
+
+    def __init__(self) -> None:
+        self.frozen = False
+
+    @contextmanager
+    def building(self) -> Iterator[None]:
+        """Pause the collector while the objects are made; freeze them before resuming."""
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            yield
+            gc.freeze()
+            self.frozen = True
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    def thaw(self) -> None:
+        if self.frozen:
+            self.frozen = False
+            gc.unfreeze()

@@ -132,6 +132,12 @@ class ConversationSource(Protocol):
 
     def span(self, trace_id: str, span_id: str) -> SpanRecord: ...
 
+    def spans(
+        self, trace_ids: Sequence[str], started_from: dt.datetime, started_to: dt.datetime
+    ) -> dict[tuple[str, str], SpanRecord]:
+        """The records of these traces' spans started in that window, in one read."""
+        ...
+
     def agent_order(self, needed: Sequence[str] = ()) -> tuple[str, ...]:
         """The store's agents in order of first appearance (for their colours), read
         again when an agent of ``needed`` is not in it yet."""
@@ -216,6 +222,12 @@ class StoreSource:
     def span(self, trace_id: str, span_id: str) -> SpanRecord:
         with self._reading:
             return replay.span_record(self.store, trace_id, span_id)
+
+    def spans(
+        self, trace_ids: Sequence[str], started_from: dt.datetime, started_to: dt.datetime
+    ) -> dict[tuple[str, str], SpanRecord]:
+        with self._reading:
+            return replay.span_records(self.store, trace_ids, started_from, started_to)
 
     def diff(self, left_id: str, right_id: str) -> RunDiff:
         with self._reading:

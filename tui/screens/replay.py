@@ -23,6 +23,7 @@ from replay.cost import Cost, agent_costs, conversation_cost
 from replay.model import Conversation, Step, ToolCall, TraceLoop
 from replay.spans import SpanRecord
 from replay.transcript import conversation_markdown
+from tui.gc_hold import LongLived
 from tui.humanize import rate as rate_text
 from tui.lanes import lane_agents, lane_columns
 from tui.pager import show_in_pager, transcript_path
@@ -35,6 +36,7 @@ from tui.scrub import KINDS, jump_targets, next_target
 from tui.search import find_step, matching_steps, step_texts
 from tui.selection import span_json, tool_call_text, turn_text
 from tui.source import describe_failure, graph_upto
+from tui.span_cache import SpanRecords, Stretch, stretch_around
 from tui.widgets.agent_graph import AgentGraphView
 from tui.widgets.lanes import AgentLanes
 from tui.widgets.message_blocks import ToolCallBlock, ToolCallSelected
@@ -123,6 +125,9 @@ class ReplayScreen(Screen[None]):
         self._texts: list[str] | None = None
         self._timer: Timer | None = None
         self._loaded_version: tuple[int, int] | None = None
+        self.span_records = SpanRecords()  # read a stretch of turns at a time
+        self._lanes_drawn_for: Conversation | None = None  # the lanes' columns are of it
+        self.long_lived = LongLived()  # the conversation, kept out of the collector's walks
 
     def compose(self) -> ComposeResult:
         yield Static(id="replay-title", classes="title-bar")
@@ -152,6 +157,9 @@ class ReplayScreen(Screen[None]):
         self.watch(self.app, "store_version", self._store_changed, init=False)
         self.load()
 
+    def on_unmount(self) -> None:
+        self.long_lived.thaw()
+
     @property
     def baton(self) -> BatonApp:
         return cast("BatonApp", self.app)
@@ -164,7 +172,8 @@ class ReplayScreen(Screen[None]):
         source = self.baton.source
         try:
             version = source.version()  # first, so a change during the load shows later
-            conversation = source.conversation(self.conversation_id)
+            with self.long_lived.building():
+                conversation = source.conversation(self.conversation_id)
             # The colours' order when already read (the list reads it once its first page
             # is shown); else the turn shows at once and its colours follow (recolour).
             order = source.known_agent_order()
@@ -231,6 +240,7 @@ class ReplayScreen(Screen[None]):
         self.remove_class("-failed")
         self._loaded_version = version
         self._texts = None
+        self.span_records.clear()  # the store changed: read them again as they are shown
         self.agent_colors = AgentColors(conversation.agents, order)
         self.colours_final = colours_final
         self.marks = turn_marks(conversation)
@@ -238,15 +248,10 @@ class ReplayScreen(Screen[None]):
         timeline.agent_colors = self.query_one(AgentGraphView).agent_colors = self.agent_colors
         self.query_one(SpanDetails).agent_colors = self.agent_colors
         timeline.marks = tuple(self.marks)
-        lanes = self.query_one(AgentLanes)
-        columns = lane_columns(
-            conversation,
-            looping={i + 1 for i, mark in enumerate(self.marks) if mark.in_loop},
-            failing={i + 1 for i, mark in enumerate(self.marks) if mark.failed},
-        )
-        lanes.agent_colors = self.agent_colors
-        lanes.agents = lane_agents(conversation, columns)
-        lanes.columns = tuple(columns)
+        self.query_one(AgentLanes).agent_colors = self.agent_colors
+        self._lanes_drawn_for = None
+        if self.lanes_shown:
+            self._fill_lanes()
         self.query_one(AgentGraphView).layout_graph = graph_upto(conversation, None)
         self.cost = None
         self.query_one(SpanDetails).agent_costs = {}
@@ -271,10 +276,26 @@ class ReplayScreen(Screen[None]):
         else:
             self.index = target
 
+    def _fill_lanes(self) -> None:
+        """The lanes' columns, made when the lanes are first shown for this conversation
+        (a 10,000-turn conversation's take a while, and the timeline is the default)."""
+        conversation = self.conversation
+        if conversation is None or self._lanes_drawn_for is conversation:
+            return
+        self._lanes_drawn_for = conversation
+        columns = lane_columns(
+            conversation,
+            looping={i + 1 for i, mark in enumerate(self.marks) if mark.in_loop},
+            failing={i + 1 for i, mark in enumerate(self.marks) if mark.failed},
+        )
+        lanes = self.query_one(AgentLanes)
+        lanes.agents = lane_agents(conversation, columns)
+        lanes.columns = tuple(columns)
+
     def _show_title(self) -> None:
         if self.conversation is not None:
             self.query_one("#replay-title", Static).update(
-                conversation_title(self.conversation, self.cost)
+                conversation_title(self.conversation, self.cost), layout=False
             )
 
     @work(thread=True, exclusive=True, group="price", exit_on_error=False)
@@ -299,6 +320,11 @@ class ReplayScreen(Screen[None]):
         self._show_step()
 
     def _show_step(self) -> None:
+        # Every panel's change in one frame, not one frame per panel.
+        with self.app.batch_update():
+            self._show_panels()
+
+    def _show_panels(self) -> None:
         conversation = self.conversation
         if conversation is None or not 1 <= self.index <= len(conversation.steps):
             return
@@ -325,8 +351,7 @@ class ReplayScreen(Screen[None]):
         graph = self.query_one(AgentGraphView)
         graph.counts = graph_upto(conversation, self.index)
         graph.active = step.agent
-        self.query_one(SpanDetails).show(step)
-        self.read_span(step.trace_id, step.span_id)
+        self._show_details(step)
         self._show_banner(step)
 
     def _show_banner(self, step: Step) -> None:
@@ -338,7 +363,7 @@ class ReplayScreen(Screen[None]):
             search=self.search_term,
             matches=self.search_matches,
         )
-        self.query_one("#banner", Static).update(banner)
+        self.query_one("#banner", Static).update(banner, layout=False)  # one line high
 
     def loops_at(self, index: int) -> list[TraceLoop]:
         """The loops that turn ``index`` is part of."""
@@ -364,23 +389,40 @@ class ReplayScreen(Screen[None]):
 
     @on(ToolCallSelected)
     def _tool_call_selected(self, event: ToolCallSelected) -> None:
-        self.query_one(SpanDetails).show(event.call)
         if self.step is not None:
-            self.read_span(self.step.trace_id, event.call.span_id)
+            self._show_details(event.call, self.step.trace_id)
+
+    def _show_details(self, selected: Step | ToolCall, trace_id: str | None = None) -> None:
+        """The span in the details panel: at once when its record was read with the turns
+        around it, else once the stretch around the current turn has been read."""
+        trace_id = trace_id or cast("Step", selected).trace_id
+        record = self.span_records.get(trace_id, selected.span_id)
+        self.query_one(SpanDetails).show(selected, record)
+        if record is None and self.conversation is not None:
+            self.read_span(
+                trace_id, selected.span_id, stretch_around(self.conversation, self.index)
+            )
 
     @work(thread=True, exclusive=True, group="span", exit_on_error=False)
-    def read_span(self, trace_id: str, span_id: str) -> None:
-        """Read the selected span's stored attributes off the UI thread."""
+    def read_span(self, trace_id: str, span_id: str, stretch: Stretch) -> None:
+        """Read the stored records of the turns around the current one off the UI thread
+        (and the selected span's on its own if it lies outside them)."""
+        source = self.baton.source
         try:
-            record = self.baton.source.span(trace_id, span_id)
+            records = source.spans(stretch.trace_ids, stretch.started_from, stretch.started_to)
+            if (trace_id, span_id) not in records:
+                records[trace_id, span_id] = source.span(trace_id, span_id)
         except Exception as exc:  # the details keep what the conversation already said
             if not get_current_worker().is_cancelled:
                 self.app.call_from_thread(self._span_unavailable, span_id, describe_failure(exc))
             return
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._show_span_record, record)
+            self.app.call_from_thread(self._show_span_records, records, records[trace_id, span_id])
 
-    def _show_span_record(self, record: SpanRecord) -> None:
+    def _show_span_records(
+        self, records: dict[tuple[str, str], SpanRecord], record: SpanRecord
+    ) -> None:
+        self.span_records.add(records)
         details = self.query_one(SpanDetails)
         if details.selected is not None and details.selected.span_id == record.span_id:
             details.show(details.selected, record)
@@ -631,6 +673,8 @@ class ReplayScreen(Screen[None]):
     def watch_lanes_shown(self, shown: bool) -> None:
         timeline, lanes = self.query_one(Timeline), self.query_one(AgentLanes)
         had_focus = self.focused in (timeline, lanes)
+        if shown:
+            self._fill_lanes()
         timeline.display, lanes.display = not shown, shown
         self.set_class(shown, "-lanes")
         if had_focus:
