@@ -79,6 +79,26 @@ def test_batons_typescript_processor_on_its_own() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+def test_batons_typescript_processor_type_checks() -> None:
+    """Its JSDoc types and index.d.ts against the installed SDK's, with TypeScript strict,
+    and the README's hook-up lines as a TypeScript user writes them."""
+    folder = record.FW / "tsprocessor"
+    tsc = folder / "node_modules" / ".bin" / "tsc"
+    if not tsc.exists():
+        pytest.skip(f"typescript is not installed under {folder}")
+    for name in ("tsconfig.json", "typecheck.ts"):
+        shutil.copyfile(Path(record.HERE) / "tsprocessor" / name, folder / name)
+    done = subprocess.run(
+        [str(tsc), "-p", "tsconfig.json"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
 @pytest.mark.parametrize("workflow", list(SCRIPTS["tsprocessor"]))
 def test_batons_typescript_processor_into_baton_collect(workflow: str, tmp_path: Path) -> None:
     """The real SDK with baton's processor, sending to a real ``baton collect`` (with a

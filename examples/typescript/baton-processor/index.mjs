@@ -21,6 +21,7 @@ const CLIENT_TYPES = new Set(["generation", "response", "transcription", "speech
 const CONTENT_FIELDS = new Set(["input", "output", "instructions"]);
 // A condition the SDK reports on a span but handles (it follows the first handoff and
 // ignores the rest): stored by baton as a warning, not a failure.
+/** @type {Record<string, string[]>} */
 const HANDLED = { handoff: ["Multiple handoffs requested"] };
 const RETRY_STATUS = new Set([408, 429, 502, 503, 504]);
 const KIND_INTERNAL = 1;
@@ -52,7 +53,19 @@ const STATUS_ERROR = 2;
  *   (default `console`).
  */
 
-/** @implements {import("@openai/agents").TracingProcessor} */
+/** @typedef {import("@openai/agents").TracingProcessor} TracingProcessor */
+/** @typedef {import("@openai/agents").Trace} Trace */
+/** @typedef {import("@openai/agents").Span<any>} SdkSpan */
+/** @typedef {Record<string, any>} Json a record read from the SDK (any shape) */
+/** @typedef {{ key: string, value: Record<string, unknown> }} OtlpAttribute */
+/**
+ * @typedef {{ traceId: string, spanId: string, parentSpanId: string, name: string,
+ *   kind: number, startTimeUnixNano: string, endTimeUnixNano: string,
+ *   attributes: OtlpAttribute[], status: { code?: number, message?: string } }} OtlpSpan
+ */
+/** @typedef {[name: string, args: string, callId: string]} FunctionCall */
+
+/** @implements {TracingProcessor} */
 export class BatonProcessor {
   /** @param {BatonProcessorOptions} [options] */
   constructor(options = {}) {
@@ -84,14 +97,16 @@ export class BatonProcessor {
     this.dropped = 0;
     /** Spans the collector accepted. */
     this.sent = 0;
-    /** @type {object[]} OTLP spans waiting to be sent */
+    /** @type {OtlpSpan[]} OTLP spans waiting to be sent */
     this._queue = [];
     /** @type {Map<string, TraceState>} open traces by SDK trace id */
     this._traces = new Map();
     /** @type {Promise<void>} the exports under way, in order */
     this._sending = Promise.resolve();
+    /** @type {ReturnType<typeof setInterval> | null} */
     this._timer = null;
     this._stopped = false;
+    /** @type {Set<string>} the kinds of problem reported already */
     this._warned = new Set();
   }
 
@@ -101,7 +116,7 @@ export class BatonProcessor {
     this._timer.unref?.(); // never keeps the process alive: shutdown() sends what is left
   }
 
-  /** @param {import("@openai/agents").Trace} trace */
+  /** @param {Trace} trace */
   async onTraceStart(trace) {
     this._guard("a trace's start", () => {
       this.start();
@@ -109,7 +124,7 @@ export class BatonProcessor {
     });
   }
 
-  /** @param {import("@openai/agents").Trace} trace */
+  /** @param {Trace} trace */
   async onTraceEnd(trace) {
     this._guard("a trace's end", () => {
       const state = this._traces.get(trace.traceId) ?? new TraceState(trace);
@@ -119,9 +134,10 @@ export class BatonProcessor {
     });
   }
 
+  /** @param {SdkSpan} _span */
   async onSpanStart(_span) {}
 
-  /** @param {import("@openai/agents").Span<any>} span */
+  /** @param {SdkSpan} span */
   async onSpanEnd(span) {
     this._guard("a span", () => {
       const state = this._traces.get(span.traceId);
@@ -140,15 +156,19 @@ export class BatonProcessor {
     }
   }
 
-  /** Sends what is left and stops; a second call does nothing more. */
+  /**
+   * Sends what is left and stops; a second call does nothing more.
+   * @param {number} [timeout] ms to wait for the collector at most
+   */
   async shutdown(timeout) {
-    if (this._stopped) return this._sending;
+    if (this._stopped) return await this._sending;
     try {
       if (this._timer) clearInterval(this._timer);
       this._timer = null;
       const flushed = this.forceFlush();
       this._stopped = true;
       if (!timeout) return await flushed;
+      /** @type {ReturnType<typeof setTimeout> | undefined} */
       let timer;
       const late = new Promise((resolve) => (timer = setTimeout(resolve, timeout)));
       await Promise.race([flushed, late]);
@@ -160,8 +180,14 @@ export class BatonProcessor {
 
   // -- conversion -------------------------------------------------------------------------
 
-  /** One SDK span as an OTLP span (null when it has no readable time). */
+  /**
+   * One SDK span as an OTLP span (null when it has no readable time).
+   * @param {SdkSpan} span
+   * @param {TraceState | undefined} state
+   * @returns {OtlpSpan | null}
+   */
   _convert(span, state) {
+    /** @type {Json} */
     const data = { ...(span.spanData ?? {}) };
     const start = isoToNs(span.startedAt) ?? isoToNs(span.endedAt);
     if (start === null) {
@@ -172,6 +198,7 @@ export class BatonProcessor {
     modelCallData(data);
     const kind = String(data.type ?? "unknown");
     delete data.type;
+    /** @type {Json} */
     const attrs = { ...(state?.common ?? {}) };
     attrs[PREFIX + "type"] = kind;
     attrs[PREFIX + "trace_id"] = span.traceId;
@@ -200,6 +227,7 @@ export class BatonProcessor {
         attrs["baton.handoff.reason"] = jsonText(state.handoffReason(parent));
       }
     }
+    /** @type {OtlpSpan} */
     const otlp = {
       traceId: traceHex(span.traceId),
       spanId: spanHex(span.spanId),
@@ -214,7 +242,7 @@ export class BatonProcessor {
     const error = span.error;
     if (isRecord(error) && error.message !== undefined) {
       const message = String(error.message || "error");
-      if ((HANDLED[kind] ?? []).some((prefix) => message.startsWith(prefix))) {
+      if ((HANDLED[kind] ?? []).some((/** @type {string} */ prefix) => message.startsWith(prefix))) {
         attrs["baton.warning"] = message;
         attrs[PREFIX + "warning.message"] = message;
         if (error.data != null) attrs[PREFIX + "warning.data"] = error.data;
@@ -234,6 +262,7 @@ export class BatonProcessor {
 
   // -- sending ----------------------------------------------------------------------------
 
+  /** @param {OtlpSpan} span */
   _enqueue(span) {
     if (this._queue.length >= this.maxQueueSize) {
       this.dropped += 1;
@@ -252,6 +281,7 @@ export class BatonProcessor {
     this._sending = this._sending.then(() => this._sendAll(spans)).catch((error) => this._warn("export", error));
   }
 
+  /** @param {OtlpSpan[]} spans */
   async _sendAll(spans) {
     for (const batch of batches(spans, this.maxBatchSize, this.maxBatchBytes)) {
       const body = JSON.stringify({
@@ -262,7 +292,11 @@ export class BatonProcessor {
     }
   }
 
-  /** POSTs one request, retrying politely; true when the collector took it. */
+  /**
+   * POSTs one request, retrying politely; true when the collector took it.
+   * @param {string} body
+   * @returns {Promise<boolean>}
+   */
   async _post(body) {
     let delay = 250;
     for (let attempt = 1; ; attempt += 1) {
@@ -281,7 +315,7 @@ export class BatonProcessor {
           return false;
         }
         wait = retryAfter(response.headers.get("retry-after")) ?? delay;
-      } catch (error) {
+      } catch (/** @type {any} */ error) {
         if (attempt >= this.maxRetries) {
           this._warn("network", `could not send spans to ${this.url}: ${error?.cause?.code ?? error}`);
           return false;
@@ -292,6 +326,11 @@ export class BatonProcessor {
     }
   }
 
+  /**
+   * Runs `work`; what it throws is reported and counted, never passed on.
+   * @param {string} what
+   * @param {() => void} work
+   */
   _guard(what, work) {
     try {
       work();
@@ -301,7 +340,11 @@ export class BatonProcessor {
     }
   }
 
-  /** Reports a kind of problem once (a collector that is down would say it per span). */
+  /**
+   * Reports a kind of problem once (a collector that is down would say it per span).
+   * @param {string} kind
+   * @param {unknown} detail
+   */
   _warn(kind, detail) {
     if (this._warned.has(kind)) return;
     this._warned.add(kind);
@@ -315,16 +358,18 @@ export class BatonProcessor {
 
 /** What the processor keeps about a trace while it runs. */
 class TraceState {
+  /** @param {Trace} trace */
   constructor(trace) {
     this.sdkTraceId = trace.traceId;
     this.spanId = spanHex("trace:" + trace.traceId);
     this.name = trace.name || "Agent workflow";
     this.metadata = trace.metadata;
     this.startNs = msToNs(Date.now());
+    /** @type {Json} attributes every span of the trace carries */
     this.common = {};
     if (trace.groupId) this.common[PREFIX + "group_id"] = String(trace.groupId);
     if (trace.name) this.common[PREFIX + "workflow_name"] = String(trace.name);
-    /** @type {Map<string, Array<[string, string, string]>>} parent span -> the model's pending function calls */
+    /** @type {Map<string, FunctionCall[]>} parent span -> the model's pending function calls */
     this.calls = new Map();
     /** @type {Map<string, string | null>} parent span -> the text of its latest model output */
     this.texts = new Map();
@@ -334,7 +379,7 @@ class TraceState {
    * Why the model handed off (baton's `handoffs.reason`): the transfer call of the turn's
    * model output (the first call no function span ran), its arguments, the text beside it.
    */
-  handoffReason(parent) {
+  handoffReason(/** @type {string} */ parent) {
     const [name, args, callId] = this.calls.get(parent)?.shift() ?? [null, null, null];
     let decoded = args;
     try {
@@ -345,7 +390,13 @@ class TraceState {
     return { tool: name, call_id: callId, arguments: decoded, text: this.texts.get(parent) ?? null };
   }
 
-  /** The call id of the model's call of `name` (with `input`, else the first by name). */
+  /**
+   * The call id of the model's call of `name` (with `input`, else the first by name).
+   * @param {string} parent
+   * @param {unknown} name
+   * @param {unknown} input
+   * @returns {string | null}
+   */
   takeCall(parent, name, input) {
     const pending = this.calls.get(parent);
     if (!pending) return null;
@@ -356,8 +407,14 @@ class TraceState {
   }
 }
 
-/** The span baton adds for the trace itself (the workflow); the root spans hang under it. */
+/**
+ * The span baton adds for the trace itself (the workflow); the root spans hang under it.
+ * @param {TraceState} state
+ * @param {number} endMs
+ * @returns {OtlpSpan}
+ */
 function traceSpan(state, endMs) {
+  /** @type {Json} */
   const attrs = { ...state.common, [PREFIX + "type"]: "trace", [PREFIX + "trace_id"]: state.sdkTraceId };
   if (isRecord(state.metadata) && Object.keys(state.metadata).length) attrs[PREFIX + "metadata"] = state.metadata;
   return {
@@ -378,12 +435,14 @@ function traceSpan(state, endMs) {
  * Completions generation's output as its messages and its usage as `usage`; a Responses
  * call's request and response (kept by the SDK in `_input`/`_response`, which its own
  * export leaves out) as `input`, `output`, `instructions`, `model`, `usage`.
+ * @param {Json} data the span data's copy, changed in place
  */
 function modelCallData(data) {
   if (data.type === "generation" && Array.isArray(data.output)) {
-    const completions = data.output.filter((item) => isRecord(item) && Array.isArray(item.choices));
+    /** @type {Json[]} */
+    const completions = data.output.filter((/** @type {unknown} */ item) => isRecord(item) && Array.isArray(item.choices));
     if (completions.length) {
-      data.output = completions.flatMap((c) => c.choices.map((choice) => choice?.message).filter(isRecord));
+      data.output = completions.flatMap((c) => c.choices.map((/** @type {Json} */ choice) => choice?.message).filter(isRecord));
       const usage = completions.find((c) => isRecord(c.usage))?.usage;
       if (!isRecord(data.usage) && usage) {
         data.usage = { input_tokens: usage.prompt_tokens, output_tokens: usage.completion_tokens };
@@ -405,6 +464,8 @@ function modelCallData(data) {
  * The SDK's own input items as the Responses API spells them (what the Python SDK records):
  * `callId` as `call_id`, a `function_call_result` as a `function_call_output` with its text,
  * no `providerData`.
+ * @param {unknown} input
+ * @returns {unknown}
  */
 function wireItems(input) {
   if (!Array.isArray(input)) return input;
@@ -418,8 +479,13 @@ function wireItems(input) {
   });
 }
 
-/** The text a model output holds (Chat Completions messages or Responses items), or null. */
+/**
+ * The text a model output holds (Chat Completions messages or Responses items), or null.
+ * @param {unknown} output
+ * @returns {string | null}
+ */
 function outputText(output) {
+  /** @type {string[]} */
   const texts = [];
   for (const item of Array.isArray(output) ? output : [output]) {
     if (!isRecord(item) || (item.role !== undefined && item.role !== "assistant")) continue;
@@ -431,7 +497,11 @@ function outputText(output) {
   return texts.join("\n") || null;
 }
 
-/** A tool result's output as the API takes it: text, or a list of input parts. */
+/**
+ * A tool result's output as the API takes it: text, or a list of input parts.
+ * @param {unknown} output
+ * @returns {unknown}
+ */
 function resultOutput(output) {
   if (typeof output === "string" || !isRecord(output) && !Array.isArray(output)) return output;
   const parts = (Array.isArray(output) ? output : [output]).map((part) =>
@@ -440,8 +510,13 @@ function resultOutput(output) {
   return parts.length === 1 && parts[0]?.type === "input_text" ? parts[0].text : parts;
 }
 
-/** `[name, arguments, call id]` of the function calls in a model output, in order. */
+/**
+ * `[name, arguments, call id]` of the function calls in a model output, in order.
+ * @param {unknown} output
+ * @returns {FunctionCall[]}
+ */
 function functionCalls(output) {
+  /** @type {FunctionCall[]} */
   const found = [];
   for (const item of Array.isArray(output) ? output : [output]) {
     if (!isRecord(item)) continue;
@@ -457,7 +532,12 @@ function functionCalls(output) {
   return found;
 }
 
-/** A readable span name: the type, then what it is about (as baton names SDK spans). */
+/**
+ * A readable span name: the type, then what it is about (as baton names SDK spans).
+ * @param {string} kind
+ * @param {Json} data
+ * @returns {string}
+ */
 function spanName(kind, data) {
   if (kind === "handoff") return `handoff ${data.from_agent || "?"} → ${data.to_agent || "?"}`;
   if (kind === "task" || kind === "turn" || kind === "custom") {
@@ -475,7 +555,12 @@ function spanName(kind, data) {
 
 // -- OTLP/JSON -----------------------------------------------------------------------------
 
-/** An attribute: text, numbers and lists of text as they are; anything else as JSON text. */
+/**
+ * An attribute: text, numbers and lists of text as they are; anything else as JSON text.
+ * @param {string} key
+ * @param {unknown} value
+ * @returns {OtlpAttribute}
+ */
 function attribute(key, value) {
   if (typeof value === "string") return { key, value: { stringValue: value } };
   if (typeof value === "boolean") return { key, value: { boolValue: value } };
@@ -487,6 +572,7 @@ function attribute(key, value) {
   return { key, value: { stringValue: jsonText(value) } };
 }
 
+/** @param {unknown} value */
 function jsonText(value) {
   try {
     return JSON.stringify(value, (_key, item) => (typeof item === "bigint" ? String(item) : item)) ?? String(value);
@@ -495,7 +581,13 @@ function jsonText(value) {
   }
 }
 
-/** Requests of at most `size` spans and about `bytes` bytes (a bigger span goes alone). */
+/**
+ * Requests of at most `size` spans and about `bytes` bytes (a bigger span goes alone).
+ * @param {OtlpSpan[]} spans
+ * @param {number} size
+ * @param {number} bytes
+ * @returns {Generator<OtlpSpan[]>}
+ */
 function* batches(spans, size, bytes) {
   let batch = [];
   let total = 0;
@@ -515,39 +607,63 @@ function* batches(spans, size, bytes) {
 const TRACE_ID = /^trace_([0-9a-f]{32})$/;
 const SPAN_ID = /^span_([0-9a-f]{16})[0-9a-f]*$/;
 
-/** The OTLP trace id of an SDK trace id (its hex part when it has the usual form). */
+/**
+ * The OTLP trace id of an SDK trace id (its hex part when it has the usual form).
+ * @param {string} sdkTraceId
+ */
 function traceHex(sdkTraceId) {
   const match = TRACE_ID.exec(String(sdkTraceId));
   return match ? match[1] : digest(String(sdkTraceId), 32);
 }
 
-/** The OTLP span id of an SDK span id (a stable hash: SDK span ids have 24 hex digits). */
+/**
+ * The OTLP span id of an SDK span id (a stable hash: SDK span ids have 24 hex digits).
+ * @param {string} sdkSpanId
+ */
 function spanHex(sdkSpanId) {
   return digest(String(sdkSpanId), 16);
 }
 
+/**
+ * @param {string} text
+ * @param {number} size hex digits
+ */
 function digest(text, size) {
   return createHash("sha256").update(text).digest("hex").slice(0, size);
 }
 
-/** Nanoseconds since the epoch, as OTLP/JSON's decimal string, of an ISO time (null if none). */
+/**
+ * Nanoseconds since the epoch, as OTLP/JSON's decimal string, of an ISO time (null if none).
+ * @param {unknown} value
+ * @returns {string | null}
+ */
 function isoToNs(value) {
   if (typeof value !== "string" || !value) return null;
   const ms = Date.parse(value);
   return Number.isNaN(ms) ? null : msToNs(ms);
 }
 
+/** @param {number} ms */
 function msToNs(ms) {
   return (BigInt(Math.trunc(ms)) * 1000000n).toString();
 }
 
+/**
+ * @param {string} endpoint
+ * @param {boolean} isTracesUrl whether it is the traces URL already (a signal's own variable)
+ */
 function tracesUrl(endpoint, isTracesUrl) {
   const base = String(endpoint).replace(/\/+$/, "");
   return isTracesUrl || base.endsWith("/v1/traces") ? base : `${base}/v1/traces`;
 }
 
-/** `OTEL_EXPORTER_OTLP_HEADERS`: `key=value,key2=value2`, values percent-encoded. */
+/**
+ * `OTEL_EXPORTER_OTLP_HEADERS`: `key=value,key2=value2`, values percent-encoded.
+ * @param {string | undefined} text
+ * @returns {Record<string, string>}
+ */
 function parseHeaders(text) {
+  /** @type {Record<string, string>} */
   const headers = {};
   for (const pair of (text ?? "").split(",")) {
     const at = pair.indexOf("=");
@@ -561,6 +677,10 @@ function parseHeaders(text) {
   return headers;
 }
 
+/**
+ * ms to wait that a `Retry-After` header says (seconds or a date), null if none.
+ * @param {string | null} value
+ */
 function retryAfter(value) {
   if (!value) return null;
   const seconds = Number(value);
@@ -574,11 +694,16 @@ function serviceName() {
   return script.split(/[\\/]/).pop()?.replace(/\.[cm]?[jt]s$/, "") || "openai-agents";
 }
 
+/**
+ * @param {unknown} value
+ * @returns {value is Json}
+ */
 function isRecord(value) {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 // Held (not unref'd): a retry during shutdown at exit must still happen.
+/** @param {number} ms */
 function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
