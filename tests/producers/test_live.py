@@ -144,3 +144,35 @@ def test_batons_typescript_processor_into_baton_collect(workflow: str, tmp_path:
     recorded = checks.recording(f"tsprocessor-{workflow}", Store(store_path), known)
     for check in CHECKS + checks.REQUEST_CHECKS:
         check(recorded)
+
+
+def test_batons_typescript_processor_under_baton_run(tmp_path: Path) -> None:
+    """``baton run -- node agent.mjs`` with ``new BatonProcessor()`` (no endpoint: it reads
+    the OTEL_EXPORTER_OTLP_* variables baton run sets): the store reads as the truth."""
+    if not record.installed("tsprocessor"):
+        pytest.skip(f"tsprocessor is not installed under {record.FW}")
+    workflow = "handback_responses"
+    model = ScriptedModel(SCRIPTS["tsprocessor"][workflow])
+    store_path, truth_path = tmp_path / "run.duckdb", tmp_path / "truth.json"
+    with ModelServer(model) as server:
+        env = {key: value for key, value in os.environ.items() if not key.startswith("OTEL_")} | {
+            "BATON_MODEL_URL": server.base_url,
+            "BATON_WORKFLOW": workflow,
+            "BATON_TRUTH_OUT": str(truth_path),
+        }
+        baton_run = [sys.executable, "-m", "tui", "run", "--store", str(store_path), "--quiet"]
+        done = subprocess.run(
+            [*baton_run, "--", *record.command("tsprocessor")],
+            env=env,
+            cwd=record.FW / "tsprocessor",
+            timeout=300,
+        )
+    assert done.returncode == 0
+    known = {
+        "server": model.log,
+        "framework": json.loads(truth_path.read_text()),
+        "requests": model.requests,
+    }
+    recorded = checks.recording(f"tsprocessor-{workflow}", Store(store_path), known)
+    for check in CHECKS + checks.REQUEST_CHECKS:
+        check(recorded)

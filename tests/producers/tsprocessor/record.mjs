@@ -14,8 +14,10 @@ const workflow = env.BATON_WORKFLOW;
 // The SDK's default processor also exports to the OpenAI dashboard with OPENAI_API_KEY; with
 // no key it skips that, so the recording sends nothing off this machine.
 delete env.OPENAI_API_KEY;
-// As a user writes it: baton collect's address, the processor adds /v1/traces.
-const processor = new BatonProcessor({ endpoint: env.BATON_OTLP_ENDPOINT.replace(/\/v1\/traces$/, "") });
+// As a user writes it: baton collect's address, the processor adds /v1/traces; with no
+// address (under `baton run`), what OTEL_EXPORTER_OTLP_* say.
+const endpoint = env.BATON_OTLP_ENDPOINT?.replace(/\/v1\/traces$/, "");
+const processor = new BatonProcessor(endpoint ? { endpoint } : {});
 agents.addTraceProcessor(processor);
 
 const client = new OpenAI({ baseURL: env.BATON_MODEL_URL, apiKey: "sk-scripted" });
