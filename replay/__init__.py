@@ -12,7 +12,7 @@ from replay.listing import (
     list_loops,
     store_version,
 )
-from replay.load import load_conversation
+from replay.load import load_conversation, load_conversation_at
 from replay.model import (
     AgentEdge,
     AgentGraph,
@@ -51,6 +51,7 @@ __all__ = [
     "list_conversations",
     "list_loops",
     "load_conversation",
+    "load_conversation_at",
     "span_record",
     "span_records",
     "store_version",

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import duckdb
+
 from replay.errors import StoreLike, existing_store
 from replay.list_filter import ConversationFilter
 from replay.model import ConversationSummary, TraceLoop
@@ -176,7 +178,12 @@ def store_version(store: StoreLike) -> tuple[int, int]:
     it absorbs spans recorded since, so it moves as soon as there is more to show."""
     store = existing_store(store)
     with store.read_connection() as con:
-        count, latest = con.execute(
-            "SELECT count(*), coalesce(max(epoch_us(start_time)), 0) FROM spans"
-        ).fetchall()[0]
+        return read_version(con)
+
+
+def read_version(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
+    """``store_version`` on a connection already open."""
+    count, latest = con.execute(
+        "SELECT count(*), coalesce(max(epoch_us(start_time)), 0) FROM spans"
+    ).fetchall()[0]
     return int(count), int(latest)

@@ -17,6 +17,7 @@ import duckdb
 
 from replay.build import Builder
 from replay.errors import NotFoundError, StoreLike, existing_store
+from replay.listing import read_version
 from replay.model import Conversation
 from replay.settings import read_loop_settings
 from tracer.loops import LoopSettings
@@ -50,14 +51,36 @@ def load_conversation(
     to the store's own (``baton_settings``). Raises ``NotFoundError`` naming the store
     when nothing matches.
     """
+    return _load(store, conversation_or_trace_id, loop_settings, with_version=False)[0]
+
+
+def load_conversation_at(
+    store: StoreLike, conversation_or_trace_id: str, *, loop_settings: LoopSettings | None = None
+) -> tuple[Conversation, tuple[int, int]]:
+    """``load_conversation``, and the store's version (``store_version``) read on the same
+    connection just before the spans: a change during the load shows as a later version.
+    One connection instead of two (opening one costs more than either query)."""
+    conversation, version = _load(store, conversation_or_trace_id, loop_settings, with_version=True)
+    assert version is not None
+    return conversation, version
+
+
+def _load(
+    store: StoreLike,
+    conversation_or_trace_id: str,
+    loop_settings: LoopSettings | None,
+    *,
+    with_version: bool,
+) -> tuple[Conversation, tuple[int, int] | None]:
     store = existing_store(store)
     with store.read_connection() as con:
+        version = read_version(con) if with_version else None
         conversation_id, where, params = _locate(con, store, conversation_or_trace_id.strip())
         table = con.sql(_SPANS_SQL.format(where=where), params=params).to_arrow_table()
         settings = loop_settings or read_loop_settings(con)
     columns = {name: table.column(name).to_pylist() for name in table.column_names}
     with _collector_paused():
-        return Builder(columns, settings).conversation(conversation_id)
+        return Builder(columns, settings).conversation(conversation_id), version
 
 
 @contextmanager
@@ -118,4 +141,4 @@ def _locate(
     )
 
 
-__all__ = ["load_conversation"]
+__all__ = ["load_conversation", "load_conversation_at"]

@@ -1,4 +1,4 @@
-"""Holding Python's cyclic garbage collector back while the user scrolls.
+"""Holding Python's cyclic garbage collector back while the user scrolls or steps.
 
 A full collection walks every tracked object; with a few thousand rows loaded it takes up
 to ~100 ms, long enough to feel as a hitch in the middle of a scroll (``bench/bench_tui.py``
@@ -18,6 +18,9 @@ from textual.dom import DOMNode
 from textual.timer import Timer
 
 QUIET_SECONDS = 0.5
+#: While held this long (key repeat never stops), the objects made since are collected
+#: anyway, the young ones only: what accumulates stays bounded.
+COLLECT_EVERY = 256
 
 
 class GCHold:
@@ -27,12 +30,17 @@ class GCHold:
         self.owner = owner
         self._timer: Timer | None = None
         self._held = False
+        self._held_for = 0  # busy() calls since held
 
     def busy(self) -> None:
         if not self._held and gc.isenabled():
             gc.disable()
             self._held = True
+            self._held_for = 0
         if self._held:
+            self._held_for += 1
+            if self._held_for % COLLECT_EVERY == 0:
+                gc.collect(0)
             if self._timer is not None:
                 self._timer.stop()
             self._timer = self.owner.set_timer(QUIET_SECONDS, self.release)

@@ -206,7 +206,17 @@ class _Braille:
 
 
 def _join(cells: list[tuple[str, Style | None]]) -> Text:
+    """One line of cells, each run of one style as one span (a panel's width of spans
+    would each be converted for the terminal on every step)."""
     text = Text(no_wrap=True, overflow="crop")
+    run: list[str] = []
+    run_style: Style | None = None
     for char, style in cells:
-        text.append(char, style)
+        if run and style != run_style:
+            text.append("".join(run), run_style)
+            run = []
+        run.append(char)
+        run_style = style
+    if run:
+        text.append("".join(run), run_style)
     return text

@@ -42,6 +42,7 @@ class AgentColors:
 
     def __init__(self, agents: Iterable[str] = (), order: Sequence[str] = ()) -> None:
         self._colors: dict[str, str] = {}
+        self._blocks: dict[str | None, Style] = {}  # made once: the timeline draws many
         ranked = {agent: rank for rank, agent in enumerate(order[: len(AGENT_COLORS)])}
         present = list(dict.fromkeys(agents))
         taken = {ranked[agent] for agent in present if agent in ranked}
@@ -67,7 +68,10 @@ class AgentColors:
 
     def block(self, agent: str | None) -> Style:
         """A cell filled with the agent's colour."""
-        return Style(color="#101010", bgcolor=self.color(agent))
+        style = self._blocks.get(agent)
+        if style is None:
+            style = self._blocks[agent] = Style(color="#101010", bgcolor=self.color(agent))
+        return style
 
 
 def preferred_slot(agent: str) -> int:

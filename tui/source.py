@@ -128,6 +128,12 @@ class ConversationSource(Protocol):
 
     def conversation(self, conversation_or_trace_id: str) -> Conversation: ...
 
+    def conversation_at(
+        self, conversation_or_trace_id: str
+    ) -> tuple[Conversation, tuple[int, int]]:
+        """The conversation and the ``version`` it was read at, in one read."""
+        ...
+
     def version(self) -> tuple[int, int]: ...
 
     def span(self, trace_id: str, span_id: str) -> SpanRecord: ...
@@ -212,6 +218,12 @@ class StoreSource:
     def conversation(self, conversation_or_trace_id: str) -> Conversation:
         with self._reading:
             return replay.load_conversation(self.store, conversation_or_trace_id)
+
+    def conversation_at(
+        self, conversation_or_trace_id: str
+    ) -> tuple[Conversation, tuple[int, int]]:
+        with self._reading:
+            return replay.load_conversation_at(self.store, conversation_or_trace_id)
 
     def version(self) -> tuple[int, int]:
         if self._missing():

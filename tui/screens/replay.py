@@ -23,7 +23,7 @@ from replay.cost import Cost, agent_costs, conversation_cost
 from replay.model import Conversation, Step, ToolCall, TraceLoop
 from replay.spans import SpanRecord
 from replay.transcript import conversation_markdown
-from tui.gc_hold import LongLived
+from tui.gc_hold import GCHold, LongLived
 from tui.humanize import rate as rate_text
 from tui.lanes import lane_agents, lane_columns
 from tui.pager import show_in_pager, transcript_path
@@ -128,6 +128,7 @@ class ReplayScreen(Screen[None]):
         self.span_records = SpanRecords()  # read a stretch of turns at a time
         self._lanes_drawn_for: Conversation | None = None  # the lanes' columns are of it
         self.long_lived = LongLived()  # the conversation, kept out of the collector's walks
+        self._gc_hold = GCHold(self)  # no collection in the middle of stepping
 
     def compose(self) -> ComposeResult:
         yield Static(id="replay-title", classes="title-bar")
@@ -158,7 +159,11 @@ class ReplayScreen(Screen[None]):
         self.load()
 
     def on_unmount(self) -> None:
+        self._gc_hold.release()
         self.long_lived.thaw()
+
+    def on_screen_suspend(self) -> None:
+        self._gc_hold.release()
 
     @property
     def baton(self) -> BatonApp:
@@ -171,9 +176,9 @@ class ReplayScreen(Screen[None]):
         """Read the conversation off the UI thread; the newest request wins."""
         source = self.baton.source
         try:
-            version = source.version()  # first, so a change during the load shows later
+            # The version is read first, so a change during the load shows later.
             with self.long_lived.building():
-                conversation = source.conversation(self.conversation_id)
+                conversation, version = source.conversation_at(self.conversation_id)
             # The colours' order when already read (the list reads it once its first page
             # is shown); else the turn shows at once and its colours follow (recolour).
             order = source.known_agent_order()
@@ -439,14 +444,17 @@ class ReplayScreen(Screen[None]):
 
     def action_step(self, delta: int) -> None:
         if self._count():
+            self._gc_hold.busy()
             self.index = max(1, min(self.index + delta, self._count()))
 
     def action_first(self) -> None:
         if self._count():
+            self._gc_hold.busy()
             self.index = 1
 
     def action_last(self) -> None:
         if self._count():
+            self._gc_hold.busy()
             self.index = self._count()
 
     def action_play(self) -> None:

@@ -135,26 +135,30 @@ class Timeline(Widget, can_focus=True):
         error_style = self.get_component_rich_style("timeline--error")
         boundary_style = self.get_component_rich_style("timeline--boundary")
 
-        pointer, turns, bars = Text(), Text(), Text()
+        # Cells of one style in a row go in as one span: a line of 120 cells converts
+        # to a handful of styled spans for the terminal, not 120.
+        pointer_runs, turns_runs, bars_runs = _Runs(), _Runs(), _Runs()
+        current_style = Style(reverse=True, bold=True)
         for offset, mark in enumerate(shown):
             index = start + offset + 1
             is_current = index == self.current
             if is_current or not mark.boundary:
-                pointer.append(_centred("▼" if is_current else "", cell), pointer_style)
+                pointer_runs.add(_centred("▼" if is_current else "", cell), pointer_style)
             else:  # where a run or a user message starts
                 edge = BOUNDARY_GLYPHS[mark.boundary]
-                pointer.append(edge + " " * (cell - 1), boundary_style)
+                pointer_runs.add(edge + " " * (cell - 1), boundary_style)
             style = self.agent_colors.block(mark.agent)
             if is_current:
-                style = style + Style(reverse=True, bold=True)
-            turns.append(_cell_label(index, mark.hands_off, cell), style)
+                style = style + current_style
+            turns_runs.add(_cell_label(index, mark.hands_off, cell), style)
             bar = "━" * cell if mark.in_loop else " " * cell
             if mark.failed:
                 turns_bar = "✗" + bar[1:]
-                bars.append(turns_bar[:1], error_style)
-                bars.append(turns_bar[1:], loop_style)
+                bars_runs.add(turns_bar[:1], error_style)
+                bars_runs.add(turns_bar[1:], loop_style)
             else:
-                bars.append(bar, loop_style)
+                bars_runs.add(bar, loop_style)
+        pointer, turns, bars = pointer_runs.text(), turns_runs.text(), bars_runs.text()
         if start > 0:
             pointer = Text("◀", pointer_style) + pointer[1:]
         if start + visible < len(self.marks):
@@ -186,3 +190,22 @@ def _cell_label(index: int, hands_off: bool, cell: int) -> str:
     if len(number) <= cell - 1:
         return number.rjust(cell - 1) + mark
     return " " * (cell - 1) + mark
+
+
+class _Runs:
+    """A line of text built cell by cell, each run of one style kept as one span."""
+
+    def __init__(self) -> None:
+        self._parts: list[tuple[str, Style]] = []
+
+    def add(self, text: str, style: Style) -> None:
+        if self._parts and self._parts[-1][1] == style:
+            self._parts[-1] = (self._parts[-1][0] + text, style)
+        else:
+            self._parts.append((text, style))
+
+    def text(self) -> Text:
+        line = Text()
+        for text, style in self._parts:
+            line.append(text, style)
+        return line
