@@ -2,7 +2,7 @@
 until every span is queryable in each tool's own store, and how many it kept.
 
     bash bench/peers/setup.sh      # once: the peers' own venvs, /work/fw/mlflow and /work/fw/phoenix
-    python bench/bench_peers.py [--runs 1000] [--rounds 1] [--peers baton,mlflow,phoenix]
+    python bench/bench_peers.py [--runs 1000] [--rounds 1] [--peers floor,baton,mlflow,phoenix]
 
 Each run is the real ``agents.Runner`` with its real ``OpenAIChatCompletionsModel`` over
 HTTP to a scripted OpenAI-compatible server on 127.0.0.1 (``tests/producers/
@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -42,7 +43,7 @@ import scripted_model
 import workflow
 
 HERE = Path(__file__).resolve().parent
-TOOLS = ("baton", "mlflow", "phoenix")
+TOOLS = ("floor", "baton", "mlflow", "phoenix")  # floor: the same runs, nothing recording
 SETUP = "bash bench/peers/setup.sh"
 
 
@@ -72,7 +73,7 @@ class ModelServer:
 
 
 def python_of(tool: str, fw: Path) -> Path | None:
-    if tool == "baton":
+    if tool in ("floor", "baton"):
         return Path(sys.executable)
     python = fw / tool / "bin" / "python"
     return python if python.exists() else None
@@ -83,6 +84,7 @@ def run_part(tool: str, python: Path, runs: int) -> dict[str, Any]:
     model = scripted_model.ScriptedModel(workflow.script(runs))
     # No API key in the part's environment: no exporter can reach OpenAI's dashboard.
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "BATON_"))}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with ModelServer(model) as server, tempfile.TemporaryDirectory(prefix=f"peers-{tool}-") as tmp:
         done = subprocess.run(
             [
@@ -97,22 +99,36 @@ def run_part(tool: str, python: Path, runs: int) -> dict[str, Any]:
         )
     if done.returncode != 0 or not done.stdout.strip():
         raise SystemExit(f"{tool}'s part failed ({done.returncode}):\n{done.stderr[-4000:]}")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    # The part's whole process tree (Phoenix's server too, which the part waits for),
+    # start-up and imports included.
+    result["tree_cpu_seconds"] = (after.ru_utime + after.ru_stime) - (
+        before.ru_utime + before.ru_stime
+    )
     # The producer's own truth: every scripted answer was asked for, once, by the SDK.
     if len(model.log) != 3 * runs or model.unused() or result["sdk_traces"] != runs:
         raise SystemExit(f"{tool}: the runs did not go as scripted ({len(model.log)} model calls)")
     return result
 
 
-def ratio(value: float, base: float) -> str:
+def ratio(value: float, base: float | None) -> str:
     return f"{value / base:.2f}×" if base else "—"
+
+
+def median(rounds: list[dict[str, Any]], key: str) -> float:
+    return float(statistics.median(r[key] for r in rounds))
+
+
+def kept(result: dict[str, Any]) -> float:
+    return float(result["stored_spans"] / result["expected_spans"])
 
 
 def report(results: dict[str, list[dict[str, Any]]]) -> None:
     base = results.get("baton")
-    base_time = statistics.median(r["queryable_seconds"] for r in base) if base else 0.0
-    base_run = statistics.median(r["runs_seconds"] for r in base) if base else 0.0
-    base_kept = min(r["stored_spans"] / r["expected_spans"] for r in base) if base else 0.0
+    keys = ("queryable_seconds", "runs_seconds", "cpu_seconds", "tree_cpu_seconds")
+    at: dict[str, float | None] = {k: median(base, k) if base else None for k in keys}
+    base_kept = statistics.median(kept(r) for r in base) if base else None
     first = next(iter(results.values()))[0]
     print(
         f"\n{first['runs']} runs each (Triage → handoff → Billing → lookup → answer), "
@@ -121,36 +137,54 @@ def report(results: dict[str, list[dict[str, Any]]]) -> None:
         + ", ".join(f"{n} {t}" for t, n in first["sdk_spans_by_type"].items())
     )
     print(
-        f"{'tool':8} {'version':9} {'runs done s':>11} {'queryable s':>12} {'vs baton':>9}"
-        f" {'spans kept':>18} {'vs baton':>9} {'traces kept':>14}"
+        f"{'tool':8} {'version':8} {'runs s':>7} {'queryable s':>11} {'×baton':>6}"
+        f" {'CPU s':>6} {'×baton':>6} {'tree CPU':>8} {'spans kept':>20} {'×baton':>6}"
+        f" {'traces kept':>11}"
     )
     for tool, rounds in results.items():
         for r in rounds:
-            kept = r["stored_spans"] / r["expected_spans"]
+            stored = "—" if tool == "floor" else f"{r['stored_spans']:,}/{r['expected_spans']:,}"
+            share = "" if tool == "floor" else f"{kept(r):.0%}"
+            traces = "—" if tool == "floor" else f"{r['stored_traces']:,}/{r['sdk_traces']:,}"
             print(
-                f"{tool:8} {r['version']:9} {r['runs_seconds']:11.1f} {r['queryable_seconds']:12.1f}"
-                f" {ratio(r['queryable_seconds'], base_time):>9}"
-                f" {r['stored_spans']:>7,}/{r['expected_spans']:<7,} {kept:4.0%}"
-                f" {ratio(kept, base_kept):>8}"
-                f" {r['stored_traces']:>6,}/{r['sdk_traces']:<6,}"
+                f"{tool:8} {r['version']:8} {r['runs_seconds']:7.1f}"
+                f" {r['queryable_seconds']:11.1f} {ratio(r['queryable_seconds'], at['queryable_seconds']):>6}"
+                f" {r['cpu_seconds']:6.1f} {ratio(r['cpu_seconds'], at['cpu_seconds']):>6}"
+                f" {r['tree_cpu_seconds']:8.1f} {stored:>15} {share:>4}"
+                f" {'' if tool == 'floor' else ratio(kept(r), base_kept):>6} {traces:>11}"
             )
-    print("\nmedians over rounds, baton = 1:")
+    print("\nmedians over rounds (baton = 1×):")
     for tool, rounds in results.items():
-        queryable = statistics.median(r["queryable_seconds"] for r in rounds)
-        ran = statistics.median(r["runs_seconds"] for r in rounds)
-        kept = statistics.median(r["stored_spans"] / r["expected_spans"] for r in rounds)
-        print(
-            f"  {tool:8} until queryable {queryable:7.1f} s ({ratio(queryable, base_time)}),"
-            f" runs alone {ran:6.1f} s ({ratio(ran, base_run)}), spans kept {kept:.0%}"
-            f" ({ratio(kept, base_kept)}); expected = SDK spans {rounds[0]['extra_doc']}"
+        line = (
+            f"  {tool:8} until queryable {median(rounds, 'queryable_seconds'):6.1f} s"
+            f" ({ratio(median(rounds, 'queryable_seconds'), at['queryable_seconds'])}),"
+            f" runs alone {median(rounds, 'runs_seconds'):6.1f} s"
+            f" ({ratio(median(rounds, 'runs_seconds'), at['runs_seconds'])}),"
+            f" CPU {median(rounds, 'cpu_seconds'):6.1f} s"
+            f" ({ratio(median(rounds, 'cpu_seconds'), at['cpu_seconds'])}),"
+            f" process tree CPU {median(rounds, 'tree_cpu_seconds'):6.1f} s"
+            f" ({ratio(median(rounds, 'tree_cpu_seconds'), at['tree_cpu_seconds'])})"
         )
+        if tool != "floor":
+            kept_median = statistics.median(kept(r) for r in rounds)
+            line += (
+                f", spans kept {kept_median:.0%} ({ratio(kept_median, base_kept)});"
+                f" expected = one per SDK span {rounds[0]['extra_doc']}"
+            )
+        print(line)
+    print(
+        "  (runs s: the runs alone; queryable s: from the first run until a query of the"
+        " tool's store first saw every span it kept; CPU s: the recording process's, runs"
+        " and flush; tree CPU: the tool's whole process tree, start-up and Phoenix's server"
+        " included)"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=1, help="rounds of every tool, alternating")
-    parser.add_argument("--peers", default=",".join(TOOLS), help="which of baton,mlflow,phoenix")
+    parser.add_argument("--peers", default=",".join(TOOLS), help="which of " + ",".join(TOOLS))
     parser.add_argument(
         "--fw", type=Path, default=Path("/work/fw"), help="where the peers' venvs are"
     )

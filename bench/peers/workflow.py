@@ -111,6 +111,7 @@ class Tool:
     extra_doc: str  # the same, said in words for the printout
     # A cheaper query of the trace count alone, polled before the full ``count``.
     count_traces: Callable[[], int] | None = None
+    records: bool = True  # False for the floor: runs with nothing recording them
 
 
 async def _run_all(runs: int, model_url: str) -> None:
@@ -154,17 +155,19 @@ def main(setup: Callable[[argparse.Namespace], Tool]) -> None:
     tool = setup(args)
     counter = CountingProcessor()
     add_trace_processor(counter)  # beside the tool's, whichever way it registered
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     asyncio.run(_run_all(args.runs, args.model_url))
     ran = time.perf_counter() - started
     tool.flush()
-    flushed = time.perf_counter() - started
+    flushed, cpu = time.perf_counter() - started, time.process_time() - cpu
     expected = (counter.spans + tool.extra_spans(counter), counter.traces)
-    queries = 0
-    if tool.count_traces is not None:
+    queries = more = spans = traces = 0
+    queryable = flushed
+    if tool.count_traces is not None and tool.records:
         count_traces = tool.count_traces
         _, _, queries = settle(lambda: (count_traces(),), expected[1:], started)
-    (spans, traces), queryable, more = settle(tool.count, expected, started)
+    if tool.records:
+        (spans, traces), queryable, more = settle(tool.count, expected, started)
     print(
         json.dumps(
             {
@@ -179,6 +182,7 @@ def main(setup: Callable[[argparse.Namespace], Tool]) -> None:
                 "stored_traces": traces,
                 "runs_seconds": ran,
                 "flushed_seconds": flushed,
+                "cpu_seconds": cpu,  # this process's, from the first run to the flush's end
                 "queryable_seconds": queryable,
                 "queries": queries + more,
                 "extra_doc": tool.extra_doc,
