@@ -7,7 +7,8 @@ turns the SDK's traces into spans in a baton store.
 Needs the ``openai-agents`` package (``pip install 'baton[agents]'``). Spans are kept
 per trace and written as one segment when the trace ends (and every few seconds for
 long traces, and on ``force_flush``/``shutdown``); the processor never waits for the
-store's lock and never raises into the SDK.
+store's lock and never raises into the SDK. Segments move into the store file when it
+is read, at shutdown, and in the background once many wait.
 """
 
 from __future__ import annotations
@@ -91,15 +92,20 @@ class StoreTracingProcessor(TracingProcessor):
         flush_interval: float = 5.0,
         max_buffered_spans: int = 2000,
         absorb_interval: float = 5.0,
+        absorb_from_segments: int = 256,
     ) -> None:
         self.store = store if isinstance(store, Store) else Store(store)
         self.limits = limits or Limits.from_env()
         self.flush_interval = flush_interval
         self.max_buffered_spans = max_buffered_spans
         self.absorb_interval = absorb_interval
+        self.absorb_from_segments = absorb_from_segments
         self._converter = SdkSpanConverter()
         self._destinations: dict[str, Destination] = {}
         self._lock = threading.RLock()
+        # Held while ended traces are converted and written, without ``_lock``, so the
+        # run's spans need not wait for that; a read in this process waits for it.
+        self._writing = threading.RLock()
         self._flusher: threading.Thread | None = None
         self._stop_flusher = threading.Event()
         self._wake_flusher = threading.Event()
@@ -226,10 +232,11 @@ class StoreTracingProcessor(TracingProcessor):
                 self._destinations[span.trace_id] = destination
                 self._converter.buffer(span.trace_id).conversation_id = destination.conversation_id
             buffer = self._converter.add_span(span.trace_id, item)
-            if len(buffer.spans) >= self.max_buffered_spans:
-                self._flush(None)
-            elif self._flusher is None:
+            full = len(buffer.spans) >= self.max_buffered_spans
+            if not full and self._flusher is None:
                 self._start_flusher()
+        if full:
+            self._flush(None)
 
     def _start_flusher(self) -> None:
         """A thread that writes what long-running traces hold every ``flush_interval``
@@ -254,15 +261,26 @@ class StoreTracingProcessor(TracingProcessor):
         register_before_read(self.store, self._write_finished)
 
     def _write_finished(self, _: Any = None) -> None:
-        """Write the traces that ended since the last time, as one segment per store."""
-        with self._lock:
-            ended, self._finished = self._finished, []
+        """Write the traces that ended since the last time, as one segment per store.
+        Their buffers are taken under the lock and converted outside it."""
+        with self._writing:
+            with self._lock:
+                ended, self._finished = self._finished, []
+                taken = []
+                for capture in (True, False):
+                    ids = [trace_id for trace_id, content in ended if content is capture]
+                    if ids:
+                        by_store = self._by_store(ids, final=True)
+                        taken.append((capture, by_store, self._converter.take(ids)))
             tables = []
-            for capture in (True, False):
-                ids = [trace_id for trace_id, content in ended if content is capture]
-                if ids:
-                    tables += self._drain(ids, final=True, capture_content=capture)
-        self._write_tables(tables)
+            for capture, by_store, converter in taken:
+                converter.capture_content = capture
+                for store, ids in by_store.items():
+                    rows = SpanRows(self.limits)
+                    converter.drain(rows, ids, final=True)
+                    if len(rows):
+                        tables.append((store, rows.to_arrow()))
+            self._write_tables(tables)
 
     def _stop_flushing(self) -> None:
         self._stop_flusher.set()
@@ -272,14 +290,12 @@ class StoreTracingProcessor(TracingProcessor):
                 thread.join(timeout=10)
 
     def _flush(self, _: Any) -> None:
-        with self._lock:
+        with self._writing:
             self._write_finished()
-            open_traces = [tid for tid, b in self._converter.traces.items() if b.spans]
-            self._write(open_traces, final=False)
-
-    def _write(self, trace_ids: list[str], *, final: bool) -> None:
-        """Convert ``trace_ids``' buffered spans and write one segment per store."""
-        self._write_tables(self._drain(trace_ids, final=final))
+            with self._lock:
+                open_traces = [tid for tid, b in self._converter.traces.items() if b.spans]
+                tables = self._drain(open_traces, final=False)
+            self._write_tables(tables)
 
     def _write_tables(self, tables: list[tuple[Store, Any]]) -> None:
         """Write drained tables as segments (no lock needed: the files are new)."""
@@ -293,12 +309,7 @@ class StoreTracingProcessor(TracingProcessor):
     ) -> list[tuple[Store, Any]]:
         """``trace_ids``' buffered spans as one Arrow table per store (call under the lock;
         writing them needs no lock, so runs go on while a segment reaches the disk)."""
-        by_store: dict[Store, list[str]] = {}
-        for trace_id in trace_ids:
-            destination = self._destinations.get(trace_id, Destination(self.store))
-            by_store.setdefault(destination.store, []).append(trace_id)
-            if final:
-                self._destinations.pop(trace_id, None)
+        by_store = self._by_store(trace_ids, final=final)
         self._converter.capture_content = (
             settings.capture_content if capture_content is None else capture_content
         )
@@ -310,13 +321,29 @@ class StoreTracingProcessor(TracingProcessor):
                 tables.append((store, rows.to_arrow()))
         return tables
 
+    def _by_store(self, trace_ids: list[str], *, final: bool) -> dict[Store, list[str]]:
+        """``trace_ids`` by the store each goes to (call under the lock); ``final``
+        forgets their destinations."""
+        by_store: dict[Store, list[str]] = {}
+        for trace_id in trace_ids:
+            destination = self._destinations.get(trace_id, Destination(self.store))
+            by_store.setdefault(destination.store, []).append(trace_id)
+            if final:
+                self._destinations.pop(trace_id, None)
+        return by_store
+
     def _absorb_now_and_then(self, store: Store) -> None:
-        """Keep the segment folder short in long-lived processes, off the run's thread."""
+        """Keep the segment folder short in long-lived processes, off the run's thread.
+        Only once ``absorb_from_segments`` wait: an absorb holds the interpreter for much
+        of its time (resolution is Python), which the runs of this process would wait
+        for, and readers and the processor's shutdown absorb what is left anyway."""
         now = time.monotonic()
         running = self._absorbing is not None and self._absorbing.is_alive()
         if running or now - self._last_absorb < self.absorb_interval:
             return
         self._last_absorb = now
+        if len(store.pending_segments()) < self.absorb_from_segments:
+            return
         self._absorbing = threading.Thread(
             target=store.absorb_if_free, name="baton-absorb", daemon=True
         )

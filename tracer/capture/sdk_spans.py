@@ -142,6 +142,18 @@ class SdkSpanConverter:
         self._buffered += 1
         return buffer
 
+    def take(self, trace_ids: Iterable[str]) -> SdkSpanConverter:
+        """A converter holding the buffers of ``trace_ids``, taken out of this one: they
+        convert there while spans of other traces keep coming here."""
+        taken = SdkSpanConverter(capture_content=self.capture_content)
+        for sdk_trace_id in trace_ids:
+            buffer = self.traces.pop(sdk_trace_id, None)
+            if buffer is not None:
+                taken.traces[sdk_trace_id] = buffer
+                self._buffered -= len(buffer.spans)
+                taken._buffered += len(buffer.spans)
+        return taken
+
     def add_export(self, item: Mapping[str, Any]) -> bool:
         """Add one ``trace.export()`` or ``span.export()`` dict; False if it is neither."""
         kind = item.get("object")
