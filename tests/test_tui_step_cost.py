@@ -18,9 +18,11 @@ from replay.spans import SpanRecord
 from tracer.store import Store
 from tui.app import BatonApp
 from tui.lanes import lane_agents, lane_columns
+from tui.screens.conversations import ConversationsScreen
 from tui.screens.replay import ReplayScreen
-from tui.source import StoreSource
+from tui.source import ListQuery, StoreSource
 from tui.span_cache import stretch_around
+from tui.widgets.conversation_table import ConversationTable
 from tui.widgets.lanes import AgentLanes
 from tui.widgets.message_blocks import ToolCallBlock
 from tui.widgets.span_details import SpanDetails
@@ -159,3 +161,24 @@ def test_a_conversation_and_its_version_come_from_one_read(sample_store: Store) 
     conversation, version = replay.load_conversation_at(sample_store, LOOPING)
     assert version == replay.store_version(sample_store)
     assert conversation == replay.load_conversation(sample_store, LOOPING)
+
+
+async def test_the_list_under_a_conversation_opened_directly_is_made_when_shown(
+    sample_store: Store,
+) -> None:
+    source = StoreSource(sample_store)
+    app = BatonApp(source, LOOPING, follow_interval=None)
+    async with app.run_test(size=(110, 36)) as pilot:
+        await opened(pilot, app)
+        below = app.screen_stack[-2]
+        assert isinstance(below, ConversationsScreen)
+        assert list(below.children) == []  # nothing made, styled or laid out yet
+        await pilot.press("escape")
+        expected = [row.conversation_id for row in source.page(ListQuery(), 0, 100).rows]
+
+        def listed() -> list[str]:
+            tables = below.query(ConversationTable)
+            return tables.first(ConversationTable).ids if tables and app.screen is below else []
+
+        await wait_for(pilot, lambda: listed() == expected, lambda: f"the list, got {listed()}")
+        assert below.query_one(ConversationTable).has_focus

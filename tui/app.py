@@ -75,7 +75,7 @@ class BatonApp(App[None]):
         return [*super().get_line_filters(), _SHOW_CONTROLS]
 
     def on_mount(self) -> None:
-        self.push_screen(ConversationsScreen())
+        self.push_screen(ConversationsScreen(deferred=bool(self.open_id)))
         if self.open_id:
             self.push_screen(ReplayScreen(self.open_id))
         self._screens_ready = True

@@ -65,8 +65,11 @@ class ConversationsScreen(Screen[None]):
 
     query_state: reactive[ListQuery] = reactive(ListQuery, init=False)
 
-    def __init__(self) -> None:
+    def __init__(self, *, deferred: bool = False) -> None:
         super().__init__()
+        #: ``deferred``: under a conversation opened straight away, the list's widgets are
+        #: made when it is first shown (their styling would hold the replay's first turn).
+        self.composed = not deferred
         self.total: int | None = None
         self.error: str | None = None
         self._generation = 0
@@ -80,6 +83,8 @@ class ConversationsScreen(Screen[None]):
         return cast("BatonApp", self.app)
 
     def compose(self) -> ComposeResult:
+        if not self.composed:
+            return
         yield Static(id="list-title", classes="title-bar")
         yield Input(
             placeholder=(
@@ -95,6 +100,10 @@ class ConversationsScreen(Screen[None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        if self.composed:
+            self._set_up()
+
+    def _set_up(self) -> None:
         table = self.query_one(ConversationTable)
         table.set_columns(self.query_state.sort, self.query_state.descending)
         table.focus()
@@ -103,11 +112,22 @@ class ConversationsScreen(Screen[None]):
         self.watch(self.app, "store_version", self._store_changed, init=False)
         self.watch(table, "scroll_y", self._scrolled, init=False)
 
-    def on_screen_resume(self) -> None:
+    async def on_screen_resume(self) -> None:
         # Load when first shown, not when mounted: opened straight on a conversation, the
         # app should not spend its first second on a list nobody sees yet.
-        if self._generation == 0 and self.app.screen is self:
+        if self.app.screen is not self:
+            return
+        await self.ensure_composed()
+        if self._generation == 0:
             self.reload()
+
+    async def ensure_composed(self) -> None:
+        """Make the widgets of a deferred list (the replay calls this before it goes, so
+        that no key reaches the list before its widgets are there)."""
+        if not self.composed:
+            self.composed = True
+            await self.recompose()
+            self._set_up()
 
     def _show_title(self) -> None:
         count = "" if self.total is None else f" · {plural(self.total, 'conversation')}"

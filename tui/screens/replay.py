@@ -28,6 +28,7 @@ from tui.humanize import rate as rate_text
 from tui.lanes import lane_agents, lane_columns
 from tui.pager import show_in_pager, transcript_path
 from tui.palette import AgentColors
+from tui.screens.conversations import ConversationsScreen
 from tui.screens.goto import GotoScreen
 from tui.screens.search import SearchScreen
 from tui.screens.text_view import TextScreen
@@ -693,6 +694,10 @@ class ReplayScreen(Screen[None]):
     def action_noop(self) -> None:
         """Enter toggles a focused fold; the binding is here to list it in the help."""
 
-    def action_back(self) -> None:
+    async def action_back(self) -> None:
         self.playing = False
+        stack = self.app.screen_stack
+        below = stack[-2] if len(stack) > 1 else None
+        if isinstance(below, ConversationsScreen):
+            await below.ensure_composed()
         self.dismiss(None)
