@@ -61,6 +61,8 @@ SCRIPTS: dict[str, dict[str, dict[str, list[Step]]]] = {
         "swarm_pingpong": _swarm_style("transfer_to_{}", "triage", "billing", 3, "Done. DONE"),
         "manager": _manager("researcher", "researcher", "The answer is 42. DONE"),
         "swarm_unwrapped": _swarm_style("transfer_to_{}", "triage", "billing", 2, "Ok. DONE"),
+        # A ping-pong spread over the traces of an unwrapped run.
+        "pingpong_unwrapped": _swarm_style("transfer_to_{}", "triage", "billing", 3, "Ok. DONE"),
     },
     "adk": {
         "handback": {

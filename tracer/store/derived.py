@@ -33,10 +33,24 @@ _TOUCHED = "_baton_touched"
 _SCOPE = f"""
 CREATE OR REPLACE TEMP TABLE _baton_scope AS
 SELECT trace_id, span_id, parent_span_id, op, start_time, final_answer, conversation_id,
-       from_agent, to_agent, model
+       from_agent, to_agent, model,
+       -- The run loops are found in: the trace, or the traces joined by their links into
+       -- a conversation named by its earliest trace's id (tracer.store.links).
+       CASE WHEN conversation_id IN (SELECT trace_id FROM _baton_traces
+                                     UNION ALL SELECT trace_id FROM {_TOUCHED})
+            THEN conversation_id ELSE trace_id END AS run
 FROM spans
 WHERE start_time BETWEEN $lo AND $hi
   AND trace_id IN (SELECT trace_id FROM {_TOUCHED})
+"""
+
+# The other traces of the link-joined conversations of the touched ones: their loops are
+# found together, so they are refreshed together.
+_LINKED_OTHERS = f"""
+SELECT DISTINCT t.trace_id FROM _baton_traces AS t
+WHERE t.conversation_id IN (SELECT run FROM _baton_scope WHERE run <> trace_id
+                            UNION SELECT trace_id FROM {_TOUCHED})
+  AND t.trace_id NOT IN (SELECT trace_id FROM {_TOUCHED})
 """
 
 # Numbered as the views always numbered them: a model call's turn and a handoff's seq by
@@ -74,7 +88,8 @@ WHERE spans.start_time BETWEEN $lo AND $hi
   AND (spans.turn IS DISTINCT FROM f.turn OR spans.seq IS DISTINCT FROM f.seq)
 """
 
-# A ping-pong loop (DESIGN.md): within one trace, consecutive handoffs that repeat one
+# A ping-pong loop (DESIGN.md): within one trace (or the traces its links join into one
+# run: AutoGen started outside any span; ``run``), consecutive handoffs that repeat one
 # cycle of distinct agents, with no non-transfer tool call or final answer between them,
 # at least `loop.two_cycle_handoffs` handoffs for a 2-cycle and `loop.cycle_repeats` full
 # repeats of a longer one. Handoff j goes a[j-1] -> a[j]; it continues a k-cycle when
@@ -82,54 +97,56 @@ WHERE spans.start_time BETWEEN $lo AND $hi
 # with its cycle length and handoff count; the ``loops`` view keeps those that pass the
 # thresholds in force, so changing a threshold needs no recomputation.
 # `tracer.loops.find_loops` is the same definition in Python; a property test holds the
-# two equal.
+# two equal. A loop's trace, first seq and first turn are its first handoff's; its last
+# seq and turn, its last handoff's (in another trace of the run, for a run of several).
 _FIND_LOOPS = """
--- Only touched traces with two handoffs or more can hold a loop.
+-- Only touched runs with two handoffs or more can hold a loop.
 WITH candidates AS (
-    SELECT trace_id FROM _baton_facts WHERE op = 'handoff' GROUP BY trace_id HAVING count(*) >= 2
+    SELECT run FROM _baton_facts WHERE op = 'handoff' GROUP BY run HAVING count(*) >= 2
 ),
 candidate_handoffs AS (
-    SELECT h.conversation_id, h.trace_id, h.seq, h.turn, h.from_agent, h.to_agent,
-           h.start_time AS "at"
-    FROM _baton_facts AS h SEMI JOIN candidates AS c ON h.trace_id = c.trace_id
+    SELECT h.conversation_id, h.trace_id, h.run, h.seq, h.turn, h.from_agent, h.to_agent,
+           h.start_time AS "at",
+           row_number() OVER (PARTITION BY h.run ORDER BY h.start_time, h.span_id) AS run_seq
+    FROM _baton_facts AS h SEMI JOIN candidates AS c ON h.run = c.run
     WHERE h.op = 'handoff'
 ),
 breaks AS (
-    SELECT s.trace_id, s.start_time AS break_at
-    FROM _baton_facts AS s SEMI JOIN candidates AS c ON s.trace_id = c.trace_id
+    SELECT s.run, s.start_time AS break_at
+    FROM _baton_facts AS s SEMI JOIN candidates AS c ON s.run = c.run
     WHERE s.op IN ('tool', 'agent_tool') OR (s.op = 'chat' AND s.final_answer)
 ),
 ordered AS (
     SELECT
         h.*,
-        lag(h.to_agent) OVER (PARTITION BY h.trace_id ORDER BY h.seq) AS prev_to,
-        lag(h."at") OVER (PARTITION BY h.trace_id ORDER BY h.seq) AS prev_at
+        lag(h.to_agent) OVER (PARTITION BY h.run ORDER BY h.run_seq) AS prev_to,
+        lag(h."at") OVER (PARTITION BY h.run ORDER BY h.run_seq) AS prev_at
     FROM candidate_handoffs AS h
 ),
 broken AS (
     SELECT o.*, b.break_at AS last_break_at
     FROM ordered AS o
-    ASOF LEFT JOIN breaks AS b ON o.trace_id = b.trace_id AND o."at" > b.break_at
+    ASOF LEFT JOIN breaks AS b ON o.run = b.run AND o."at" > b.break_at
 ),
 segmented AS (
     SELECT
         *,
         sum(CASE WHEN prev_to IS NULL OR prev_to IS DISTINCT FROM from_agent
                       OR last_break_at > prev_at THEN 1 ELSE 0 END)
-            OVER (PARTITION BY trace_id ORDER BY seq ROWS UNBOUNDED PRECEDING) AS segment
+            OVER (PARTITION BY run ORDER BY run_seq ROWS UNBOUNDED PRECEDING) AS segment
     FROM broken
 ),
 positioned AS (
-    SELECT *, row_number() OVER (PARTITION BY trace_id, segment ORDER BY seq) AS pos
+    SELECT *, row_number() OVER (PARTITION BY run, segment ORDER BY run_seq) AS pos
     FROM segmented
 ),
 distinct_run AS (
     SELECT
         *,
-        pos - coalesce(max(prev_same) OVER (PARTITION BY trace_id, segment ORDER BY pos
+        pos - coalesce(max(prev_same) OVER (PARTITION BY run, segment ORDER BY pos
                                             ROWS UNBOUNDED PRECEDING), 0) AS distinct_len
     FROM (
-        SELECT *, lag(pos) OVER (PARTITION BY trace_id, segment, from_agent ORDER BY pos)
+        SELECT *, lag(pos) OVER (PARTITION BY run, segment, from_agent ORDER BY pos)
                   AS prev_same
         FROM positioned
     )
@@ -138,33 +155,33 @@ periods AS (
     SELECT j.*, j.pos - m.pos + 1 AS k
     FROM distinct_run AS j
     ASOF LEFT JOIN positioned AS m
-        ON j.trace_id = m.trace_id AND j.segment = m.segment
+        ON j.run = m.run AND j.segment = m.segment
        AND j.to_agent = m.from_agent AND j.pos >= m.pos
 ),
 cycling AS (
-    SELECT *, pos - row_number() OVER (PARTITION BY trace_id, segment, k ORDER BY pos) AS island
+    SELECT *, pos - row_number() OVER (PARTITION BY run, segment, k ORDER BY pos) AS island
     FROM periods
     WHERE k >= 2 AND k <= distinct_len
 ),
 found AS (
-    SELECT trace_id, segment, k, min(pos) AS j1, max(pos) AS j2, max(pos) - min(pos) + k AS n
+    SELECT run, segment, k, min(pos) AS j1, max(pos) AS j2, max(pos) - min(pos) + k AS n
     FROM cycling
-    GROUP BY trace_id, segment, k, island
+    GROUP BY run, segment, k, island
 )
 SELECT
     any_value(p.conversation_id) AS conversation_id,
-    f.trace_id,
+    arg_min(p.trace_id, p.pos) AS trace_id,
     f.k AS cycle,
     list(p.from_agent ORDER BY p.pos) FILTER (WHERE p.pos <= f.j1) AS agents,
-    min(p.seq) AS first_seq,
-    max(p.seq) AS last_seq,
+    arg_min(p.seq, p.pos) AS first_seq,
+    arg_max(p.seq, p.pos) AS last_seq,
     f.n AS handoffs,
-    min(p.turn) AS first_turn,
-    max(p.turn) AS last_turn
+    arg_min(p.turn, p.pos) AS first_turn,
+    arg_max(p.turn, p.pos) AS last_turn
 FROM found AS f
 JOIN positioned AS p
-    ON p.trace_id = f.trace_id AND p.segment = f.segment AND p.pos BETWEEN f.j1 - f.k + 1 AND f.j2
-GROUP BY f.trace_id, f.segment, f.k, f.j1, f.j2, f.n
+    ON p.run = f.run AND p.segment = f.segment AND p.pos BETWEEN f.j1 - f.k + 1 AND f.j2
+GROUP BY f.run, f.segment, f.k, f.j1, f.j2, f.n
 """
 
 _CONVERSATIONS_OF_TOUCHED = f"""
@@ -293,8 +310,16 @@ def refresh(
     touched = pa.table({"trace_id": pa.array(sorted(set(traces)), pa.string())})
     with registered(con, _TOUCHED, touched):
         lo, hi = _widest(batch_window, con.execute(_TOUCHED_WINDOW).fetchone())
+        con.execute(_SCOPE, {"lo": lo, "hi": hi})
+        others = [row[0] for row in con.execute(_LINKED_OTHERS).fetchall()]
+    if others:  # a run over linked traces: refreshed whole
+        traces = [*traces, *others]
+        touched = pa.table({"trace_id": pa.array(sorted(set(traces)), pa.string())})
+    with registered(con, _TOUCHED, touched):
+        if others:
+            lo, hi = _widest((lo, hi), con.execute(_TOUCHED_WINDOW).fetchone())
+            con.execute(_SCOPE, {"lo": lo, "hi": hi})
         window = {"lo": lo, "hi": hi}
-        con.execute(_SCOPE, window)
         con.execute(_NUMBER)
         con.execute(_STORE_NUMBERS, window)
         con.execute(f"DELETE FROM _baton_loops WHERE trace_id IN (SELECT trace_id FROM {_TOUCHED})")

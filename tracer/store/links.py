@@ -3,16 +3,55 @@
 AutoGen's runtime, started outside any span, splits one run into many traces whose spans
 point at each other only through OTLP links. A trace with no conversation id of its own
 joins the conversation of the traces it links to (and that link to it), so the run reads
-as one conversation. Traces linked to a stored trace take that trace's conversation."""
+as one conversation, named by its earliest trace. A link is written on one end only, so
+the links seen are kept (``_baton_links``): a trace arriving after the one that links to
+it joins too, and a stored run joined by an earlier trace moves to that trace's id."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from datetime import datetime
 
 import duckdb
+import pyarrow as pa
 
 from tracer.store.derived import stored_traces
+from tracer.store.rows import registered
+
+#: Every link between two traces seen, kept so that a trace arriving after the one that
+#: links to it still finds it (links are written on one end only).
+CREATE_TABLE = "CREATE TABLE IF NOT EXISTS _baton_links (trace_id VARCHAR, linked_trace VARCHAR)"
+
+
+def stored_links(con: duckdb.DuckDBPyConnection, traces: Iterable[str]) -> set[tuple[str, str]]:
+    """The stored links from or to ``traces``."""
+    wanted = pa.table({"trace_id": pa.array(sorted(set(traces)), pa.string())})
+    with registered(con, "_baton_link_lookup", wanted):
+        rows = con.execute(
+            "SELECT trace_id, linked_trace FROM _baton_links "
+            "WHERE trace_id IN (SELECT trace_id FROM _baton_link_lookup) "
+            "OR linked_trace IN (SELECT trace_id FROM _baton_link_lookup)"
+        ).fetchall()
+    return {(a, b) for a, b in rows}
+
+
+def store_links(con: duckdb.DuckDBPyConnection, pairs: set[tuple[str, str]]) -> None:
+    """Keep ``pairs`` (trace, linked trace), each once."""
+    if not pairs:
+        return
+    new = pa.table(
+        {
+            "trace_id": pa.array([a for a, _ in sorted(pairs)], pa.string()),
+            "linked_trace": pa.array([b for _, b in sorted(pairs)], pa.string()),
+        }
+    )
+    with registered(con, "_baton_new_links", new):
+        con.execute(
+            "INSERT INTO _baton_links SELECT * FROM _baton_new_links AS n WHERE NOT EXISTS "
+            "(SELECT 1 FROM _baton_links AS l "
+            " WHERE l.trace_id = n.trace_id AND l.linked_trace = n.linked_trace)"
+        )
 
 
 def linked_traces(traces: Iterable[str], links: Iterable[str | None]) -> set[tuple[str, str]]:
@@ -37,12 +76,15 @@ def join_linked(
     chosen: dict[str, str],
     starts: dict[str, int],
     pairs: set[tuple[str, str]],
-) -> dict[str, str]:
-    """``chosen`` (trace -> conversation) with each trace that has no conversation of its
-    own (its conversation is its id) moved to its linked traces' conversation: an explicit
-    one if a linked trace has one, else the earliest linked trace's id."""
-    if not pairs:
-        return chosen
+) -> tuple[dict[str, str], dict[str, str]]:
+    """``chosen`` (the batch's trace -> conversation) with the traces related by links
+    joined, and the stored traces outside the batch that move with them.
+
+    A group of linked traces, with every trace of the link-joined conversations its
+    stored members belong to, is one conversation: an explicit id if a member has one
+    (the earliest member's), else the id of its earliest trace. Links are one-way and
+    arrive with either end, so a stored run may be joined by a trace that started before
+    it: the whole run then moves to that trace's id."""
     parent: dict[str, str] = {}
 
     def root(trace: str) -> str:
@@ -54,29 +96,56 @@ def join_linked(
         ra, rb = root(a), root(b)
         if ra != rb:
             parent[ra] = rb
-    outside = sorted({t for pair in pairs for t in pair} - set(chosen))
-    stored = _stored_conversations(con, outside)
+    linked = {t for pair in pairs for t in pair}
+    stored = stored_traces(con, linked)
+    conversation_of = {t: chosen.get(t) or (stored[t][2] if t in stored else None) for t in linked}
+    # A conversation named by a trace's id was joined by links (or is that trace alone).
+    named = {c for c in conversation_of.values() if c} - linked
+    stored.update(stored_traces(con, named))
+    runs = {c for c in conversation_of.values() if c and (c in linked or c in stored)}
+    first = {t: _micros(v[0]) for t, v in stored.items()}
+    for trace, start in starts.items():
+        if trace in linked:
+            first[trace] = min(first.get(trace, start), start)
     members: dict[str, list[str]] = {}
-    for trace in {t for pair in pairs for t in pair}:
+    for trace in linked:
         members.setdefault(root(trace), []).append(trace)
-    result = dict(chosen)
+    result, moved = dict(chosen), {}
     for group in members.values():
-        known = [chosen.get(t) or stored.get(t) for t in group]
         explicit = sorted(
-            (starts.get(t, 0), c) for t, c in zip(group, known, strict=True) if c and c != t
+            (first.get(t, 2**63), c) for t in group if (c := conversation_of[t]) and c not in runs
         )
         if explicit:
             conversation = explicit[0][1]
         else:
-            conversation = min(group, key=lambda t: (starts.get(t, 2**63), t))
+            candidates = set(group) | {conversation_of[t] or t for t in group}
+            conversation = min(candidates, key=lambda t: (first.get(t, 2**63), t))
+        joined = {conversation_of[t] or t for t in group} & runs
         for trace in group:
-            if trace in result and result[trace] == trace:
+            if trace in result and (result[trace] == trace or result[trace] in runs):
                 result[trace] = conversation
-    return result
+        outside = _traces_of(con, joined - {conversation}) | (set(group) & set(stored))
+        for trace in outside - set(result):
+            if conversation_of.get(trace) in (None, *joined, trace):
+                moved[trace] = conversation
+    return result, moved
 
 
-def _stored_conversations(con: duckdb.DuckDBPyConnection, traces: list[str]) -> dict[str, str]:
-    if not traces:
-        return {}
-    known = stored_traces(con, traces)  # each stored trace's conversation, kept at ingest
-    return {trace: conversation for trace, (_, _, conversation) in known.items() if conversation}
+def _traces_of(con: duckdb.DuckDBPyConnection, conversations: set[str]) -> set[str]:
+    """The stored traces of ``conversations``."""
+    if not conversations:
+        return set()
+    wanted = pa.table({"conversation_id": pa.array(sorted(conversations), pa.string())})
+    with registered(con, "_baton_runs", wanted):
+        rows = con.execute(
+            "SELECT trace_id FROM _baton_traces "
+            "WHERE conversation_id IN (SELECT conversation_id FROM _baton_runs)"
+        ).fetchall()
+    return {row[0] for row in rows}
+
+
+def _micros(value: object) -> int:
+    """A stored start time (as DuckDB returns a TIMESTAMPTZ) in microseconds."""
+    if isinstance(value, datetime):
+        return int(value.timestamp() * 1_000_000)
+    return 2**63

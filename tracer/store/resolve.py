@@ -20,7 +20,7 @@ import duckdb
 import pyarrow as pa
 
 from tracer.store.derived import stored_traces
-from tracer.store.links import join_linked, linked_traces
+from tracer.store.links import join_linked, linked_traces, store_links, stored_links
 from tracer.store.nesting import nested_in, stored_nesting
 from tracer.store.resolve_claims import claimed_agents
 from tracer.store.rows import registered
@@ -40,6 +40,7 @@ class Resolution:
     agent_tool_fixes: dict[Key, str] = field(default_factory=dict)  # tool span -> its agent
     conversation_fixes: dict[str, str] = field(default_factory=dict)  # trace -> conversation
     nested_fixes: dict[Key, str | None] = field(default_factory=dict)  # span -> nested_in
+    new_links: set[tuple[str, str]] = field(default_factory=set)  # (trace, linked trace)
 
 
 def resolve(con: duckdb.DuckDBPyConnection, table: pa.Table) -> Resolution:
@@ -145,15 +146,18 @@ def resolve(con: duckdb.DuckDBPyConnection, table: pa.Table) -> Resolution:
     chosen, resolution.conversation_fixes = _conversations(
         traces, conversations, starts, stored_conversations
     )
-    pairs = linked_traces(traces, table.column("links").to_pylist())
+    resolution.new_links = linked_traces(traces, table.column("links").to_pylist())
+    # Links are written on one end: a trace finds the stored ones linking to it here.
+    pairs = resolution.new_links | stored_links(con, set(traces))
     if pairs:  # traces related only by links (AutoGen) join one conversation
         first: dict[str, int] = {}
         for trace, start in zip(traces, starts, strict=True):
             first[trace] = min(first.get(trace, start), start)
-        chosen = join_linked(con, chosen, first, pairs)
+        chosen, moved = join_linked(con, chosen, first, pairs)
         for trace, conversation in chosen.items():
             if stored_conversations.get(trace) not in (None, conversation):
                 resolution.conversation_fixes[trace] = conversation
+        resolution.conversation_fixes.update(moved)
     nesting = nested_in(nodes, called)
     stored_nest = stored_nesting(con, set(traces), window) if window else {}
     for key, now in stored_nest.items():
@@ -274,6 +278,7 @@ def agent_tool_targets(
 
 def apply_fixes(con: duckdb.DuckDBPyConnection, resolution: Resolution) -> None:
     """Complete stored spans that the batch's arrival resolved."""
+    store_links(con, resolution.new_links)
     if resolution.agent_fixes:
         agents, sources = zip(*resolution.agent_fixes.values(), strict=True)
         fixes = _by_span(resolution.agent_fixes, agent_name=agents, from_agent=sources)

@@ -145,6 +145,16 @@ def _m007_prices(con: Connection) -> None:
             derived.refresh_all(con)
 
 
+def _m008_links_table(con: Connection) -> None:
+    # Links between traces, both ways (tracer.store.links): a trace that arrives after
+    # the one linking to it joins its conversation too. Filled from the stored links.
+    from tracer.store import links
+
+    con.execute(links.CREATE_TABLE)
+    rows = con.execute("SELECT trace_id, links FROM spans WHERE links IS NOT NULL").fetchall()
+    links.store_links(con, links.linked_traces([r[0] for r in rows], [r[1] for r in rows]))
+
+
 @contextmanager
 def _progress_bar(con: Connection, show: bool) -> Iterator[None]:
     """DuckDB's own progress bar on the terminal for the block, when it is worth one."""
@@ -168,6 +178,7 @@ MIGRATIONS: tuple[tuple[str, Callable[[Connection], None]], ...] = (
     ("005_links", _m005_links),
     ("006_derived", _m006_derived),
     ("007_prices", _m007_prices),
+    ("008_links_table", _m008_links_table),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -96,7 +96,7 @@ async def manager() -> TaskResult:
 
 
 async def main() -> None:
-    if WORKFLOW == "swarm_unwrapped":  # no app span: the run is many traces, linked
+    if WORKFLOW.endswith("_unwrapped"):  # no app span: the run is many traces, linked
         result = await swarm(stream=False)
     else:
         with tracer.start_as_current_span("app " + WORKFLOW):
