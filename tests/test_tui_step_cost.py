@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import threading
 from collections.abc import Sequence
 
 import pytest
@@ -14,6 +15,7 @@ from tui_helpers import settle, wait_for
 from tui_sample import LOOPING
 
 import replay
+from replay.model import Conversation
 from replay.spans import SpanRecord
 from tracer.store import Store
 from tui.app import BatonApp
@@ -36,6 +38,13 @@ class CountingSource(StoreSource):
     def __init__(self, store: Store) -> None:
         super().__init__(store)
         self.span_reads: list[str] = []
+        self.conversation_reads: list[str] = []  # the thread each read ran on
+
+    def conversation_at(
+        self, conversation_or_trace_id: str
+    ) -> tuple[Conversation, tuple[int, int]]:
+        self.conversation_reads.append(threading.current_thread().name)
+        return super().conversation_at(conversation_or_trace_id)
 
     def span(self, trace_id: str, span_id: str) -> SpanRecord:
         self.span_reads.append(span_id)
@@ -92,6 +101,8 @@ async def test_stepping_back_and_forth_reads_the_store_once(sample_store: Store)
             sample_store, with_calls.trace_id, block.call.span_id
         )
         assert source.span_reads == ["stretch"]
+        # Read once, started with the app rather than after its screens were made.
+        assert source.conversation_reads == ["baton-read-ahead"]
 
 
 async def test_a_turn_outside_the_stretch_read_reads_the_next(sample_store: Store) -> None:

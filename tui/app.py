@@ -24,6 +24,7 @@ from tracer.store import StoreError
 from tui.commands import commands
 from tui.control_pictures import ShowControlCharacters
 from tui.messages import OpenConversation
+from tui.read_ahead import ReadAhead
 from tui.screens.conversations import ConversationsScreen
 from tui.screens.help import HelpScreen
 from tui.screens.replay import ReplayScreen
@@ -68,11 +69,16 @@ class BatonApp(App[None]):
         self.follow_interval = follow_interval
         self.theme = THEMES[theme]
         self._screens_ready = False
+        self.read_ahead: ReadAhead | None = None
 
     def get_line_filters(self) -> Sequence[LineFilter]:
         # Textual's own filters (NO_COLOR's monochrome, dimming), then control characters
         # in recorded text drawn as symbols, never sent to the terminal.
         return [*super().get_line_filters(), _SHOW_CONTROLS]
+
+    def on_load(self) -> None:
+        if self.open_id:  # before the screens are made: the read overlaps Textual's start
+            self.read_ahead = ReadAhead(self.source, self.open_id)
 
     def on_mount(self) -> None:
         self.push_screen(ConversationsScreen(deferred=bool(self.open_id)))

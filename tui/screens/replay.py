@@ -178,8 +178,13 @@ class ReplayScreen(Screen[None]):
         source = self.baton.source
         try:
             # The version is read first, so a change during the load shows later.
+            ahead = self.baton.read_ahead
+            read = ahead.take(self.conversation_id) if ahead is not None else None
             with self.long_lived.building():
-                conversation, version = source.conversation_at(self.conversation_id)
+                if read is not None:  # started with the app (``baton tui ID``)
+                    conversation, version = read.result()
+                else:
+                    conversation, version = source.conversation_at(self.conversation_id)
             # The colours' order when already read (the list reads it once its first page
             # is shown); else the turn shows at once and its colours follow (recolour).
             order = source.known_agent_order()
