@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -415,3 +416,26 @@ async def test_a_model_that_leaves_its_spans_empty_is_named_not_content_capture(
     assert {step.missing_content for step in off} == {
         "content capture was off when this run was recorded (BATON_CAPTURE_CONTENT)"
     }
+
+
+async def test_segments_are_absorbed_in_the_background_only_once_many_wait(
+    store: Store,
+) -> None:
+    processor = agents_sdk.install(store)
+    processor.absorb_interval = 0  # consider absorbing after every segment written
+    processor.absorb_from_segments = 3
+    for written in (1, 2):
+        await run_support(group_id=f"conv-{written}")
+        processor.force_flush()
+        for thread in threading.enumerate():  # an absorb, had one started, has finished
+            if thread.name == "baton-absorb":
+                thread.join()
+        assert len(store.pending_segments()) == written  # left to readers, for now
+    await run_support(group_id="conv-3")
+    processor.force_flush()
+    for _ in range(600):  # the absorb runs on a thread of its own
+        if not store.pending_segments():
+            break
+        await asyncio.sleep(0.05)
+    assert store.pending_segments() == []
+    assert store.query("SELECT count(*) FROM conversations").rows == [(3,)]
