@@ -111,6 +111,10 @@ SCRIPTS: dict[str, dict[str, dict[str, list[Step]]]] = {
             "handback": _swarm_style("transfer_to_{}", "triage", "billing", 2, "Refunded."),
             "pingpong": _swarm_style("transfer_to_{}", "triage", "billing", 3, "Done."),
             "manager": _manager("researcher", "researcher", "The answer is 42.", argument="input"),
+            # A tool that throws: the SDK tells the model, which answers.
+            "tool_error": {
+                "triage": [call("charge", {"cents": 4200}), say("The card was declined.")]
+            },
         }.items()
     },
     "vercel": {

@@ -293,7 +293,22 @@ def check_handoffs_say_why(recorded: Recorded) -> None:
     assert reasons == expected
 
 
+def check_failed_tools_are_errors(recorded: Recorded) -> None:
+    """The tool calls that threw are errors, in order, and so is their conversation."""
+    failed = list(recorded.known["framework"]["failed_tools"])
+    calls = rows(
+        recorded.store,
+        "SELECT tool_name, status FROM tool_calls ORDER BY started_at, span_id",
+    )
+    assert [tool for tool, status in calls if status == "error"] == failed
+    assert [status for _, status in calls if status != "error"] == ["unset"] * (
+        len(calls) - len(failed)
+    )
+    assert rows(recorded.store, "SELECT has_error FROM conversations") == [(bool(failed),)]
+
+
 REQUEST_CHECKS: list[Callable[[Recorded], None]] = [
+    check_failed_tools_are_errors,
     check_replay_shows_each_request_system_message_first,
     check_tool_calls_carry_the_models_call_ids_and_results,
     check_the_group_is_the_conversation_and_every_span_arrived,

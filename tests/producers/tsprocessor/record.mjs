@@ -1,8 +1,8 @@
 // The TypeScript OpenAI Agents SDK (@openai/agents) with baton's own TracingProcessor
 // (examples/typescript/baton-processor, installed as `baton-openai-agents`), hooked up as
-// its README says: handoffs with a hand-back, a ping-pong (streamed), and an agent used as
-// a tool, on Chat Completions and on the Responses API; each run in a group (its
-// conversation).
+// its README says: handoffs with a hand-back, a ping-pong (streamed), an agent used as a
+// tool and a tool that throws, on Chat Completions and on the Responses API; each run in a
+// group (its conversation).
 import * as agents from "@openai/agents";
 import { BatonProcessor } from "baton-openai-agents";
 import OpenAI from "openai";
@@ -52,9 +52,23 @@ function manager() {
   });
 }
 
+const failedTools = []; // the tool calls that threw, as they threw
+function failing() {
+  const charge = agents.tool({
+    name: "charge",
+    description: "Charge the card.",
+    parameters: z.object({ cents: z.number() }),
+    execute: async () => {
+      failedTools.push("charge");
+      throw new Error("card declined");
+    },
+  });
+  return new agents.Agent({ name: "triage", instructions: "[agent:triage] You charge.", model, tools: [charge] });
+}
+
 const groupId = `conversation-${workflow}`;
 const runner = new agents.Runner({ groupId });
-const start = flow === "manager" ? manager() : swarm();
+const start = { manager: manager(), tool_error: failing() }[flow] ?? swarm();
 const input = flow === "manager" ? "What is the answer?" : "I want a refund";
 let result;
 if (flow === "pingpong") {
@@ -71,6 +85,6 @@ await processor.forceFlush();
 // A streamed run's trace ends a little after `completed`; the SDK shuts its processors down
 // before the process exits, which sends the rest: count what was sent then.
 process.on("exit", () => writeFileSync(env.BATON_TRUTH_OUT, JSON.stringify({
-  handoffs, output: result.finalOutput, group_id: groupId,
+  handoffs, failed_tools: failedTools, output: result.finalOutput, group_id: groupId,
   sent: processor.sent, dropped: processor.dropped,
 }, null, 2)));
