@@ -7,8 +7,9 @@ spans in the same run.
 Figures, each beside the in-process ``StoreExporter.export`` on the same spans: spans/s
 acknowledged by the receiver (an acknowledged batch is on disk), the CPU the
 recording side spends per span (decoding, storing and absorbing into DuckDB included:
-the figure that holds when other programs share the cores), and the time the final
-absorb takes. Ratios are receiver / in-process. Runs alternate; medians are shown.
+the figure that holds when other programs share the cores), the time the final
+absorb takes (for the receiver: converting what its spool holds, then absorbing), and
+the receiver's peak resident memory. Ratios are receiver / in-process. Runs alternate; medians are shown.
 """
 
 from __future__ import annotations
