@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
 import statistics
 import subprocess
@@ -45,6 +46,7 @@ import workflow
 HERE = Path(__file__).resolve().parent
 TOOLS = ("floor", "baton", "mlflow", "phoenix")  # floor: the same runs, nothing recording
 SETUP = "bash bench/peers/setup.sh"
+LOSS_WORDS = re.compile(r"discard|dropp|lost|queue is full", re.IGNORECASE)
 
 
 class ModelServer:
@@ -100,12 +102,15 @@ def run_part(tool: str, python: Path, runs: int) -> dict[str, Any]:
     if done.returncode != 0 or not done.stdout.strip():
         raise SystemExit(f"{tool}'s part failed ({done.returncode}):\n{done.stderr[-4000:]}")
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # What a tool said about losing data (MLflow warns when its export queue is full).
+    said = [line.strip() for line in done.stderr.splitlines() if LOSS_WORDS.search(line)]
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     # The part's whole process tree (Phoenix's server too, which the part waits for),
     # start-up and imports included.
     result["tree_cpu_seconds"] = (after.ru_utime + after.ru_stime) - (
         before.ru_utime + before.ru_stime
     )
+    result["said"] = list(dict.fromkeys(said))[:3]
     # The producer's own truth: every scripted answer was asked for, once, by the SDK.
     if len(model.log) != 3 * runs or model.unused() or result["sdk_traces"] != runs:
         raise SystemExit(f"{tool}: the runs did not go as scripted ({len(model.log)} model calls)")
@@ -172,6 +177,9 @@ def report(results: dict[str, list[dict[str, Any]]]) -> None:
                 f" expected = one per SDK span {rounds[0]['extra_doc']}"
             )
         print(line)
+    for tool, rounds in results.items():
+        for said in dict.fromkeys(line for r in rounds for line in r["said"]):
+            print(f"  {tool} said: {said[:300]}")
     print(
         "  (runs s: the runs alone; queryable s: from the first run until a query of the"
         " tool's store first saw every span it kept; CPU s: the recording process's, runs"
