@@ -47,6 +47,7 @@ HERE = Path(__file__).resolve().parent
 TOOLS = ("floor", "baton", "mlflow", "phoenix")  # floor: the same runs, nothing recording
 SETUP = "bash bench/peers/setup.sh"
 LOSS_WORDS = re.compile(r"discard|dropp|lost|queue is full", re.IGNORECASE)
+STAMP = re.compile(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d ")  # a log line's time, for de-duplicating
 
 
 class ModelServer:
@@ -103,7 +104,9 @@ def run_part(tool: str, python: Path, runs: int) -> dict[str, Any]:
         raise SystemExit(f"{tool}'s part failed ({done.returncode}):\n{done.stderr[-4000:]}")
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     # What a tool said about losing data (MLflow warns when its export queue is full).
-    said = [line.strip() for line in done.stderr.splitlines() if LOSS_WORDS.search(line)]
+    said = [
+        STAMP.sub("", line.strip()) for line in done.stderr.splitlines() if LOSS_WORDS.search(line)
+    ]
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     # The part's whole process tree (Phoenix's server too, which the part waits for),
     # start-up and imports included.
