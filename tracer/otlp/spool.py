@@ -50,9 +50,9 @@ CONVERT_FROM_BACKLOG = 64
 BACKLOG_LIMIT = 256
 #: Bodies whose parsed request is kept in memory for the worker (bytes); beyond, the
 #: worker parses the file again.
-HOLD_BYTES = 32 * 1024 * 1024
+HOLD_BYTES = 16 * 1024 * 1024
 #: Bodies converted into one segment at most (bytes).
-BATCH_BYTES = 32 * 1024 * 1024
+BATCH_BYTES = 8 * 1024 * 1024
 
 
 @dataclass
@@ -84,8 +84,12 @@ class Spool:
         with self._changed:
             self._stopping = False
             now = time.monotonic()
-            for path in left:
-                self._waiting.append(_Waiting(path, 0, None, now - CONVERT_AT_LEAST_EVERY))
+            for path in left:  # due at once; sized, so that a batch stays within its bytes
+                try:
+                    size = path.stat().st_size
+                except FileNotFoundError:
+                    continue
+                self._waiting.append(_Waiting(path, size, None, now - CONVERT_AT_LEAST_EVERY))
         self._worker = threading.Thread(target=self._work, name="baton-collect-spool", daemon=True)
         self._worker.start()
 

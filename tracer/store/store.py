@@ -45,7 +45,7 @@ logger = logging.getLogger("baton.store")
 DEFAULT_LOCK_TIMEOUT = 30.0
 #: How long a recorder shutting down waits for the lock to move its segments into the file.
 EXIT_ABSORB_TIMEOUT = 10.0
-_ABSORB_CHUNK_ROWS = 200_000
+_ABSORB_CHUNK_ROWS = 50_000  # per transaction: what an absorb holds in memory at once
 _HOLDER = re.compile(r"Conflicting lock is held in (.+?) \(PID (\d+)\)")
 
 Connection = duckdb.DuckDBPyConnection
