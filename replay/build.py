@@ -1,7 +1,8 @@
 """Assembling a ``Conversation`` from the span columns ``load_conversation`` fetched: one
 pass per trace in start order. A tool call or handoff belongs to the latest model call
 started before it at the same level (the top-level run, or the run of one agent called
-as a tool), which is the call whose answer asked for it."""
+as a tool), which is the call whose answer asked for it. Loops are found per run, as the
+store finds them: the trace, or all the traces that links join into one conversation."""
 
 from __future__ import annotations
 
@@ -72,6 +73,25 @@ class _Calls:
         return self.drafts[at] if at >= 0 else None
 
 
+class _TraceHandoffs:
+    """What loop finding needs of one trace: its handoffs (rows, in start order, with
+    their transitions and the top-level step that asked for each) and its breaks."""
+
+    __slots__ = ("breaks", "rows", "steps", "transitions")
+
+    def __init__(
+        self,
+        rows: list[int],
+        transitions: list[Transition],
+        steps: list[int | None],
+        breaks: list[int],
+    ) -> None:
+        self.rows = rows
+        self.transitions = transitions
+        self.steps = steps
+        self.breaks = breaks
+
+
 class Builder:
     """Turns one fetch of span columns into a ``Conversation``."""
 
@@ -87,14 +107,21 @@ class Builder:
         self._made_guardrails: dict[str, Guardrail] = {}
         self._level_of: dict[str, str | None] = {}  # chat span id -> its nesting span
         self._row_of = {span: row for row, span in enumerate(columns["span_id"])}
+        self._handoffs: list[_TraceHandoffs] = []
 
-    def conversation(self, conversation_id: str) -> Conversation:
+    def conversation(self, conversation_id: str, *, one_run: bool = False) -> Conversation:
+        """The conversation of the fetched spans. ``one_run``: its traces are one run, their
+        loops found together (the store's rule: a conversation named by a trace's id,
+        which links join; else each trace is a run of its own)."""
         c = self.c
         traces: dict[str, list[int]] = {}
         for row, trace_id in enumerate(c["trace_id"]):
             traces.setdefault(trace_id, []).append(row)  # rows come in start order
         for trace_id, rows in traces.items():
             self._trace(trace_id, rows)
+        runs = [self._handoffs] if one_run else [[trace] for trace in self._handoffs]
+        for run in runs:
+            self._loops(run)
         starts, ends = c["start_us"], c["end_us"]
         last = max(
             (e if e is not None else s for s, e in zip(starts, ends, strict=True)), default=None
@@ -199,7 +226,14 @@ class Builder:
         self.guardrails.extend(
             g for row in guardrail_rows for g in (self._guardrail(trace_id, row, guarded, steps),)
         )
-        self._loops(trace_id, transitions, sorted(breaks), owner_of, handoff_rows)
+        self._handoffs.append(
+            _TraceHandoffs(
+                handoff_rows,
+                transitions,
+                [owner_of[r].index if r in owner_of else None for r in handoff_rows],
+                breaks,
+            )
+        )
 
     def _guarded(
         self,
@@ -498,20 +532,29 @@ class Builder:
             nested=tuple(nested.get(c["span_id"][row], ())),
         )
 
-    def _loops(
-        self,
-        trace_id: str,
-        transitions: list[Transition],
-        breaks: list[int],
-        owner_of: dict[int, _Draft],
-        handoff_rows: list[int],
-    ) -> None:
-        """Ping-pong loops by ``tracer.loops.find_loops``, breaks as the ``loops`` view
-        takes them: a tool call or final answer started strictly between two handoffs."""
+    def _loops(self, run: list[_TraceHandoffs]) -> None:
+        """Ping-pong loops of one run by ``tracer.loops.find_loops``, as the ``loops`` view
+        finds them: the run's handoffs in start order (rows come in start, span id order),
+        broken by a tool call or final answer started strictly between two of them. A loop
+        has its first handoff's trace, seq and turn, and its last handoff's seq and turn
+        (the first and last recorded turns among its handoffs)."""
         starts = self.c["start_us"]
+        members = sorted(
+            (
+                (row, transition, step)
+                for trace in run
+                for row, transition, step in zip(
+                    trace.rows, trace.transitions, trace.steps, strict=True
+                )
+            ),
+            key=lambda member: member[0],
+        )
+        if len(members) < 2:
+            return
+        breaks = sorted(at for trace in run for at in trace.breaks)
         handoffs = []
         previous: int | None = None
-        for transition, row in zip(transitions, handoff_rows, strict=True):
+        for position, (row, transition, _) in enumerate(members, start=1):
             at = starts[row]
             latest = bisect_left(breaks, at) - 1
             broken = previous is not None and latest >= 0 and breaks[latest] > previous
@@ -519,21 +562,28 @@ class Builder:
                 Handoff(
                     from_agent=transition.from_agent or "",
                     to_agent=transition.to_agent or "",
-                    seq=transition.seq,
+                    seq=position,  # within the run; mapped back to the trace's own below
                     turn=transition.turn,
                     broken_before=broken,
                 )
             )
             previous = at
-        index_of = {row: owner_of[row].index for row in handoff_rows if row in owner_of}
-        row_of_seq = dict(enumerate(handoff_rows, start=1))
         for loop in find_loops(handoffs, self.settings):
+            looped = members[loop.first_seq - 1 : loop.last_seq]
+            turns = [t.turn for _, t, _ in looped if t.turn is not None]
+            (_, first, first_step), (_, last, last_step) = looped[0], looped[-1]
             self.loops.append(
                 TraceLoop(
-                    trace_id=trace_id,
-                    loop=loop,
-                    first_step=index_of.get(row_of_seq[loop.first_seq]),
-                    last_step=index_of.get(row_of_seq[loop.last_seq]),
+                    trace_id=first.trace_id,
+                    loop=replace(
+                        loop,
+                        first_seq=first.seq,
+                        last_seq=last.seq,
+                        first_turn=turns[0] if turns else None,
+                        last_turn=turns[-1] if turns else None,
+                    ),
+                    first_step=first_step,
+                    last_step=last_step,
                 )
             )
 

@@ -75,12 +75,15 @@ def _load(
     store = existing_store(store)
     with store.read_connection() as con:
         version = read_version(con) if with_version else None
-        conversation_id, where, params = _locate(con, store, conversation_or_trace_id.strip())
+        conversation_id, where, params, one_run = _locate(
+            con, store, conversation_or_trace_id.strip()
+        )
         table = con.sql(_SPANS_SQL.format(where=where), params=params).to_arrow_table()
         settings = loop_settings or read_loop_settings(con)
     columns = {name: table.column(name).to_pylist() for name in table.column_names}
     with _collector_paused():
-        return Builder(columns, settings).conversation(conversation_id), version
+        built = Builder(columns, settings).conversation(conversation_id, one_run=one_run)
+        return built, version
 
 
 @contextmanager
@@ -98,27 +101,33 @@ def _collector_paused() -> Iterator[None]:
 
 def _locate(
     con: duckdb.DuckDBPyConnection, store: Store, wanted: str
-) -> tuple[str, str, list[object]]:
-    """(conversation id, WHERE clause, its parameters) for a conversation or trace id.
-    Found in the store's per-conversation and per-trace tables, with the window of start
-    times their spans lie in, so reading the spans skips the rest of a large store."""
+) -> tuple[str, str, list[object], bool]:
+    """(conversation id, WHERE clause, its parameters, whether its traces are one run)
+    for a conversation or trace id. Found in the store's per-conversation and per-trace
+    tables, with the window of start times their spans lie in, so reading the spans skips
+    the rest of a large store. A conversation named by a trace's id (the traces links
+    join, ``tracer.store.links``) is one run, its loops found together, as the store
+    finds them (``tracer.store.derived``); one trace read alone is a run of its own."""
     if not wanted:
         raise NotFoundError(
             f"give a conversation or trace id (see `baton traces --store {store.path}`)"
         )
     row = con.execute(
-        "SELECT started_at, ended_at FROM _baton_conversations WHERE conversation_id = ?",
-        [wanted],
+        "SELECT started_at, ended_at, "
+        "EXISTS (SELECT 1 FROM _baton_traces WHERE trace_id = ?) AS one_run "
+        "FROM _baton_conversations WHERE conversation_id = ?",
+        [wanted, wanted],
     ).fetchall()
     if row:
         where = "conversation_id = ? AND start_time BETWEEN ? AND ?"
-        return wanted, where, [wanted, row[0][0], row[0][1]]
+        return wanted, where, [wanted, row[0][0], row[0][1]], bool(row[0][2])
     row = con.execute(
         "SELECT conversation_id, first_start, last_start FROM _baton_traces WHERE trace_id = ?",
         [wanted],
     ).fetchall()
     if row:
-        return str(row[0][0]), "trace_id = ? AND start_time BETWEEN ? AND ?", [wanted, *row[0][1:]]
+        where = "trace_id = ? AND start_time BETWEEN ? AND ?"
+        return str(row[0][0]), where, [wanted, *row[0][1:]], False
     if len(wanted) >= _MIN_PREFIX:
         candidates = con.execute(
             "SELECT DISTINCT 'conversation' AS kind, conversation_id FROM _baton_conversations "

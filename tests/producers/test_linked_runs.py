@@ -60,6 +60,7 @@ def test_linked_traces_join_whatever_arrives_first(
     checks.test_every_model_call_is_a_turn_of_the_agent_it_was_for(recorded)
     checks.test_handoffs_are_the_frameworks_own_in_order(recorded)
     checks.test_loops_are_the_ping_pongs_of_the_run(recorded)
+    checks.test_the_replay_highlights_the_loops_the_view_lists(recorded)
 
 
 def test_a_loop_over_traces_names_its_first_and_last_handoff(tmp_path: Path) -> None:

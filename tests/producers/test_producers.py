@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from fixture_store import FIXTURES, load, truth
 
+from replay import load_conversation
 from tracer.capture.dialects import read_messages
 from tracer.loops import Handoff, find_loops
 from tracer.store import Store
@@ -120,6 +121,53 @@ def test_loops_are_the_ping_pongs_of_the_run(recorded: Recorded) -> None:
     assert rows(store, "SELECT agents, handoffs FROM loops ORDER BY first_seq") == [
         tuple(loop) for loop in expected
     ]
+
+
+def test_the_replay_highlights_the_loops_the_view_lists(recorded: Recorded) -> None:
+    """Each conversation's replay has the ``loops`` view's loops, spanning the steps that
+    asked for their first and last handoff (a loop over linked traces included)."""
+    store = recorded.store
+    for (conversation_id,) in rows(store, "SELECT conversation_id FROM conversations"):
+        conversation = load_conversation(store, conversation_id)
+        step_of = {(step.trace_id, step.turn): step.index for step in conversation.steps}
+        handoffs = [
+            tuple(row)
+            for row in store.query(
+                "SELECT trace_id, seq, turn FROM handoffs WHERE conversation_id = ? "
+                'ORDER BY "at", span_id',
+                [conversation_id],
+            ).rows
+        ]
+        expected = []
+        for trace_id, agents, first_seq, last_seq, n, first_turn, last_turn in store.query(
+            "SELECT trace_id, agents, first_seq, last_seq, handoffs, first_turn, last_turn "
+            "FROM loops WHERE conversation_id = ?",
+            [conversation_id],
+        ).rows:
+            at = handoffs.index((trace_id, first_seq, first_turn))
+            last = handoffs[at + n - 1]  # a loop's handoffs are consecutive in its run
+            assert (last[1], last[2]) == (last_seq, last_turn)
+            first_step, last_step = (
+                step_of.get((trace_id, first_turn)),
+                step_of.get((last[0], last[2])),
+            )
+            loop = (tuple(agents), trace_id, first_seq, last_seq, n, first_turn, last_turn)
+            expected.append((*loop, first_step, last_step))
+        replayed = [
+            (
+                found.loop.agents,
+                found.trace_id,
+                found.loop.first_seq,
+                found.loop.last_seq,
+                found.loop.handoffs,
+                found.loop.first_turn,
+                found.loop.last_turn,
+                found.first_step,
+                found.last_step,
+            )
+            for found in conversation.loops
+        ]
+        assert sorted(replayed, key=repr) == sorted(expected, key=repr)
 
 
 def test_replay_shows_what_each_model_call_answered(
