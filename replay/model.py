@@ -207,7 +207,9 @@ class Step:
 
 @dataclass(frozen=True, slots=True)
 class TraceLoop:
-    """A ping-pong loop found in one trace of the conversation."""
+    """A ping-pong loop found in one run of the conversation (a trace, or the traces links
+    join into one run), as the ``loops`` view finds it: ``trace_id`` is its first
+    handoff's trace."""
 
     trace_id: str
     loop: Loop
