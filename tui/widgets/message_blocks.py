@@ -82,6 +82,7 @@ class ToolCallBlock(Vertical, can_focus=True):
     def __init__(self, call: ToolCall, *children: Widget) -> None:
         super().__init__(*children, classes="-error" if call.status == "error" else None)
         self.call = call
+        self.parts = children  # what it was made with, for ``refill``
 
     def on_focus(self, event: events.Focus) -> None:
         self.post_message(ToolCallSelected(self.call))
@@ -121,6 +122,55 @@ class ContextFold(Collapsible):
             blocks.extend(_message(m, step, colors, highlight) for m in shown)
             self.query_one(Collapsible.Contents).mount_all(blocks)
         super()._watch_collapsed(collapsed)
+
+
+def refill(shown: Widget, made: Widget) -> bool:
+    """Make the mounted block ``shown`` draw what the unmounted ``made`` would, in place,
+    and say whether it could: mounting a turn's widgets afresh costs a step far more than
+    updating the ones already there. Only blocks of the same kind and shape are refilled
+    (text blocks, tool calls made of text blocks, an earlier-context fold never opened);
+    anything else, such as an opened fold or a nested run, is left for a new widget."""
+    if not _fits(shown, made):
+        return False
+    _refill(shown, made)
+    return True
+
+
+def _fits(shown: Widget, made: Widget) -> bool:
+    # A fold marks itself "-collapsed" once mounted; the made one is collapsed too.
+    if type(shown) is not type(made) or shown.classes - {"-collapsed"} != made.classes:
+        return False
+    if isinstance(shown, ToolCallBlock) and isinstance(made, ToolCallBlock):
+        kids = list(shown.children)
+        return len(kids) == len(made.parts) and all(
+            _is_text(kid) and _fits(kid, part) for kid, part in zip(kids, made.parts, strict=True)
+        )
+    if isinstance(shown, ContextFold) and isinstance(made, ContextFold):
+        return shown.collapsed and made.collapsed and not shown._filled
+    return _is_text(shown)
+
+
+def _refill(shown: Widget, made: Widget) -> None:
+    if isinstance(shown, ToolCallBlock) and isinstance(made, ToolCallBlock):
+        for kid, part in zip(list(shown.children), made.parts, strict=True):
+            _refill(kid, part)
+        shown.call = made.call
+    elif isinstance(shown, ContextFold) and isinstance(made, ContextFold):
+        shown.messages, shown._parts = made.messages, made._parts
+        shown.title = made.title
+    elif isinstance(shown, Static) and isinstance(made, Static):
+        inline, wanted = shown.styles.inline, made.styles.inline.get_rules()
+        if inline.get_rules() != wanted:
+            for rule in inline.get_rules().keys() - wanted.keys():
+                inline.clear_rule(rule)
+            inline.merge_rules(wanted)
+            shown.refresh(layout=True)
+        shown.content = made.content  # also forgets the cached size, as a new widget has none
+
+
+def _is_text(widget: Widget) -> bool:
+    """A block that is only its text: no children, nothing to focus or open."""
+    return type(widget) in (Static, MessageBlock)
 
 
 def turn_blocks(

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from textual.content import Content
+from textual.widget import Widget
 from textual.widgets import Collapsible, Static
 
 from replay.model import Step
 from tui.palette import AgentColors
 from tui.search import mentions
-from tui.widgets.message_blocks import ContextFold, Highlighter, turn_blocks, turn_header
+from tui.widgets.message_blocks import (
+    ContextFold,
+    Highlighter,
+    refill,
+    turn_blocks,
+    turn_header,
+)
 from tui.widgets.panel import ScrollPanel
 
 
@@ -35,11 +42,40 @@ class MessageView(ScrollPanel):
             *turn_blocks(step, previous, colors, Highlighter(search)),
         ]
         with self.app.batch_update():
-            self.remove_children()
-            self.mount_all(blocks)
+            if self._focus_inside():
+                # Removing a focused block moves the focus on; hiding or refilling it would
+                # not. Keep that behaviour: a turn shown afresh.
+                self.remove_children()
+                self.mount_all(blocks)
+            else:
+                self._refill(blocks)
         self.scroll_home(animate=False)
         if search:
             self.call_after_refresh(self.reveal, search)
+
+    def _focus_inside(self) -> bool:
+        focused = self.screen.focused
+        return focused is not None and focused is not self and self in focused.ancestors
+
+    def _refill(self, blocks: list[Widget]) -> None:
+        """Show ``blocks`` by updating the widgets already shown where they have the same
+        kind, in order, mounting only the rest and removing what is left over."""
+        shown = list(self.children)
+        spare: list[Widget] = []
+        at = 0
+        for block in blocks:
+            match = next((i for i in range(at, len(shown)) if refill(shown[i], block)), None)
+            if match is None:
+                if at < len(shown):
+                    self.mount(block, before=shown[at])
+                else:
+                    self.mount(block)
+                continue
+            spare.extend(shown[at:match])
+            at = match + 1
+        spare.extend(shown[at:])
+        if spare:
+            self.remove_children(spare)
 
     def reveal(self, term: str) -> Static | None:
         """Open the folds around the first block that mentions ``term`` and scroll to it."""
