@@ -33,8 +33,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -50,31 +48,6 @@ LOSS_WORDS = re.compile(r"discard|dropp|lost|queue is full", re.IGNORECASE)
 STAMP = re.compile(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d ")  # a log line's time, for de-duplicating
 
 
-class ModelServer:
-    """``scripted_model.ModelServer`` with Nagle's algorithm off: http.server writes an
-    answer's headers and body separately, and with Nagle on each answer then waits ~40 ms
-    for a delayed ACK, which would make every run mostly waiting."""
-
-    def __init__(self, model: scripted_model.ScriptedModel) -> None:
-        handler = type(
-            "Handler", (scripted_model._handler(model),), {"disable_nagle_algorithm": True}
-        )
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
-
-    def __enter__(self) -> ModelServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-
 def python_of(tool: str, fw: Path) -> Path | None:
     if tool in ("floor", "baton"):
         return Path(sys.executable)
@@ -88,7 +61,10 @@ def run_part(tool: str, python: Path, runs: int) -> dict[str, Any]:
     # No API key in the part's environment: no exporter can reach OpenAI's dashboard.
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "BATON_"))}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    with ModelServer(model) as server, tempfile.TemporaryDirectory(prefix=f"peers-{tool}-") as tmp:
+    with (
+        scripted_model.ModelServer(model) as server,
+        tempfile.TemporaryDirectory(prefix=f"peers-{tool}-") as tmp,
+    ):
         done = subprocess.run(
             [
                 *(str(python), str(HERE / "peers" / f"{tool}_part.py")),

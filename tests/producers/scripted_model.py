@@ -284,6 +284,9 @@ def read_body(handler: BaseHTTPRequestHandler) -> bytes:
 def _handler(model: ScriptedModel) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # http.server writes an answer's headers and body apart: with Nagle's algorithm on,
+        # each answer would wait ~40 ms for a delayed ACK
+        disable_nagle_algorithm = True
 
         def log_message(self, format: str, *args: Any) -> None:  # quiet
             pass
