@@ -44,6 +44,7 @@ def on_screen(view: MessageView) -> list[tuple[object, ...]]:
     return [
         described(w, list(w.children) if isinstance(w, ToolCallBlock) else None)
         for w in view.children
+        if w.display  # not the spares kept hidden
     ]
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from textual.content import Content
 from textual.widget import Widget
-from textual.widgets import Collapsible, Static
+from textual.widgets import Collapsible, LoadingIndicator, Static
 
 from replay.model import Step
 from tui.palette import AgentColors
@@ -17,6 +19,9 @@ from tui.widgets.message_blocks import (
     turn_header,
 )
 from tui.widgets.panel import ScrollPanel
+
+SPARE = 4  # hidden blocks kept for the turns to come
+W = TypeVar("W", bound=Widget)
 
 
 class MessageView(ScrollPanel):
@@ -72,15 +77,34 @@ class MessageView(ScrollPanel):
                     self.mount(block)
                 continue
             spare.extend(shown[at:match])
+            # Shown again as a new block is: no display rule of its own.
+            shown[match].styles.clear_rule("display")
             at = match + 1
         spare.extend(shown[at:])
-        if spare:
-            self.remove_children(spare)
+        # Turns alternate kinds of block (a tool call, then a transfer): keep a few of the
+        # left-over ones hidden, for the next turn to refill. Nothing in here has focus.
+        # A loading indicator goes, as it did with the rest.
+        kept = [w for w in spare if not isinstance(w, LoadingIndicator)][:SPARE]
+        for widget in kept:
+            widget.display = False
+        if len(kept) < len(spare):
+            self.remove_children([w for w in spare if w not in kept])
+        self.refresh(layout=True)
+
+    def shown_blocks(self, kind: type[W]) -> list[W]:
+        """The ``kind`` widgets of the turn shown, in order, without the hidden spares."""
+        found: list[W] = []
+        for top in self.children:
+            if top.display:
+                if isinstance(top, kind):
+                    found.append(top)
+                found.extend(top.query(kind))
+        return found
 
     def reveal(self, term: str) -> Static | None:
         """Open the folds around the first block that mentions ``term`` and scroll to it."""
         needle = term.lower()
-        for block in self.query(Static):
+        for block in self.shown_blocks(Static):
             if isinstance(block.content, Content) and needle in block.content.plain.lower():
                 for fold in block.ancestors:
                     if isinstance(fold, Collapsible) and not isinstance(fold, ContextFold):
@@ -88,7 +112,7 @@ class MessageView(ScrollPanel):
                 self.call_after_refresh(self.scroll_to_widget, block, animate=False, top=True)
                 return block
         # Not in what is shown: a system prompt under "earlier context" may hold it.
-        for context in self.query(ContextFold):
+        for context in self.shown_blocks(ContextFold):
             if context.collapsed and any(mentions(m, term) for m in context.messages):
                 context.collapsed = False
                 self.call_after_refresh(self.reveal, term)
@@ -103,11 +127,11 @@ class MessageView(ScrollPanel):
 
     def set_folds(self, *, expanded: bool) -> None:
         """Open or close every fold in the turn."""
-        for fold in self.query(Collapsible):
+        for fold in self.shown_blocks(Collapsible):
             fold.collapsed = not expanded
         # Each fold scrolls itself into view as it opens; start reading from the top.
         self.call_after_refresh(self.scroll_home, animate=False)
 
     def folds_expanded(self) -> bool:
-        folds = list(self.query(Collapsible))
+        folds = self.shown_blocks(Collapsible)
         return bool(folds) and all(not fold.collapsed for fold in folds)
