@@ -136,14 +136,7 @@ def test_batons_typescript_processor_into_baton_collect(workflow: str, tmp_path:
         collector.send_signal(signal.SIGTERM)
         collector.communicate(timeout=60)
     assert collector.returncode == 0
-    known = {
-        "server": model.log,
-        "framework": json.loads(truth_path.read_text()),
-        "requests": model.requests,
-    }
-    recorded = checks.recording(f"tsprocessor-{workflow}", Store(store_path), known)
-    for check in CHECKS + checks.REQUEST_CHECKS:
-        check(recorded)
+    check_tsprocessor_store(workflow, model, truth_path, store_path)
 
 
 def test_batons_typescript_processor_under_baton_run(tmp_path: Path) -> None:
@@ -168,6 +161,13 @@ def test_batons_typescript_processor_under_baton_run(tmp_path: Path) -> None:
             timeout=300,
         )
     assert done.returncode == 0
+    check_tsprocessor_store(workflow, model, truth_path, store_path)
+
+
+def check_tsprocessor_store(
+    workflow: str, model: ScriptedModel, truth_path: Path, store_path: Path
+) -> None:
+    """Every check of the fixtures, on a store the processor filled live."""
     known = {
         "server": model.log,
         "framework": json.loads(truth_path.read_text()),
