@@ -52,6 +52,13 @@ async def filtered(pilot: Pilot[None], app: BatonApp, typed: str) -> set[str]:
     box.focus()
     await pilot.press("enter")
     await wait_for(pilot, lambda: screen._generation > before, f"the list filtered by {typed}")
+    # the generation counts requests, not answers: wait for the page read to be handed over
+    # (a worker's call_from_thread returns once the UI thread ran it)
+    await wait_for(
+        pilot,
+        lambda: all(worker.is_finished for worker in app.workers if worker.group == "list"),
+        f"the page filtered by {typed}",
+    )
     await wait_for(pilot, lambda: screen.total is not None and not screen._loading_more)
     return set(screen.query_one(ConversationTable).ids)
 
