@@ -193,12 +193,13 @@ class StoreTracingProcessor(TracingProcessor):
     def _span_start(self, span: Span[Any]) -> None:
         # The run loop's frames are on the stack when its agent span starts (not always
         # when it ends: a streamed run's last span may end from the consumer's task).
-        if getattr(span.span_data, "type", None) == "agent":
+        kind = getattr(span.span_data, "type", None)
+        if kind == "agent":
             facts = run_facts()
             if facts:
                 with self._lock:
                     self._run_facts[span.span_id] = facts
-        elif getattr(span.span_data, "type", None) in _MODEL_CALLS:
+        elif kind in _MODEL_CALLS:
             request = request_facts()  # enough to serve the call again (replay.sdk_rerun)
             if request:
                 with self._lock:

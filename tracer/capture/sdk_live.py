@@ -22,34 +22,34 @@ from typing import Any
 _MAX_FRAMES = 200
 _STREAMED_LOOP = "start_streaming"
 _RUN_LOOPS = frozenset({_STREAMED_LOOP, "_run_impl"})
-_HANDOFF_FRAME = "execute_handoffs"
+_HANDOFF_FRAMES = frozenset({"execute_handoffs"})
 
 
-def _sdk_frames() -> list[FrameType]:
-    """The Agents SDK's frames on the current call stack, innermost first."""
-    found: list[FrameType] = []
+def _sdk_frame(names: frozenset[str]) -> FrameType | None:
+    """The innermost Agents SDK frame on the current call stack whose function is one of
+    ``names`` (the name is checked first, the file only then: this runs on the run's
+    thread as spans start and end)."""
     frame: FrameType | None = sys._getframe(1)
     for _ in range(_MAX_FRAMES):
         if frame is None:
-            break
-        filename = frame.f_code.co_filename.replace("\\", "/")
-        if "/agents/" in filename:
-            found.append(frame)
+            return None
+        code = frame.f_code
+        if code.co_name in names and "/agents/" in code.co_filename.replace("\\", "/"):
+            return frame
         frame = frame.f_back
-    return found
+    return None
 
 
 def run_facts() -> dict[str, Any]:
     """Facts about the innermost run on the stack: ``streamed`` (bool), ``session_id``."""
-    for frame in _sdk_frames():
-        if frame.f_code.co_name not in _RUN_LOOPS:
-            continue
-        facts: dict[str, Any] = {"streamed": frame.f_code.co_name == _STREAMED_LOOP}
-        session_id = _session_id(frame.f_locals.get("session"))
-        if session_id is not None:
-            facts["session_id"] = session_id
-        return facts
-    return {}
+    frame = _sdk_frame(_RUN_LOOPS)
+    if frame is None:
+        return {}
+    facts: dict[str, Any] = {"streamed": frame.f_code.co_name == _STREAMED_LOOP}
+    session_id = _session_id(frame.f_locals.get("session"))
+    if session_id is not None:
+        facts["session_id"] = session_id
+    return facts
 
 
 def _session_id(session: Any) -> str | None:
@@ -65,31 +65,30 @@ def _session_id(session: Any) -> str | None:
 def handoff_facts() -> dict[str, Any]:
     """Facts about the handoff being executed: ``tool_name``, ``arguments`` (the model's
     JSON text), ``call_id``, ``input_filter`` (its qualified name) and ``nest_history``."""
-    for frame in _sdk_frames():
-        if frame.f_code.co_name != _HANDOFF_FRAME:
-            continue
-        local = frame.f_locals
-        facts: dict[str, Any] = {}
-        actual = local.get("actual_handoff")
-        handoff = getattr(actual, "handoff", None)
-        tool_call = getattr(actual, "tool_call", None)
-        if isinstance(getattr(handoff, "tool_name", None), str):
-            facts["tool_name"] = handoff.tool_name  # type: ignore[union-attr]
-        if isinstance(getattr(tool_call, "arguments", None), str):
-            facts["arguments"] = tool_call.arguments  # type: ignore[union-attr]
-        if isinstance(getattr(tool_call, "call_id", None), str):
-            facts["call_id"] = tool_call.call_id  # type: ignore[union-attr]
-        input_filter = local.get("input_filter")
-        if input_filter is not None:
-            facts["input_filter"] = str(getattr(input_filter, "__qualname__", repr(input_filter)))
-        nest = local.get("should_nest_history")
-        if isinstance(nest, bool):
-            facts["nest_history"] = nest
-        before, after = local.get("handoff_input_data"), local.get("filtered")
-        if input_filter is not None and before is not None and after is not None:
-            facts["removed"] = _removed(before, after)
-        return facts
-    return {}
+    frame = _sdk_frame(_HANDOFF_FRAMES)
+    if frame is None:
+        return {}
+    local = frame.f_locals
+    facts: dict[str, Any] = {}
+    actual = local.get("actual_handoff")
+    handoff = getattr(actual, "handoff", None)
+    tool_call = getattr(actual, "tool_call", None)
+    if isinstance(getattr(handoff, "tool_name", None), str):
+        facts["tool_name"] = handoff.tool_name  # type: ignore[union-attr]
+    if isinstance(getattr(tool_call, "arguments", None), str):
+        facts["arguments"] = tool_call.arguments  # type: ignore[union-attr]
+    if isinstance(getattr(tool_call, "call_id", None), str):
+        facts["call_id"] = tool_call.call_id  # type: ignore[union-attr]
+    input_filter = local.get("input_filter")
+    if input_filter is not None:
+        facts["input_filter"] = str(getattr(input_filter, "__qualname__", repr(input_filter)))
+    nest = local.get("should_nest_history")
+    if isinstance(nest, bool):
+        facts["nest_history"] = nest
+    before, after = local.get("handoff_input_data"), local.get("filtered")
+    if input_filter is not None and before is not None and after is not None:
+        facts["removed"] = _removed(before, after)
+    return facts
 
 
 _INPUT_FIELDS = ("input_history", "pre_handoff_items", "new_items")

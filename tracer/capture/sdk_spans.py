@@ -41,6 +41,7 @@ recorded live and imported from a file is stored once.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -75,6 +76,7 @@ def trace_hex(sdk_trace_id: str) -> str:
     return hashlib.blake2b(sdk_trace_id.encode("utf-8", "replace"), digest_size=16).hexdigest()
 
 
+@functools.lru_cache(maxsize=4096)  # each id is hashed again as its children's parent
 def span_hex(sdk_span_id: str) -> str:
     """The store's span id for an SDK span id (a stable 64-bit hash of it)."""
     return hashlib.blake2b(sdk_span_id.encode("utf-8", "replace"), digest_size=8).hexdigest()
@@ -265,12 +267,12 @@ class SdkSpanConverter:
             attrs[PREFIX + "tool_call_id"] = call_ids[sdk_id]
         for key, group in ((RUN_FACTS, "run"), (HANDOFF_FACTS, "handoff")):
             facts = span.get(key)
-            if isinstance(facts, Mapping):
+            if facts and isinstance(facts, Mapping):  # most spans have none: skip the ABC check
                 for name, value in facts.items():
                     if self.capture_content or name not in ("arguments", "removed"):
                         attrs[f"{PREFIX}{group}.{name}"] = _attribute_value(value)
         call = span.get(CALL_FACTS)
-        if isinstance(call, Mapping):
+        if call is not None and isinstance(call, Mapping):
             attrs.update(call_attributes(call, capture_content=self.capture_content))
         if not self.capture_content and kind in _CLIENT_TYPES:
             attrs["baton.content_capture"] = False  # says why a replay shows no messages
@@ -280,17 +282,17 @@ class SdkSpanConverter:
         if metadata:
             attrs[PREFIX + "metadata"] = _attribute_value(metadata)
         status, message = "unset", None
-        error = span.get("error")
+        error = span.get("error") or None  # most spans have none: skip the ABC checks
         if (
-            isinstance(error, Mapping)
-            and error
+            error is not None
+            and isinstance(error, Mapping)
             and handled_error(_OPS_OF.get(kind, ""), error.get("message"))
         ):
             attrs[WARNING] = str(error["message"])
             attrs[PREFIX + "warning.message"] = str(error["message"])
             if error.get("data") is not None:
                 attrs[PREFIX + "warning.data"] = _attribute_value(error["data"])
-        elif isinstance(error, Mapping) and error:
+        elif error is not None and isinstance(error, Mapping):
             status = "error"
             message = str(error.get("message") or "error")
             attrs[PREFIX + "error.message"] = message
