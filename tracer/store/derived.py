@@ -55,36 +55,29 @@ WHERE t.conversation_id IN (SELECT run FROM _baton_scope WHERE run <> trace_id
 
 # Numbered as the views always numbered them: a model call's turn and a handoff's seq by
 # start order within the trace; a tool call or transfer belongs to the latest turn of its
-# own agent (same parent) that started at or before it, else the latest turn of the trace.
-# One sorted pass per trace gives both numbers (running counts in (start_time, span_id)
-# order) and the trace's latest turn so far (a running count over start times, ties
-# included); a second, per agent, gives that agent's latest turn. Two ASOF joins against
-# the model calls did the same, at twice the cost. Where model calls share a start time
-# the latest in numbering order is taken (the ASOF joins took one of them by input order).
+# own agent (same parent) that started before it, else the latest turn of the trace.
 _NUMBER = """
 CREATE OR REPLACE TEMP TABLE _baton_facts AS
 WITH numbered AS (
     SELECT *,
-        CASE WHEN op = 'chat' THEN count(*) FILTER (WHERE op = 'chat') OVER by_start END
-            AS chat_turn,
-        CASE WHEN op = 'handoff' THEN count(*) FILTER (WHERE op = 'handoff') OVER by_start END
-            AS seq,
-        count(*) FILTER (WHERE op = 'chat') OVER (
-            PARTITION BY trace_id ORDER BY start_time
-            RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS trace_turns
+        CASE WHEN op = 'chat' THEN row_number() OVER (
+            PARTITION BY trace_id, op = 'chat' ORDER BY start_time, span_id) END AS chat_turn,
+        CASE WHEN op = 'handoff' THEN row_number() OVER (
+            PARTITION BY trace_id, op = 'handoff' ORDER BY start_time, span_id) END AS seq
     FROM _baton_scope
-    WINDOW by_start AS (
-        PARTITION BY trace_id ORDER BY start_time, span_id ROWS UNBOUNDED PRECEDING)
+),
+chats AS (SELECT trace_id, parent_span_id, start_time, chat_turn FROM numbered WHERE op = 'chat'),
+calls AS (
+    SELECT c.trace_id, c.span_id, coalesce(same_agent.chat_turn, any_agent.chat_turn) AS turn
+    FROM (SELECT * FROM numbered WHERE op IN ('tool', 'agent_tool', 'handoff')) AS c
+    ASOF LEFT JOIN chats AS same_agent
+        ON c.trace_id = same_agent.trace_id AND c.parent_span_id = same_agent.parent_span_id
+       AND c.start_time >= same_agent.start_time
+    ASOF LEFT JOIN chats AS any_agent
+        ON c.trace_id = any_agent.trace_id AND c.start_time >= any_agent.start_time
 )
-SELECT * EXCLUDE (chat_turn, trace_turns),
-    CASE WHEN op = 'chat' THEN chat_turn
-         WHEN op IN ('tool', 'agent_tool', 'handoff') THEN coalesce(
-            CASE WHEN parent_span_id IS NOT NULL THEN max(chat_turn) OVER (
-                PARTITION BY trace_id, parent_span_id ORDER BY start_time
-                RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) END,
-            nullif(trace_turns, 0))
-    END AS turn
-FROM numbered
+SELECT n.* EXCLUDE (chat_turn), coalesce(n.chat_turn, c.turn) AS turn
+FROM numbered AS n LEFT JOIN calls AS c USING (trace_id, span_id)
 """
 
 _STORE_NUMBERS = """
