@@ -68,15 +68,7 @@ def test_batons_typescript_processor_on_its_own() -> None:
     shutil.copyfile(
         Path(record.HERE) / "tsprocessor" / "processor.test.mjs", folder / "processor.test.mjs"
     )
-    done = subprocess.run(
-        ["node", "--test", "processor.test.mjs"],
-        cwd=folder,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+    passes(["node", "--test", "processor.test.mjs"], folder)
 
 
 def test_batons_typescript_processor_type_checks() -> None:
@@ -88,15 +80,7 @@ def test_batons_typescript_processor_type_checks() -> None:
         pytest.skip(f"typescript is not installed under {folder}")
     for name in ("tsconfig.json", "typecheck.ts"):
         shutil.copyfile(Path(record.HERE) / "tsprocessor" / name, folder / name)
-    done = subprocess.run(
-        [str(tsc), "-p", "tsconfig.json"],
-        cwd=folder,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+    passes([str(tsc), "-p", "tsconfig.json"], folder)
 
 
 @pytest.mark.parametrize("workflow", list(SCRIPTS["tsprocessor"]))
@@ -176,3 +160,11 @@ def check_tsprocessor_store(
     recorded = checks.recording(f"tsprocessor-{workflow}", Store(store_path), known)
     for check in CHECKS + checks.REQUEST_CHECKS:
         check(recorded)
+
+
+def passes(command: list[str], folder: Path) -> None:
+    """Run ``command`` in ``folder``; its output is the failure message."""
+    done = subprocess.run(
+        command, cwd=folder, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
