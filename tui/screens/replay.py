@@ -58,6 +58,8 @@ if TYPE_CHECKING:
 #: Seconds per turn while playing, slowest first.
 SPEEDS = (4.0, 2.0, 1.0, 0.5, 0.25, 0.1)
 DEFAULT_SPEED = 2  # one turn a second
+#: Seconds a load runs before the messages panel shows a loading indicator.
+LOADING_INDICATOR_AFTER = 0.3
 
 
 class ReplayScreen(Screen[None]):
@@ -155,9 +157,15 @@ class ReplayScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#replay-title", Static).update(f"Loading {self.conversation_id}…")
-        self.query_one(MessageView).mount(LoadingIndicator())
+        # The spinner only for a load that takes a while: it redraws itself many times a
+        # second, which slows a quick load it competes with for the interpreter.
+        self.set_timer(LOADING_INDICATOR_AFTER, self._show_loading)
         self.watch(self.app, "store_version", self._store_changed, init=False)
         self.load()
+
+    def _show_loading(self) -> None:
+        if self.conversation is None and self.error is None:
+            self.query_one(MessageView).mount(LoadingIndicator())
 
     def on_unmount(self) -> None:
         self._gc_hold.release()
@@ -309,7 +317,9 @@ class ReplayScreen(Screen[None]):
                 conversation_title(self.conversation, self.cost), layout=False
             )
 
-    @work(thread=True, exclusive=True, group="price", exit_on_error=False)
+    # Named: Textual's default description is the repr of the arguments, and a
+    # 10,000-turn conversation's repr takes 100 ms of the UI thread after the first paint.
+    @work(thread=True, exclusive=True, group="price", exit_on_error=False, description="price")
     def price(self, conversation: Conversation) -> None:
         """Price every model call off the UI thread (10,000 turns take a moment)."""
         cost, by_agent = conversation_cost(conversation), agent_costs(conversation)
