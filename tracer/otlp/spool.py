@@ -3,14 +3,18 @@ thread to turn them into segments.
 
 Writing the body is all a request waits for before its answer, so an acknowledged span
 survives a crash, and the expensive part (one Python object per span, the dialects,
-Arrow) runs off the request path. During a burst the CPU goes to answering senders:
-the worker converts once requests pause (``CONVERT_WHEN_IDLE``), when the oldest waiting
-request has waited ``CONVERT_AT_LEAST_EVERY`` seconds, or when ``CONVERT_FROM_BACKLOG``
-requests wait; and then everything waiting at once, as one segment (one fsync) for many
-requests. Files left by a killed receiver are converted when the next one starts.
+Arrow) runs off the request path. A body is appended to the open log as a checksummed
+frame and synced once (``tracer.otlp.spool_log``): one ``fdatasync`` per request, shared
+by requests that arrive together, where a file per request cost a file fsync and a
+folder fsync. During a burst the CPU goes to answering senders: the worker converts once
+requests pause (``CONVERT_WHEN_IDLE``), when the oldest waiting request has waited
+``CONVERT_AT_LEAST_EVERY`` seconds, or when ``CONVERT_FROM_BACKLOG`` requests wait; and
+then everything waiting at once, as one segment (one fsync) for many requests. Logs left
+by a killed receiver (and the one-file-per-request ``.pb`` files of older receivers) are
+converted when the next one starts.
 
-Memory does not grow with the burst: the queue holds file names, and parsed requests
-only up to ``HOLD_BYTES`` of bodies (the rest are read back from the disk when
+Memory does not grow with the burst: the queue holds places in the log, and parsed
+requests only up to ``HOLD_BYTES`` of bodies (the rest are read back from the disk when
 converted); a conversion takes at most ``BATCH_BYTES`` of bodies at a time. The backlog
 is bounded too: past ``BACKLOG_LIMIT`` waiting requests, a request waits for the worker,
 so a receiver that falls behind slows its senders down instead of filling the disk.
@@ -31,15 +35,15 @@ import pyarrow as pa
 from tracer.capture.spanrows import SpanRows
 from tracer.otlp.decoded import MalformedRequest
 from tracer.otlp.protobuf import parse_protobuf, protobuf_rows
+from tracer.otlp.spool_log import Frame, SpoolLog, Sync, sync_data, sync_folder
 from tracer.store import Store
 from tracer.store.private import private_dir
 from tracer.store.sanitize import Limits
-from tracer.store.segments import write_new_file
 
 logger = logging.getLogger("baton.collect")
 
 SPOOL_DIR = "otlp-spool"
-_SUFFIX = ".pb"
+_LEGACY_SUFFIX = ".pb"  # a file per request, as receivers before the log wrote them
 #: Seconds without a request after which the worker converts what waits.
 CONVERT_WHEN_IDLE = 0.25
 #: Under a steady stream, the longest a request waits to be converted (seconds).
@@ -57,7 +61,7 @@ BATCH_BYTES = 8 * 1024 * 1024
 
 @dataclass
 class _Waiting:
-    path: Path
+    source: Frame | Path  # a frame in a log, or an older receiver's file
     size: int
     request: Any  # the parsed request, or None: read it back from ``path``
     since: float
@@ -66,10 +70,18 @@ class _Waiting:
 class Spool:
     """Accepted OTLP protobuf bodies on their way to becoming segments."""
 
-    def __init__(self, store: Store, limits: Limits) -> None:
+    def __init__(
+        self,
+        store: Store,
+        limits: Limits,
+        *,
+        sync_file: Sync = sync_data,
+        sync_dir: Sync = sync_folder,
+    ) -> None:
         self.store = store
         self.limits = limits
         self.directory = store.incoming / SPOOL_DIR
+        self.log = SpoolLog(self.directory, sync_file=sync_file, sync_dir=sync_dir)
         self._waiting: deque[_Waiting] = deque()
         self._held = 0  # bytes of bodies whose parsed request ``_waiting`` holds
         self._last_put = 0.0
@@ -80,16 +92,18 @@ class Spool:
     def start(self) -> None:
         """Start converting, beginning with what an earlier receiver left behind."""
         private_dir(self.directory)
-        left = sorted(p for p in self.directory.iterdir() if p.name.endswith(_SUFFIX))
-        with self._changed:
-            self._stopping = False
-            now = time.monotonic()
-            for path in left:  # due at once; sized, so that a batch stays within its bytes
+        left: list[_Waiting] = []
+        due = time.monotonic() - CONVERT_AT_LEAST_EVERY  # at once; sized, so that a batch
+        for path in sorted(self.directory.iterdir()):  # stays within its bytes
+            if path.name.endswith(_LEGACY_SUFFIX):
                 try:
-                    size = path.stat().st_size
+                    left.append(_Waiting(path, path.stat().st_size, None, due))
                 except FileNotFoundError:
                     continue
-                self._waiting.append(_Waiting(path, size, None, now - CONVERT_AT_LEAST_EVERY))
+        left.extend(_Waiting(frame, frame.size, None, due) for frame in self.log.recover())
+        with self._changed:
+            self._stopping = False
+            self._waiting.extend(left)
         self._worker = threading.Thread(target=self._work, name="baton-collect-spool", daemon=True)
         self._worker.start()
 
@@ -98,14 +112,14 @@ class Spool:
         with self._changed:
             while len(self._waiting) >= BACKLOG_LIMIT and self._worker is not None:
                 self._changed.wait(1.0)
-        final = write_new_file(self.directory, _SUFFIX, lambda tmp: tmp.write_bytes(body))
+        frame = self.log.append(body)  # raises OSError: nothing accepted, the sender retries
         with self._changed:
             now = time.monotonic()
             if self._held + len(body) > HOLD_BYTES:
                 request = None
             else:
                 self._held += len(body)
-            self._waiting.append(_Waiting(final, len(body), request, now))
+            self._waiting.append(_Waiting(frame, len(body), request, now))
             self._last_put = now
             if len(self._waiting) in (1, CONVERT_FROM_BACKLOG):  # the worker's clock starts
                 self._changed.notify_all()
@@ -119,6 +133,7 @@ class Spool:
             self._changed.notify_all()
         self._worker.join()
         self._worker = None
+        self.log.close()
 
     def _work(self) -> None:
         while True:
@@ -157,34 +172,66 @@ class Spool:
         )
 
     def _convert(self, batch: list[_Waiting]) -> None:
-        """``batch``'s requests as one segment, then their spool files deleted. A file that
+        """``batch``'s requests as one segment; then their frames count as converted (a log
+        all converted is deleted) and older receivers' files are deleted. A request that
         cannot be read is set aside and costs only itself."""
         tables: list[pa.Table] = []
-        converted: list[Path] = []
+        frames: list[Frame] = []
+        files: list[Path] = []
         for item in batch:
+            source = item.source
             try:
                 request = item.request
                 item.request = None
                 if request is None:
-                    request = parse_protobuf(item.path.read_bytes())
+                    body = (
+                        self.log.read(source) if isinstance(source, Frame) else source.read_bytes()
+                    )
+                    request = parse_protobuf(body)
+                    del body
                 rows = SpanRows(self.limits)
                 protobuf_rows(request, rows)
                 del request
                 if len(rows):
                     tables.append(rows.to_arrow())
-                converted.append(item.path)
-            except MalformedRequest as exc:
-                self.store.set_aside(item.path, str(exc))
-            except Exception as exc:  # one bad file must not stop the others
-                logger.exception("unexpected error converting %s", item.path)
-                self.store.set_aside(item.path, repr(exc))
+                if isinstance(source, Frame):
+                    frames.append(source)
+                else:
+                    files.append(source)
+            except Exception as exc:  # one bad request must not stop the others
+                if not isinstance(exc, MalformedRequest):
+                    logger.exception(
+                        "unexpected error converting a request from %s", _where(source)
+                    )
+                self._set_aside(
+                    source, str(exc) if isinstance(exc, MalformedRequest) else repr(exc)
+                )
         try:
             if tables:
                 self.store.write_segment(pa.concat_tables(tables))
         except Exception as exc:
-            logger.exception("could not write a segment from %d spool files", len(converted))
-            for path in converted:
+            logger.exception("could not write a segment from %d spooled requests", len(batch))
+            for path in files:
                 self.store.set_aside(path, repr(exc))
+            self.log.converted(frames, keep=True)  # their logs stay for the next receiver
             return
-        for path in converted:  # only once their spans are durable in the segment
+        self.log.converted(frames)  # only once their spans are durable in the segment
+        for path in files:
             path.unlink(missing_ok=True)
+        self.log.seal_if_drained()
+
+    def _set_aside(self, source: Frame | Path, why: str) -> None:
+        if isinstance(source, Frame):
+            try:
+                self.log.set_aside(source, why)
+            except OSError:
+                logger.exception("could not set aside a request of %s", source.log.path)
+                self.log.converted([source], keep=True)
+        else:
+            self.store.set_aside(source, why)
+
+
+def _where(source: Frame | Path) -> str:
+    return (
+        f"{source.log.path} at byte {source.offset}" if isinstance(source, Frame) else str(source)
+    )
