@@ -20,6 +20,7 @@ from collections.abc import Iterable
 import duckdb
 import pyarrow as pa
 
+from tracer.store.lookup import delete_among, delete_rowids, key, rows_among
 from tracer.store.prices import store_rates
 from tracer.store.rows import registered
 
@@ -30,27 +31,16 @@ _TOUCHED = "_baton_touched"
 # The stored spans of the touched traces, read once per batch. ``lo``/``hi`` bound their
 # start times (from ``_baton_traces`` and the batch), so DuckDB's zone maps skip the
 # row groups of other times: the cost follows the batch, not the size of the store.
+# ``run`` is the run loops are found in: the trace, or the traces joined by their links
+# into a conversation named by its earliest trace's id (tracer.store.links); set by
+# ``_scope`` for the conversations that are a stored or touched trace's id.
 _SCOPE = f"""
 CREATE OR REPLACE TEMP TABLE _baton_scope AS
 SELECT trace_id, span_id, parent_span_id, op, start_time, final_answer, conversation_id,
-       from_agent, to_agent, model,
-       -- The run loops are found in: the trace, or the traces joined by their links into
-       -- a conversation named by its earliest trace's id (tracer.store.links).
-       CASE WHEN conversation_id IN (SELECT trace_id FROM _baton_traces
-                                     UNION ALL SELECT trace_id FROM {_TOUCHED})
-            THEN conversation_id ELSE trace_id END AS run
+       from_agent, to_agent, model, trace_id AS run
 FROM spans
 WHERE start_time BETWEEN $lo AND $hi
   AND trace_id IN (SELECT trace_id FROM {_TOUCHED})
-"""
-
-# The other traces of the link-joined conversations of the touched ones: their loops are
-# found together, so they are refreshed together.
-_LINKED_OTHERS = f"""
-SELECT DISTINCT t.trace_id FROM _baton_traces AS t
-WHERE t.conversation_id IN (SELECT run FROM _baton_scope WHERE run <> trace_id
-                            UNION SELECT trace_id FROM {_TOUCHED})
-  AND t.trace_id NOT IN (SELECT trace_id FROM {_TOUCHED})
 """
 
 # Numbered as the views always numbered them: a model call's turn and a handoff's seq by
@@ -184,28 +174,27 @@ JOIN positioned AS p
 GROUP BY f.run, f.segment, f.k, f.j1, f.j2, f.n
 """
 
-_CONVERSATIONS_OF_TOUCHED = f"""
-SELECT DISTINCT conversation_id FROM _baton_traces
-WHERE trace_id IN (SELECT trace_id FROM {_TOUCHED})
-"""
-
 # Each trace's conversation and the span of its start times: where to look for it.
+_TRACE_ROWS = """
+CREATE OR REPLACE TEMP TABLE _baton_trace_rows AS
+SELECT trace_id, any_value(conversation_id) AS conversation_id, min(start_time) AS first_start,
+       max(start_time) AS last_start
+FROM _baton_scope GROUP BY trace_id
+"""
+
 _STORE_TRACES = f"""
-DELETE FROM _baton_traces WHERE trace_id IN (SELECT trace_id FROM {_TOUCHED});
 INSERT INTO _baton_traces
-SELECT trace_id, any_value(conversation_id), min(start_time), max(start_time)
-FROM _baton_scope GROUP BY trace_id;
+    (trace_id, conversation_id, first_start, last_start, trace_key, conversation_key)
+SELECT *, {key("trace_id")}, {key("conversation_id")} FROM _baton_trace_rows
 """
 
-_TOUCHED_WINDOW = f"""
-SELECT min(first_start), max(last_start) FROM _baton_traces
-WHERE trace_id IN (SELECT trace_id FROM {_TOUCHED})
-"""
-
-_CHANGED_WINDOW = """
-SELECT min(started_at), max(ended_at) FROM _baton_conversations
-WHERE conversation_id IN (SELECT conversation_id FROM _baton_changed)
-"""
+_LOOP_COLUMNS = (
+    "conversation_id, trace_id, cycle, agents, first_seq, last_seq, handoffs, first_turn, last_turn"
+)
+_CONVERSATION_COLUMNS = (
+    "conversation_id, started_at, ended_at, n_traces, n_turns, n_handoffs, n_tool_calls, "
+    "agents, has_error, duration_ms, n_nested_turns, cost_usd, n_unpriced_turns"
+)
 
 _SUMMARISE = """
 WITH in_changed AS (
@@ -307,28 +296,81 @@ def refresh(
     ``batch_window`` is the earliest and latest start time in the batch."""
     if not traces:
         return
-    touched = pa.table({"trace_id": pa.array(sorted(set(traces)), pa.string())})
-    with registered(con, _TOUCHED, touched):
-        lo, hi = _widest(batch_window, con.execute(_TOUCHED_WINDOW).fetchone())
-        con.execute(_SCOPE, {"lo": lo, "hi": hi})
-        others = [row[0] for row in con.execute(_LINKED_OTHERS).fetchall()]
+    lo, hi = _widest(batch_window, _window_of(con, traces))
+    _scope(con, traces, lo, hi)
+    others = _linked_others(con, traces)
     if others:  # a run over linked traces: refreshed whole
         traces = [*traces, *others]
-        touched = pa.table({"trace_id": pa.array(sorted(set(traces)), pa.string())})
-    with registered(con, _TOUCHED, touched):
-        if others:
-            lo, hi = _widest((lo, hi), con.execute(_TOUCHED_WINDOW).fetchone())
-            con.execute(_SCOPE, {"lo": lo, "hi": hi})
-        window = {"lo": lo, "hi": hi}
-        con.execute(_NUMBER)
-        con.execute(_STORE_NUMBERS, window)
-        con.execute(f"DELETE FROM _baton_loops WHERE trace_id IN (SELECT trace_id FROM {_TOUCHED})")
-        con.execute(f"INSERT INTO _baton_loops {_FIND_LOOPS}")
-        con.execute(_STORE_TRACES)
-        store_rates(con, "_baton_scope")  # before the summaries, which price with them
-        now = [row[0] for row in con.execute(_CONVERSATIONS_OF_TOUCHED).fetchall()]
+        lo, hi = _widest((lo, hi), _window_of(con, traces))
+        _scope(con, traces, lo, hi)
+    window = {"lo": lo, "hi": hi}
+    con.execute(_NUMBER)
+    con.execute(_STORE_NUMBERS, window)
+    delete_among(con, "_baton_loops", "trace_id", traces)
+    con.execute(
+        f"INSERT INTO _baton_loops ({_LOOP_COLUMNS}, trace_key) "
+        f"SELECT *, {key('trace_id')} FROM ({_FIND_LOOPS})"
+    )
+    delete_among(con, "_baton_traces", "trace_id", traces)
+    con.execute(_TRACE_ROWS)
+    con.execute(_STORE_TRACES)
+    store_rates(con, "_baton_scope")  # before the summaries, which price with them
+    # The touched traces' conversations now: the rows just stored for them.
+    now = [
+        row[0] for row in con.execute("SELECT conversation_id FROM _baton_trace_rows").fetchall()
+    ]
     _summarise(con, [*previous_conversations, *now], (lo, hi))
-    con.execute("DROP TABLE IF EXISTS _baton_scope; DROP TABLE IF EXISTS _baton_facts")
+    con.execute(
+        "DROP TABLE IF EXISTS _baton_scope; DROP TABLE IF EXISTS _baton_facts; "
+        "DROP TABLE IF EXISTS _baton_trace_rows"
+    )
+
+
+def _scope(con: Connection, traces: list[str], lo: object, hi: object) -> None:
+    """``_baton_scope``: the stored spans of ``traces`` between ``lo`` and ``hi``, each
+    with its ``run``."""
+    touched = pa.table({"trace_id": pa.array(sorted(set(traces)), pa.string())})
+    with registered(con, _TOUCHED, touched):
+        con.execute(_SCOPE, {"lo": lo, "hi": hi})
+    conversations = {
+        row[0]
+        for row in con.execute(
+            "SELECT DISTINCT conversation_id FROM _baton_scope WHERE conversation_id IS NOT NULL"
+        ).fetchall()
+    }
+    # A conversation named by a trace's id, stored or touched, is that run.
+    named = {row[1] for row in rows_among(con, "_baton_traces", "trace_id", conversations, "")}
+    named |= conversations & set(traces)
+    if named:
+        runs = pa.table({"trace_id": pa.array(sorted(named), pa.string())})
+        with registered(con, "_baton_named_runs", runs):
+            con.execute(
+                "UPDATE _baton_scope SET run = conversation_id "
+                "WHERE conversation_id IN (SELECT trace_id FROM _baton_named_runs)"
+            )
+
+
+def _linked_others(con: Connection, traces: list[str]) -> list[str]:
+    """The other traces of the link-joined conversations of ``traces``: their loops are
+    found together, so they are refreshed together."""
+    runs = {
+        row[0]
+        for row in con.execute(
+            "SELECT DISTINCT run FROM _baton_scope WHERE run <> trace_id"
+        ).fetchall()
+    }
+    touched = set(traces)
+    rows = rows_among(con, "_baton_traces", "conversation_id", runs | touched, "trace_id")
+    return sorted({row[2] for row in rows} - touched)
+
+
+def _window_of(con: Connection, traces: Iterable[str]) -> tuple[object, object]:
+    """The earliest first and latest last start of the stored ``traces`` (None where
+    none is stored)."""
+    rows = rows_among(con, "_baton_traces", "trace_id", traces, "first_start, last_start")
+    starts = [row[2] for row in rows if row[2] is not None]
+    ends = [row[3] for row in rows if row[3] is not None]
+    return min(starts, default=None), max(ends, default=None)
 
 
 def stored_traces(
@@ -336,26 +378,26 @@ def stored_traces(
 ) -> dict[str, tuple[object, object, str | None]]:
     """For those of ``traces`` the store holds spans of: their first and last start time
     and their conversation (read from ``_baton_traces``, not from ``spans``)."""
-    wanted = pa.table({"trace_id": pa.array(sorted(set(traces)), pa.string())})
-    with registered(con, "_baton_lookup", wanted):
-        rows = con.execute(
-            "SELECT trace_id, first_start, last_start, conversation_id FROM _baton_traces "
-            "WHERE trace_id IN (SELECT trace_id FROM _baton_lookup)"
-        ).fetchall()
-    return {trace: (first, last, conversation) for trace, first, last, conversation in rows}
+    rows = rows_among(
+        con, "_baton_traces", "trace_id", traces, "first_start, last_start, conversation_id"
+    )
+    return {trace: (first, last, conversation) for _, trace, first, last, conversation in rows}
 
 
 def conversations_of(con: Connection, traces: list[str]) -> list[str | None]:
     """The conversations ``traces`` belong to now (before a batch changes them)."""
     if not traces:
         return []
-    touched = pa.table({"trace_id": pa.array(sorted(set(traces)), pa.string())})
-    with registered(con, _TOUCHED, touched):
-        return [row[0] for row in con.execute(_CONVERSATIONS_OF_TOUCHED).fetchall()]
+    return list(
+        {row[2] for row in rows_among(con, "_baton_traces", "trace_id", traces, "conversation_id")}
+    )
 
 
 def refresh_all(con: Connection) -> None:
     """Recompute every derived fact (a migration)."""
+    from tracer.store.lookup import add_key_columns
+
+    add_key_columns(con)  # refresh keeps them, so a store older than them gets them first
     traces = [row[0] for row in con.execute("SELECT DISTINCT trace_id FROM spans").fetchall()]
     window = con.execute("SELECT min(start_time), max(start_time) FROM spans").fetchone()
     con.execute("DELETE FROM _baton_conversations")
@@ -365,16 +407,22 @@ def refresh_all(con: Connection) -> None:
 
 def _summarise(con: Connection, conversations: list[str | None], window: Window) -> None:
     unique = sorted(set(conversations), key=str)
+    stored = rows_among(
+        con, "_baton_conversations", "conversation_id", unique, "started_at, ended_at"
+    )
+    # Where the summarised conversations lie (a NULL conversation's row is replaced but,
+    # as ``IN`` never matches NULL, does not widen the window).
+    starts = [row[2] for row in stored if row[1] is not None and row[2] is not None]
+    ends = [row[3] for row in stored if row[1] is not None and row[3] is not None]
+    window = _widest(window, (min(starts, default=None), max(ends, default=None)))
+    delete_rowids(con, "_baton_conversations", [row[0] for row in stored])
     changed = pa.table({"conversation_id": pa.array(unique, pa.string())})
     with registered(con, "_baton_changed", changed):
-        lo, hi = _widest(window, con.execute(_CHANGED_WINDOW).fetchone())
         con.execute(
-            "DELETE FROM _baton_conversations WHERE conversation_id IN "
-            "(SELECT conversation_id FROM _baton_changed) "
-            "OR (conversation_id IS NULL AND EXISTS "
-            "    (SELECT 1 FROM _baton_changed WHERE conversation_id IS NULL))"
+            f"INSERT INTO _baton_conversations ({_CONVERSATION_COLUMNS}, conversation_key) "
+            f"SELECT *, {key('conversation_id')} FROM ({_SUMMARISE})",
+            {"lo": window[0], "hi": window[1]},
         )
-        con.execute(f"INSERT INTO _baton_conversations {_SUMMARISE}", {"lo": lo, "hi": hi})
 
 
 def _widest(window: Window, other: tuple[object, ...] | None) -> Window:

@@ -17,6 +17,7 @@ import duckdb
 import pyarrow as pa
 
 from tracer.store.derived import stored_traces
+from tracer.store.lookup import rows_among
 from tracer.store.rows import registered
 
 #: Every link between two traces seen, kept so that a trace arriving after the one that
@@ -135,13 +136,8 @@ def _traces_of(con: duckdb.DuckDBPyConnection, conversations: set[str]) -> set[s
     """The stored traces of ``conversations``."""
     if not conversations:
         return set()
-    wanted = pa.table({"conversation_id": pa.array(sorted(conversations), pa.string())})
-    with registered(con, "_baton_runs", wanted):
-        rows = con.execute(
-            "SELECT trace_id FROM _baton_traces "
-            "WHERE conversation_id IN (SELECT conversation_id FROM _baton_runs)"
-        ).fetchall()
-    return {row[0] for row in rows}
+    rows = rows_among(con, "_baton_traces", "conversation_id", conversations, "trace_id")
+    return {row[2] for row in rows}
 
 
 def _micros(value: object) -> int:

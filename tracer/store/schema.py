@@ -155,6 +155,23 @@ def _m008_links_table(con: Connection) -> None:
     links.store_links(con, links.linked_traces([r[0] for r in rows], [r[1] for r in rows]))
 
 
+def _m009_lookup_keys(con: Connection) -> None:
+    # A 32-bit digest beside each trace and conversation id the absorb looks up
+    # (tracer.store.lookup), so that a batch finds its rows without reading those tables
+    # whole: an absorb then costs what its batch costs, not what the store holds.
+    from tracer.store import lookup
+
+    rows = int(scalar(con, "SELECT count(*) FROM _baton_traces"))
+    if rows:
+        logger.warning(
+            "baton: upgrading this store once: keying its %s traces and their "
+            "conversations, so that adding spans does not slow down as the store grows",
+            f"{rows:,}",
+        )
+    with _progress_bar(con, rows >= 200_000):
+        lookup.add_key_columns(con)
+
+
 @contextmanager
 def _progress_bar(con: Connection, show: bool) -> Iterator[None]:
     """DuckDB's own progress bar on the terminal for the block, when it is worth one."""
@@ -179,6 +196,7 @@ MIGRATIONS: tuple[tuple[str, Callable[[Connection], None]], ...] = (
     ("006_derived", _m006_derived),
     ("007_prices", _m007_prices),
     ("008_links_table", _m008_links_table),
+    ("009_lookup_keys", _m009_lookup_keys),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
