@@ -47,8 +47,10 @@ from tracer.capture.sdk_loop_guard import (
     install_runner,
 )
 from tracer.capture.sdk_loop_guard import uninstall_runner as uninstall_loop_guard
+from tracer.capture.sdk_offload import ConversionProcess, Group
 from tracer.capture.sdk_responses import CALL_FACTS, request_facts, response_facts
-from tracer.capture.sdk_spans import HANDOFF_FACTS, RUN_FACTS, SdkSpanConverter
+from tracer.capture.sdk_spans import HANDOFF_FACTS, RUN_FACTS, SdkSpanConverter, TraceBuffer
+from tracer.capture.sdk_worker import current_settings
 from tracer.capture.spanrows import SpanRows
 from tracer.store import Store, register_before_read
 from tracer.store.sanitize import Limits
@@ -93,6 +95,7 @@ class StoreTracingProcessor(TracingProcessor):
         max_buffered_spans: int = 2000,
         absorb_interval: float = 5.0,
         absorb_from_segments: int = 256,
+        conversion_process: bool | None = None,
     ) -> None:
         self.store = store if isinstance(store, Store) else Store(store)
         self.limits = limits or Limits.from_env()
@@ -118,6 +121,13 @@ class StoreTracingProcessor(TracingProcessor):
         self._run_facts: dict[str, dict[str, Any]] = {}  # agent span id -> its run's facts
         self._call_facts: dict[str, dict[str, Any]] = {}  # model call span id -> its request
         self._stopped = False
+        # Ended traces are converted in a helper process once this one has recorded
+        # ``_HELPER_AFTER_TRACES`` (not for a few runs: the process costs a start-up).
+        if conversion_process is None:
+            conversion_process = os.environ.get(CONVERSION_PROCESS_ENV, "1") != "0"
+        self._use_helper = conversion_process
+        self._helper: ConversionProcess | None = None
+        self._traces_ended = 0
 
     def destination(self) -> Destination | None:
         """Where a trace starting now, in this context, goes (None: not recorded)."""
@@ -149,6 +159,7 @@ class StoreTracingProcessor(TracingProcessor):
             self._stopped = True
         self._stop_flushing()
         self._guard(self._flush, None)
+        self._guard(self._close_helper, None)
         for store in list(self._written.values()):
             store.absorb_before_exit()
 
@@ -259,11 +270,19 @@ class StoreTracingProcessor(TracingProcessor):
         self._flusher = threading.Thread(target=loop, name="baton-sdk-flush", daemon=True)
         self._flusher.start()
         _with_threads.add(self)
-        register_before_read(self.store, self._write_finished)
+        register_before_read(self.store, self._write_finished_now)
+
+    def _write_finished_now(self) -> None:
+        """Write the ended traces and wait until the helper has written what it was sent
+        (a read in this process sees every ended trace)."""
+        with self._writing:
+            self._write_finished()
+            self._wait_for_helper()
 
     def _write_finished(self, _: Any = None) -> None:
-        """Write the traces that ended since the last time, as one segment per store.
-        Their buffers are taken under the lock and converted outside it."""
+        """Write the traces that ended since the last time, as one segment per store:
+        sent to the helper process when it runs, else converted here. Their buffers are
+        taken under the lock and converted outside it."""
         with self._writing:
             with self._lock:
                 ended, self._finished = self._finished, []
@@ -273,15 +292,91 @@ class StoreTracingProcessor(TracingProcessor):
                     if ids:
                         by_store = self._by_store(ids, final=True)
                         taken.append((capture, by_store, self._converter.take(ids)))
+            helper = self._helper if self._helper is not None and self._helper.usable() else None
             tables = []
+            groups: list[Group] = []
+            kept: list[_Kept] = []
             for capture, by_store, converter in taken:
                 converter.capture_content = capture
                 for store, ids in by_store.items():
+                    if helper is not None and type(store) is Store:
+                        buffers = [converter.traces[i] for i in ids if i in converter.traces]
+                        groups.append((str(store.path), capture, [b.fields() for b in buffers]))
+                        kept.append((store, capture, buffers))
+                        continue
                     rows = SpanRows(self.limits)
                     converter.drain(rows, ids, final=True)
                     if len(rows):
                         tables.append((store, rows.to_arrow()))
+            if kept:
+                assert helper is not None
+                if helper.send(current_settings(self.limits), groups, kept):
+                    for store, _, _ in kept:
+                        self._written[store.path] = store
+                        self._absorb_now_and_then(store)
+                else:  # a value marshal does not carry exactly: converted here
+                    tables.extend(self._convert_kept(kept))
+            tables.extend(self._convert_returned())
             self._write_tables(tables)
+            self._traces_ended += len(ended)
+            if (
+                self._use_helper
+                and self._helper is None
+                and not self._stopped
+                and self._traces_ended >= _HELPER_AFTER_TRACES
+            ):
+                self._start_helper()
+
+    def _start_helper(self) -> None:
+        try:
+            self._helper = ConversionProcess()
+        except OSError:
+            logger.warning("baton could not start its SDK conversion process", exc_info=True)
+            self._use_helper = False
+        else:
+            _with_threads.add(self)
+
+    def _convert_kept(self, kept: list[_Kept]) -> list[tuple[Store, Any]]:
+        """Kept batches converted here, one table per group."""
+        tables = []
+        for store, capture, buffers in kept:
+            converter = SdkSpanConverter.holding(buffers, capture_content=capture)
+            rows = SpanRows(self.limits)
+            converter.drain(rows, [b.sdk_trace_id for b in buffers], final=True)
+            if len(rows):
+                tables.append((store, rows.to_arrow()))
+        return tables
+
+    def _convert_returned(self) -> list[tuple[Store, Any]]:
+        """What the helper sent back unwritten (it died, or could not write it)."""
+        if self._helper is None:
+            return []
+        tables = []
+        for kept in self._helper.take_returned():
+            tables.extend(self._convert_kept(kept))
+        return tables
+
+    def _wait_for_helper(self) -> None:
+        """Wait until the helper has written all it was sent (call holding ``_writing``);
+        one that does not answer in ``_HELPER_WAIT`` seconds is stopped, and what it had is
+        converted here."""
+        helper = self._helper
+        if helper is None:
+            return
+        if not helper.wait(_HELPER_WAIT):
+            logger.warning("baton's SDK conversion process does not answer; stopping it")
+            helper.close(timeout=0)
+        self._write_tables(self._convert_returned())
+
+    def _close_helper(self, _: Any = None) -> None:
+        """Let the helper write what it has and exit; what it could not write is
+        converted here."""
+        with self._writing:
+            helper = self._helper
+            if helper is None:
+                return
+            helper.close(timeout=_HELPER_WAIT)
+            self._write_tables(self._convert_returned())
 
     def _stop_flushing(self) -> None:
         self._stop_flusher.set()
@@ -297,6 +392,7 @@ class StoreTracingProcessor(TracingProcessor):
                 open_traces = [tid for tid, b in self._converter.traces.items() if b.spans]
                 tables = self._drain(open_traces, final=False)
             self._write_tables(tables)
+            self._wait_for_helper()
 
     def _write_tables(self, tables: list[tuple[Store, Any]]) -> None:
         """Write drained tables as segments (no lock needed: the files are new)."""
@@ -355,6 +451,15 @@ class StoreTracingProcessor(TracingProcessor):
 _MODEL_CALLS = frozenset({"response", "generation"})
 #: Seconds the flusher waits after a trace ends before writing, gathering more.
 _BATCH_LINGER = 0.1
+#: Set to 0 to convert ended traces in the recording process itself.
+CONVERSION_PROCESS_ENV = "BATON_SDK_CONVERSION_PROCESS"
+#: Traces a processor records before it starts its conversion process.
+_HELPER_AFTER_TRACES = 100
+#: Seconds to wait for the conversion process to write what it was sent.
+_HELPER_WAIT = 60.0
+#: A batch the conversion process was sent: per segment, its store, content setting and
+#: the trace buffers (kept to convert here if the process does not write them).
+_Kept = tuple[Store, bool, list[TraceBuffer]]
 _with_threads: weakref.WeakSet[StoreTracingProcessor] = weakref.WeakSet()
 
 
@@ -365,6 +470,7 @@ def _flush_at_exit() -> None:
     for processor in list(_with_threads):
         processor.force_flush()
         processor._stop_flushing()
+        processor._guard(processor._close_helper, None)
 
 
 def _add_live_data(item: dict[str, Any], span: Span[Any]) -> None:

@@ -114,6 +114,20 @@ class TraceBuffer:
     first_ns: int | None = None
     last_ns: int | None = None
 
+    def fields(self) -> tuple[Any, ...]:
+        """Everything held, as plain values (``TraceBuffer(*fields)`` makes it again): what
+        the conversion process (``tracer.capture.sdk_worker``) is sent."""
+        return (
+            self.sdk_trace_id,
+            self.record,
+            self.conversation_id,
+            self.start_ns,
+            self.end_ns,
+            self.spans,
+            self.first_ns,
+            self.last_ns,
+        )
+
 
 class SdkSpanConverter:
     """Collects SDK trace and span exports, grouped by trace, and turns them into rows."""
@@ -155,6 +169,15 @@ class SdkSpanConverter:
                 self._buffered -= len(buffer.spans)
                 taken._buffered += len(buffer.spans)
         return taken
+
+    @classmethod
+    def holding(cls, buffers: Iterable[TraceBuffer], *, capture_content: bool) -> SdkSpanConverter:
+        """A converter holding ``buffers`` (taken from another one, or sent from it)."""
+        held = cls(capture_content=capture_content)
+        for buffer in buffers:
+            held.traces[buffer.sdk_trace_id] = buffer
+            held._buffered += len(buffer.spans)
+        return held
 
     def add_export(self, item: Mapping[str, Any]) -> bool:
         """Add one ``trace.export()`` or ``span.export()`` dict; False if it is neither."""
