@@ -31,7 +31,8 @@ class Profiled:
     statement's profile to a file; it is read before the next statement runs)."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, output: Path) -> None:
-        self.con, self.output, self.profiles = con, output, []
+        self.con, self.output = con, output
+        self.profiles: list[dict[str, Any]] = []
         con.execute("PRAGMA enable_profiling = 'json'")
         con.execute(f"PRAGMA profiling_output = '{output}'")
 
