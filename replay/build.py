@@ -11,7 +11,7 @@ import json
 from bisect import bisect_left, bisect_right
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any
+from typing import Any, cast
 
 from replay.content import StepContent
 from replay.model import (
@@ -123,27 +123,31 @@ class Builder:
         for run in runs:
             self._loops(run)
         starts, ends = c["start_us"], c["end_us"]
-        last = max(
-            (e if e is not None else s for s, e in zip(starts, ends, strict=True)), default=None
+        # The latest end, or start of a span not ended; in two list passes, not one
+        # generator step per span.
+        unended = (
+            [s for s, e in zip(starts, ends, strict=True) if e is None] if None in ends else []
         )
+        last = max([e for e in ends if e is not None] + unended, default=None)
         return Conversation(
             conversation_id=conversation_id,
             trace_ids=tuple(traces),
             started_at=_time(starts[0]) if starts else None,
             ended_at=_time(last) if last is not None else None,
-            agents=tuple(dict.fromkeys(a for a in c["agent_name"] if a is not None)),
+            agents=_present(c["agent_name"]),
             steps=tuple(self.steps),
             transitions=tuple(self.transitions),
             loops=tuple(self.loops),
             user_turns=tuple(self.user_turns),
             errors=tuple(self.errors),
-            sources=tuple(dict.fromkeys(s for s in c["source"] if s is not None)),
+            sources=_present(c["source"]),
             guardrails=tuple(self.guardrails),
         )
 
     def _trace(self, trace_id: str, rows: list[int]) -> None:
         c = self.c
         ops, span_ids, starts = c["op"], c["span_id"], c["start_us"]
+        finals, statuses = c["final_answer"], c["status"]
         levels = (
             _levels(rows, span_ids, c["parent_span_id"], ops)
             if any(ops[r] in _NESTING for r in rows)
@@ -171,7 +175,7 @@ class Builder:
                     at_level = calls[level] = _Calls()
                 at_level.starts.append(starts[row])
                 at_level.drafts.append(draft)
-                if c["final_answer"][row]:
+                if finals[row]:
                     breaks.append(starts[row])
             elif op in _TRANSFER_OR_TOOL:
                 at_level = calls.get(levels.get(span_ids[row]))
@@ -189,7 +193,7 @@ class Builder:
                         owner.tools.append(row)
                         if op == "agent_tool":
                             called_by[span_ids[row]] = owner
-            if c["status"][row] == "error":
+            if statuses[row] == "error":
                 failed.append(row)
 
         by_row = {d.row: d for d in drafts}
@@ -204,9 +208,8 @@ class Builder:
             if draft.level is not None:
                 draft.index = _top_index(draft, called_by)
 
-        contents = {
-            d.row: StepContent.recorded(c["source"][d.row], c["attributes"][d.row]) for d in drafts
-        }
+        sources, attributes, recorded = c["source"], c["attributes"], StepContent.recorded
+        contents = {d.row: recorded(sources[d.row], attributes[d.row]) for d in drafts}
         transitions = [
             self._transition(trace_id, seq, row, owner_of.get(row), contents)
             for seq, row in enumerate(handoff_rows, start=1)
@@ -475,37 +478,46 @@ class Builder:
         # Innermost first, so an agent tool's steps exist when its caller's step is made.
         if levels:
             drafts = sorted(drafts, key=lambda d: _depth(d.level, levels), reverse=True)
+        # The columns as locals: this loop runs once per model call of the conversation.
+        span_ids, agents, models, starts = c["span_id"], c["agent_name"], c["model"], c["start_us"]
+        durations, statuses, finals = c["duration_ms"], c["status"], c["final_answer"]
+        inputs, outputs = c["input_tokens"], c["output_tokens"]
+        level_of, tool_call = self._level_of, self._tool_call
+        unmatched_turn = len(self.user_turns) + 1
         for draft in drafts:
             row = draft.row
-            self._level_of[c["span_id"][row]] = draft.level
-            tool_calls = tuple(self._tool_call(r, nested) for r in draft.tools)
+            level_of[span_ids[row]] = draft.level
             content = contents[row]
-            if any(call.call_id is None for call in tool_calls):
-                tool_calls = _paired(tool_calls, content)
-            guardrails = tuple(
-                self._guardrail(trace_id, g, guarded, built) for g in guardrails_of.get(row, ())
-            )
+            tool_calls: tuple[ToolCall, ...] = ()
+            if draft.tools:
+                tool_calls = tuple([tool_call(r, nested) for r in draft.tools])
+                if any(call.call_id is None for call in tool_calls):
+                    tool_calls = _paired(tool_calls, content)
+            guardrails: tuple[Guardrail, ...] = ()
+            guarding = guardrails_of.get(row)
+            if guarding:
+                guardrails = tuple([self._guardrail(trace_id, g, guarded, built) for g in guarding])
             handoff = None
             if draft.handoff is not None:
-                handoff = transition_of[c["span_id"][draft.handoff]]
+                handoff = transition_of[span_ids[draft.handoff]]
             step = Step(
                 index=draft.index,
                 turn=draft.turn,
                 trace_id=trace_id,
-                span_id=c["span_id"][row],
-                agent=c["agent_name"][row],
-                model=c["model"][row],
-                started_at=_time(c["start_us"][row]),
-                duration_ms=c["duration_ms"][row],
-                input_tokens=c["input_tokens"][row],
-                output_tokens=c["output_tokens"][row],
-                status=c["status"][row],
+                span_id=span_ids[row],
+                agent=agents[row],
+                model=models[row],
+                started_at=_EPOCH + dt.timedelta(microseconds=starts[row]),  # _time, inlined
+                duration_ms=durations[row],
+                input_tokens=inputs[row],
+                output_tokens=outputs[row],
+                status=statuses[row],
                 tool_calls=tool_calls,
                 handoff=handoff,
-                errors=tuple(draft.errors),
-                user_turn=user_turn_of.get(draft.index, len(self.user_turns) + 1),
+                errors=tuple(draft.errors) if draft.errors else (),
+                user_turn=user_turn_of.get(draft.index, unmatched_turn),
                 content=content,
-                final_answer=c["final_answer"][row],
+                final_answer=finals[row],
                 guardrails=guardrails,
             )
             built[row] = step
@@ -518,6 +530,7 @@ class Builder:
     def _tool_call(self, row: int, nested: dict[str, list[Step]]) -> ToolCall:
         c = self.c
         is_agent = c["op"][row] == "agent_tool"
+        found = nested.get(c["span_id"][row]) if nested else None
         return ToolCall(
             span_id=c["span_id"][row],
             name=c["tool_name"][row] or c["name"][row],
@@ -529,7 +542,7 @@ class Builder:
             duration_ms=c["duration_ms"][row],
             is_agent=is_agent,
             agent=c["to_agent"][row] if is_agent else None,
-            nested=tuple(nested.get(c["span_id"][row], ())),
+            nested=tuple(found) if found else (),
         )
 
     def _loops(self, run: list[_TraceHandoffs]) -> None:
@@ -648,6 +661,13 @@ def _user_text(step: Step) -> str | None:
         if message.role == "user":
             return message.text or None
     return None
+
+
+def _present(values: list[str | None]) -> tuple[str, ...]:
+    """The distinct values, None left out, in order of first appearance."""
+    distinct = dict.fromkeys(values)
+    distinct.pop(None, None)
+    return cast("tuple[str, ...]", tuple(distinct))
 
 
 def _time(us: int) -> dt.datetime:
@@ -771,12 +791,13 @@ class _ReasonReader:
     tool span ran (the one named ``transfer_to_<agent>`` first), and the text beside it.
     Read once, when first asked for."""
 
-    __slots__ = ("_content", "_done", "_found", "_ran", "_to_agent")
+    __slots__ = ("_call_ids", "_content", "_done", "_found", "_to_agent", "_tools")
 
     def __init__(
         self, c: dict[str, list[Any]], owner: _Draft, to_agent: str | None, content: StepContent
     ) -> None:
-        self._ran = {c["tool_call_id"][r] for r in owner.tools if c["tool_call_id"][r]}
+        self._call_ids: list[str | None] = c["tool_call_id"]  # read with the reason
+        self._tools = owner.tools
         self._to_agent = to_agent
         self._content = content
         self._done = False
@@ -792,11 +813,12 @@ class _ReasonReader:
         output = self._content.output
         if not output:
             return None
+        ran = {self._call_ids[r] for r in self._tools if self._call_ids[r]}
         calls = [
             part
             for message in output
             for part in message.parts
-            if part.type == "tool_call" and part.call_id not in self._ran
+            if part.type == "tool_call" and part.call_id not in ran
         ]
         wanted = "transfer_to_" + "_".join((self._to_agent or "").lower().split())
         pick = next((p for p in calls if p.name == wanted), calls[0] if calls else None)

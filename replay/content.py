@@ -47,9 +47,11 @@ class StepContent:
     @classmethod
     def recorded(cls, source: str | None, attributes_json: str | None) -> StepContent:
         """Content to be read from a span's attributes (JSON text) when first asked for."""
-        content = cls()
-        if attributes_json:
-            content._pending = (source, attributes_json)
+        # Without ``__init__``'s conversions: one is made per model call of a conversation.
+        content = cls.__new__(cls)
+        content._input = content._output = content._system = None
+        content._pending = (source, attributes_json) if attributes_json else None
+        content._missing = None
         return content
 
     @property

@@ -29,7 +29,8 @@ def agent_graph(conversation: Conversation, upto_step: int | None = None) -> Age
                 if call.is_agent and call.agent and step.agent:
                     agents.setdefault(call.agent)
                     edges[(step.agent, call.agent, "agent_tool")] += 1
-                visit(call.nested)
+                if call.nested:  # most calls run no agent: no call for them
+                    visit(call.nested)
 
     # Step indexes are positions (1-based): the first ``upto_step`` steps, not a pass over all.
     visit(conversation.steps if upto_step is None else conversation.steps[: max(0, upto_step)])

@@ -313,11 +313,14 @@ class AgentGraph:
 def model_calls(steps: tuple[Step, ...]) -> int:
     """Every model call of ``steps``, those nested under their tool calls and guardrails
     included."""
-    total = 0
-    for step in steps:
-        total += 1
-        total += sum(model_calls(call.nested) for call in step.tool_calls)
-        total += sum(model_calls(guardrail.nested) for guardrail in step.guardrails)
+    total = len(steps)
+    for step in steps:  # most steps have neither: no generator made for them
+        for call in step.tool_calls:
+            if call.nested:
+                total += model_calls(call.nested)
+        for guardrail in step.guardrails:
+            if guardrail.nested:
+                total += model_calls(guardrail.nested)
     return total
 
 

@@ -49,22 +49,21 @@ def turn_marks(conversation: Conversation) -> list[TurnMark]:
     failing = {error.turn for error in conversation.errors if error.turn is not None}
     return [
         TurnMark(
-            agent=step.agent,
-            hands_off=step.handoff is not None,
-            in_loop=step.index in looping,
-            failed=step.index in failing or _step_failed(step),
-            boundary=boundary,
+            step.agent,
+            step.handoff is not None,
+            step.index in looping,
+            step.index in failing or _step_failed(step),
+            boundary,
         )
         for step, boundary in zip(conversation.steps, boundaries(conversation), strict=True)
     ]
 
 
 def _step_failed(step: Step) -> bool:
-    return (
-        bool(step.errors)
-        or step.status == "error"
-        or any(call.status == "error" for call in step.tool_calls)
-    )
+    if step.errors or step.status == "error":
+        return True
+    # No generator for a step without tool calls: this runs once per turn on opening.
+    return bool(step.tool_calls) and any(call.status == "error" for call in step.tool_calls)
 
 
 def cell_width(turns: int, width: int) -> int:
