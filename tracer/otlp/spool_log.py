@@ -6,8 +6,9 @@ CRC-32) and the body. Appending to an open file needs no rename and no folder fs
 folder is synced only when a new log starts (its name must survive a crash too). Requests
 that arrive while a sync runs share the next one (group commit).
 
-A log is deleted once every frame in it has been converted and no more can be appended
-(``seal``). A receiver holds an exclusive ``flock`` on each of its logs, so another
+A log is deleted once every frame in it has been converted and it takes no more (it is
+retired when full, when the worker has converted all of it, or at stop); a log holding a
+frame whose conversion could not be written is kept for the next receiver. A receiver holds an exclusive ``flock`` on each of its logs, so another
 receiver starting on the same store leaves them alone; after a crash the lock is gone and
 the next receiver reads them back (``recover``): whole frames are converted, a frame
 whose body does not match its checksum is set aside in ``corrupt/``, and a torn tail (a
@@ -18,7 +19,6 @@ write the crash cut short; never answered, since nothing is answered before its 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import logging
 import os
 import struct
@@ -32,6 +32,11 @@ from pathlib import Path
 
 from tracer.store.private import private_dir
 from tracer.store.segments import FSYNC_ENV
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock; one receiver per store is then the user's care
+    fcntl = None  # type: ignore[assignment]
 
 logger = logging.getLogger("baton.collect")
 
@@ -60,7 +65,7 @@ def _fsync_wanted() -> bool:
 def sync_data(fd: int) -> None:
     """A log's appended frames (and its size) to the disk; skipped with ``BATON_FSYNC=0``."""
     if _fsync_wanted():
-        os.fdatasync(fd)
+        getattr(os, "fdatasync", os.fsync)(fd)  # macOS and Windows have fsync only
 
 
 def sync_folder(fd: int) -> None:
@@ -235,7 +240,10 @@ class SpoolLog:
         return log
 
     def _sync_directory(self, folder: Path) -> None:
-        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        try:
+            fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        except PermissionError:  # a platform where folders cannot be opened (Windows)
+            return
         try:
             self.sync_dir(fd)
         finally:
@@ -253,7 +261,7 @@ class SpoolLog:
     def read(self, frame: Frame) -> bytes:
         """The body of ``frame``, as written; raises ``ValueError`` if the disk gave back
         something else."""
-        body = os.pread(frame.log.fd, frame.size, frame.offset)
+        body = _pread(frame.log, frame.size, frame.offset)
         if len(body) != frame.size or zlib.crc32(body) != frame.crc:
             raise ValueError(f"the frame at {frame.offset} of {frame.log.path} changed on disk")
         return body
@@ -318,7 +326,7 @@ class SpoolLog:
             except FileNotFoundError:
                 continue
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                _lock(fd)
             except BlockingIOError:  # another receiver's, still running
                 os.close(fd)
                 continue
@@ -335,7 +343,7 @@ class SpoolLog:
         end = os.fstat(log.fd).st_size
         offset = 0
         while offset < end:
-            head = os.pread(log.fd, HEADER_SIZE, offset)
+            head = _pread(log, HEADER_SIZE, offset)
             fields, header_crc = head[: _FIELDS.size], head[_FIELDS.size :]
             if (
                 len(head) < HEADER_SIZE
@@ -346,7 +354,7 @@ class SpoolLog:
                 self._set_aside(log, offset, end - offset, TORN_DIR, _TORN)
                 return
             _, size, crc = _FIELDS.unpack(fields)
-            body = os.pread(log.fd, size, offset + HEADER_SIZE)
+            body = _pread(log, size, offset + HEADER_SIZE)
             if zlib.crc32(body) == crc:
                 yield Frame(log, offset + HEADER_SIZE, size, crc)
             else:
@@ -358,7 +366,7 @@ class SpoolLog:
         durably, and say so."""
         folder = private_dir(self.directory.parent / where)
         target = folder / f"{log.path.name}.at-{offset}"
-        data = os.pread(log.fd, size, offset)
+        data = _pread(log, size, offset)
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
             _write_all(fd, data, b"")
@@ -371,9 +379,26 @@ class SpoolLog:
         )
 
 
+def _lock(fd: int) -> None:
+    """Hold ``fd``'s file for this process (released when it closes, or the process dies);
+    raises ``BlockingIOError`` if another holds it."""
+    if fcntl is not None:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def _pread(log: Log, size: int, offset: int) -> bytes:
+    if hasattr(os, "pread"):
+        return os.pread(log.fd, size, offset)
+    with log.path.open("rb") as file:  # Windows
+        file.seek(offset)
+        return file.read(size)
+
+
 def _write_all(fd: int, header: bytes, body: bytes) -> None:
     """Write ``header`` and ``body`` at the end of ``fd`` (a short write is continued)."""
-    written = os.writev(fd, [header, body])
+    written = (
+        os.writev(fd, [header, body]) if hasattr(os, "writev") else os.write(fd, header + body)
+    )
     total = len(header) + len(body)
     if written < total:
         rest = memoryview(header + body)[written:]  # rare: only a short write copies
