@@ -163,6 +163,7 @@ def test_a_value_marshal_cannot_carry_exactly_is_not_sent(tmp_path: Path) -> Non
 
 async def test_once_its_helper_runs_the_processor_converts_nothing_itself(store: Store) -> None:
     processor = agents_sdk.install(store)
+    processor.flush_interval = 3600  # no timed write of open traces (converted here) meanwhile
     many_traces(_HELPER_AFTER_TRACES)
     processor.force_flush()
     helper = started(processor._helper)

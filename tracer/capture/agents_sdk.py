@@ -9,6 +9,12 @@ per trace and written as one segment when the trace ends (and every few seconds 
 long traces, and on ``force_flush``/``shutdown``); the processor never waits for the
 store's lock and never raises into the SDK. Segments move into the store file when it
 is read, at shutdown, and in the background once many wait.
+
+Once a processor has recorded ``_HELPER_AFTER_TRACES`` traces, it hands ended traces to a
+helper process (``tracer.capture.sdk_worker``) that converts and writes them, so that
+this process's interpreter, which the runs need, only marshals them; what the helper
+does not acknowledge is converted here (``tracer.capture.sdk_offload``).
+``BATON_SDK_CONVERSION_PROCESS=0`` (or ``conversion_process=False``) keeps it all here.
 """
 
 from __future__ import annotations

@@ -44,6 +44,7 @@ class ConversionProcess:
         self._send_lock = threading.Lock()
         self._ready = False
         self._gone = False
+        self._closing = False
         self._next_id = READY + 1
         self._unacked: dict[int, Any] = {}  # batch id -> what the caller gets back
         self._returned: list[Any] = []
@@ -109,6 +110,10 @@ class ConversionProcess:
         returned) if it takes longer than ``timeout`` seconds."""
         if os.getpid() != self._owner:
             return  # a forked copy: the process belongs to the parent
+        with self._changed:
+            self._closing = True
+            if not self._ready:  # still starting: it was sent nothing, so it has nothing
+                self._process.kill()
         with self._send_lock:
             stdin = self._process.stdin
             if stdin is not None and not stdin.closed:
@@ -121,6 +126,8 @@ class ConversionProcess:
             self._process.kill()
             self._process.wait()
         self._reader.join(timeout=10)
+        if not self._reader.is_alive() and self._process.stdout is not None:
+            self._process.stdout.close()
         self._lost()
 
     def _read_acks(self) -> None:
@@ -136,7 +143,7 @@ class ConversionProcess:
                     if not written and kept is not None:
                         self._returned.append(kept)
                 self._changed.notify_all()
-        if not self._ready:
+        if not self._ready and not self._closing:
             logger.warning("baton's SDK conversion process did not start; converting here")
         self._lost()
 
