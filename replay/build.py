@@ -26,6 +26,7 @@ from replay.model import (
     Transition,
     UserTurn,
 )
+from replay.steps import Outline, Steps
 from tracer.capture.dialects.facts import (
     RunFacts,
     guardrail_facts,
@@ -92,13 +93,52 @@ class _TraceHandoffs:
         self.breaks = breaks
 
 
+class _TraceSteps:
+    """What making one trace's steps needs, kept until they are all made."""
+
+    __slots__ = (
+        "built",
+        "contents",
+        "guarded",
+        "guardrails_of",
+        "nested",
+        "trace_id",
+        "transition_of",
+        "unmatched_turn",
+        "user_turn_of",
+    )
+
+    def __init__(
+        self,
+        trace_id: str,
+        transition_of: dict[str, Transition],
+        guarded: dict[int, tuple[_Draft | None, str | None]],
+        guardrails_of: dict[int, list[int]],
+        contents: dict[int, StepContent],
+        user_turn_of: dict[int, int],
+        unmatched_turn: int,
+    ) -> None:
+        self.trace_id = trace_id
+        self.transition_of = transition_of  # handoff span id -> its transition
+        self.guarded = guarded
+        self.guardrails_of = guardrails_of  # call row -> the guardrail rows that checked it
+        self.contents = contents
+        self.user_turn_of = user_turn_of  # step index -> its user turn
+        self.unmatched_turn = unmatched_turn  # the user turn of a step in no group
+        self.built: dict[int, Step] = {}  # the nested steps by row
+        self.nested: dict[str, list[Step]] = {}  # nesting span id -> its steps, in turn order
+
+
 class Builder:
     """Turns one fetch of span columns into a ``Conversation``."""
 
     def __init__(self, columns: dict[str, list[Any]], settings: LoopSettings) -> None:
         self.c = columns
         self.settings = settings
-        self.steps: list[Step] = []
+        #: The conversation's top-level steps, None until made (``Steps``), and how to
+        #: make each: its trace's context and its call.
+        self._made: list[Step | None] = []
+        self._top: list[tuple[_TraceSteps, _Draft]] = []
         self.transitions: list[Transition] = []
         self.loops: list[TraceLoop] = []
         self.user_turns: list[UserTurn] = []
@@ -135,7 +175,7 @@ class Builder:
             started_at=_time(starts[0]) if starts else None,
             ended_at=_time(last) if last is not None else None,
             agents=_present(c["agent_name"]),
-            steps=tuple(self.steps),
+            steps=Steps(self._made, self._make, [self._outline(i) for i in range(len(self._made))]),
             transitions=tuple(self.transitions),
             loops=tuple(self.loops),
             user_turns=tuple(self.user_turns),
@@ -202,7 +242,7 @@ class Builder:
             if owner is not None:
                 called_by[span_ids[row]] = owner
         top = calls.get(None, _Calls())
-        for offset, draft in enumerate(top.drafts, start=len(self.steps) + 1):
+        for offset, draft in enumerate(top.drafts, start=len(self._made) + 1):
             draft.index = offset
         for draft in drafts:
             if draft.level is not None:
@@ -221,13 +261,16 @@ class Builder:
         groups = self._user_turn_groups(top.drafts, runs, contents)
         first = len(self.user_turns) + 1
         user_turn_of = {d.index: n for n, group in enumerate(groups, start=first) for d in group}
-        steps = self._steps(trace_id, drafts, levels, transitions, guarded, contents, user_turn_of)
-        top_steps = [steps[d.row] for d in top.drafts]
-        self._add_user_turns(trace_id, [[steps[d.row] for d in g] for g in groups], runs)
-        self.steps.extend(top_steps)
+        steps = self._steps(
+            trace_id, drafts, top.drafts, levels, transitions, guarded, contents, user_turn_of
+        )
         self.transitions.extend(transitions)
         self.guardrails.extend(
             g for row in guardrail_rows for g in (self._guardrail(trace_id, row, guarded, steps),)
+        )
+        # After the guardrails: a step reads its own from those made (``_made_guardrails``).
+        self._add_user_turns(
+            trace_id, [[self._step_at(d.index - 1) for d in (g[0], g[-1])] for g in groups], runs
         )
         self._handoffs.append(
             _TraceHandoffs(
@@ -460,72 +503,118 @@ class Builder:
         self,
         trace_id: str,
         drafts: list[_Draft],
+        top: list[_Draft],
         levels: dict[str, str | None],
         transitions: list[Transition],
         guarded: dict[int, tuple[_Draft | None, str | None]],
         contents: dict[int, StepContent],
         user_turn_of: dict[int, int],
     ) -> dict[int, Step]:
-        """Every step of the trace by its span's row, nested ones inside their callers."""
-        c = self.c
-        transition_of = {t.span_id: t for t in transitions}
-        nested: dict[str, list[Step]] = {}
-        built: dict[int, Step] = {}
+        """The trace's nested steps by their span's row, made now, inside their callers;
+        its top-level steps are made when first read (``_make``)."""
         guardrails_of: dict[int, list[int]] = {}
         for guard_row, (owner, _) in guarded.items():
             if owner is not None:
                 guardrails_of.setdefault(owner.row, []).append(guard_row)
+        context = _TraceSteps(
+            trace_id,
+            {t.span_id: t for t in transitions},
+            guarded,
+            guardrails_of,
+            contents,
+            user_turn_of,
+            len(self.user_turns) + 1,
+        )
         # Innermost first, so an agent tool's steps exist when its caller's step is made.
-        if levels:
-            drafts = sorted(drafts, key=lambda d: _depth(d.level, levels), reverse=True)
-        # The columns as locals: this loop runs once per model call of the conversation.
-        span_ids, agents, models, starts = c["span_id"], c["agent_name"], c["model"], c["start_us"]
-        durations, statuses, finals = c["duration_ms"], c["status"], c["final_answer"]
-        inputs, outputs = c["input_tokens"], c["output_tokens"]
-        level_of, tool_call = self._level_of, self._tool_call
-        unmatched_turn = len(self.user_turns) + 1
-        for draft in drafts:
-            row = draft.row
-            level_of[span_ids[row]] = draft.level
-            content = contents[row]
-            tool_calls: tuple[ToolCall, ...] = ()
-            if draft.tools:
-                tool_calls = tuple([tool_call(r, nested) for r in draft.tools])
-                if any(call.call_id is None for call in tool_calls):
-                    tool_calls = _paired(tool_calls, content)
-            guardrails: tuple[Guardrail, ...] = ()
-            guarding = guardrails_of.get(row)
-            if guarding:
-                guardrails = tuple([self._guardrail(trace_id, g, guarded, built) for g in guarding])
-            handoff = None
-            if draft.handoff is not None:
-                handoff = transition_of[span_ids[draft.handoff]]
-            step = Step(
-                index=draft.index,
-                turn=draft.turn,
-                trace_id=trace_id,
-                span_id=span_ids[row],
-                agent=agents[row],
-                model=models[row],
-                started_at=_EPOCH + dt.timedelta(microseconds=starts[row]),  # _time, inlined
-                duration_ms=durations[row],
-                input_tokens=inputs[row],
-                output_tokens=outputs[row],
-                status=statuses[row],
-                tool_calls=tool_calls,
-                handoff=handoff,
-                errors=tuple(draft.errors) if draft.errors else (),
-                user_turn=user_turn_of.get(draft.index, unmatched_turn),
-                content=content,
-                final_answer=finals[row],
-                guardrails=guardrails,
-            )
-            built[row] = step
-            if draft.level is not None:
-                nested.setdefault(draft.level, []).append(step)
-        for steps in nested.values():
+        inner = [d for d in drafts if d.level is not None]
+        if inner:
+            inner.sort(key=lambda d: _depth(d.level, levels), reverse=True)
+        span_ids = self.c["span_id"]
+        for draft in inner:
+            self._level_of[span_ids[draft.row]] = draft.level
+            step = self._make_step(context, draft)
+            context.built[draft.row] = step
+            context.nested.setdefault(draft.level, []).append(step)  # type: ignore[arg-type]
+        for steps in context.nested.values():
             steps.sort(key=lambda s: s.turn)
-        return built
+        for draft in top:
+            self._level_of[span_ids[draft.row]] = None
+        self._top.extend((context, draft) for draft in top)
+        self._made.extend(None for _ in top)
+        return context.built
+
+    def _step_at(self, index: int) -> Step:
+        """Top-level step ``index`` (0-based), made if not yet."""
+        step = self._made[index]
+        if step is None:
+            step = self._made[index] = self._make(index)
+        return step
+
+    def _make(self, index: int) -> Step:
+        context, draft = self._top[index]
+        return self._make_step(context, draft)
+
+    def _outline(self, index: int) -> Outline:
+        """Top-level step ``index``'s outline, read off its call and the columns."""
+        context, draft = self._top[index]
+        c, row = self.c, draft.row
+        statuses = c["status"]
+        failed = bool(draft.errors) or statuses[row] == "error"
+        if not failed and draft.tools:
+            failed = any(statuses[r] == "error" for r in draft.tools)
+        ops = c["op"]
+        return Outline(
+            draft.index,
+            context.trace_id,
+            c["agent_name"][row],
+            context.user_turn_of.get(draft.index, context.unmatched_turn),
+            context.transition_of[c["span_id"][draft.handoff]]
+            if draft.handoff is not None
+            else None,
+            failed,
+            any(ops[r] == "agent_tool" for r in draft.tools) or row in context.guardrails_of,
+        )
+
+    def _make_step(self, context: _TraceSteps, draft: _Draft) -> Step:
+        c, row = self.c, draft.row
+        content = context.contents[row]
+        tool_calls: tuple[ToolCall, ...] = ()
+        if draft.tools:
+            tool_calls = tuple([self._tool_call(r, context.nested) for r in draft.tools])
+            if any(call.call_id is None for call in tool_calls):
+                tool_calls = _paired(tool_calls, content)
+        guardrails: tuple[Guardrail, ...] = ()
+        guarding = context.guardrails_of.get(row)
+        if guarding:
+            guardrails = tuple(
+                [
+                    self._guardrail(context.trace_id, g, context.guarded, context.built)
+                    for g in guarding
+                ]
+            )
+        handoff = None
+        if draft.handoff is not None:
+            handoff = context.transition_of[c["span_id"][draft.handoff]]
+        return Step(
+            index=draft.index,
+            turn=draft.turn,
+            trace_id=context.trace_id,
+            span_id=c["span_id"][row],
+            agent=c["agent_name"][row],
+            model=c["model"][row],
+            started_at=_time(c["start_us"][row]),
+            duration_ms=c["duration_ms"][row],
+            input_tokens=c["input_tokens"][row],
+            output_tokens=c["output_tokens"][row],
+            status=c["status"][row],
+            tool_calls=tool_calls,
+            handoff=handoff,
+            errors=tuple(draft.errors) if draft.errors else (),
+            user_turn=context.user_turn_of.get(draft.index, context.unmatched_turn),
+            content=content,
+            final_answer=c["final_answer"][row],
+            guardrails=guardrails,
+        )
 
     def _tool_call(self, row: int, nested: dict[str, list[Step]]) -> ToolCall:
         c = self.c

@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from replay.model import AgentEdge, AgentGraph, Conversation, Step
+from replay.steps import outlines
 
 
 def agent_graph(conversation: Conversation, upto_step: int | None = None) -> AgentGraph:
@@ -33,7 +34,22 @@ def agent_graph(conversation: Conversation, upto_step: int | None = None) -> Age
                     visit(call.nested)
 
     # Step indexes are positions (1-based): the first ``upto_step`` steps, not a pass over all.
-    visit(conversation.steps if upto_step is None else conversation.steps[: max(0, upto_step)])
+    # A step that nests nothing is read off its outline, so that no step is made for it.
+    steps = conversation.steps
+    shown = outlines(steps)
+    for position, outline in enumerate(shown if upto_step is None else shown[: max(0, upto_step)]):
+        if outline.nests:
+            visit((steps[position],))
+            continue
+        if outline.agent:
+            agents.setdefault(outline.agent)
+        handoff = outline.handoff
+        if handoff is not None and handoff.to_agent:
+            source = handoff.from_agent or outline.agent
+            if source:
+                agents.setdefault(source)
+                agents.setdefault(handoff.to_agent)
+                edges[(source, handoff.to_agent, "handoff")] += 1
     return AgentGraph(
         agents=tuple(agents),
         edges=tuple(

@@ -7,10 +7,11 @@ only display them. Times are timezone-aware datetimes; durations are millisecond
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from replay.steps import nesting
 from tracer.loops import Loop
 
 if TYPE_CHECKING:
@@ -253,7 +254,9 @@ class Conversation:
     started_at: dt.datetime | None
     ended_at: dt.datetime | None
     agents: tuple[str, ...]  # in order of first appearance
-    steps: tuple[Step, ...]  # top-level steps; nested agent-tool steps hang off tool calls
+    #: Top-level steps (``replay.steps.Steps`` when built: each made on first read);
+    #: nested agent-tool steps hang off tool calls.
+    steps: Sequence[Step]
     transitions: tuple[Transition, ...]
     loops: tuple[TraceLoop, ...]
     user_turns: tuple[UserTurn, ...]
@@ -310,11 +313,11 @@ class AgentGraph:
     edges: tuple[AgentEdge, ...]
 
 
-def model_calls(steps: tuple[Step, ...]) -> int:
+def model_calls(steps: Sequence[Step]) -> int:
     """Every model call of ``steps``, those nested under their tool calls and guardrails
     included."""
     total = len(steps)
-    for step in steps:  # most steps have neither: no generator made for them
+    for step in nesting(steps):  # most steps have neither: no generator made for them
         for call in step.tool_calls:
             if call.nested:
                 total += model_calls(call.nested)
@@ -324,8 +327,8 @@ def model_calls(steps: tuple[Step, ...]) -> int:
     return total
 
 
-def _on_a_step(guardrail: Guardrail, steps: tuple[Step, ...]) -> bool:
-    return any(g.span_id == guardrail.span_id for step in steps for g in step.guardrails)
+def _on_a_step(guardrail: Guardrail, steps: Sequence[Step]) -> bool:
+    return any(g.span_id == guardrail.span_id for step in nesting(steps) for g in step.guardrails)
 
 
 def run_label(steps: tuple[Step, ...]) -> str:

@@ -4,6 +4,7 @@ takes a while. The look is the snapshots'; these hold the work behind it down.""
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 
@@ -83,3 +84,21 @@ async def test_a_slow_load_shows_the_loading_indicator_until_the_turn(
             "the first turn",
         )
         assert not app.screen.query_one(MessageView).query(LoadingIndicator)
+
+
+async def test_steps_made_after_opening_are_frozen_with_the_rest(sample_store: Store) -> None:
+    """Pricing reads every step, making those not read yet; they join the frozen
+    conversation, out of the collector's walks while stepping (``test_tui_step_cost``)."""
+    app = BatonApp(StoreSource(sample_store), LOOPING, follow_interval=None)
+    async with app.run_test(size=(110, 36)) as pilot:
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, ReplayScreen) and app.screen.cost is not None,
+            "the conversation priced",
+        )
+        screen = app.screen
+        assert isinstance(screen, ReplayScreen) and screen.conversation is not None
+        steps = list(screen.conversation.steps)
+        assert len(steps) > 2
+        tracked = {id(found) for found in gc.get_objects()}
+        assert [step.index for step in steps if id(step) in tracked] == []

@@ -80,6 +80,12 @@ class LongLived:
             if was_enabled:
                 gc.enable()
 
+    def keep(self) -> None:
+        """While frozen, freeze what was made since too (steps made on first read),
+        leaving the collector as it is: the UI may be holding it."""
+        if self.frozen:
+            gc.freeze()
+
     def thaw(self) -> None:
         if self.frozen:
             self.frozen = False

@@ -10,6 +10,7 @@ from __future__ import annotations
 from itertools import pairwise
 
 from replay.model import Conversation
+from replay.steps import outlines
 
 #: What the jump keys go to, as their help names them.
 KINDS = {"user": "user message", "run": "run", "handoff": "handoff"}
@@ -55,7 +56,7 @@ def boundaries(conversation: Conversation) -> list[str]:
     ``user`` (a new user message within a run) or ``""``."""
     marks: list[str] = []
     previous = None
-    for step in conversation.steps:
+    for step in outlines(conversation.steps):  # without making the steps
         if previous is None:
             marks.append("")
         elif step.trace_id != previous.trace_id:

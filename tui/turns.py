@@ -43,4 +43,4 @@ def _answers(message: Message) -> set[str]:
 def model_calls(steps: Sequence[Step]) -> int:
     """Every model call of ``steps``, those of agents used as tools and of guardrails'
     agents included: what the ``turns`` view and the conversation list count as turns."""
-    return replay_model_calls(tuple(steps))
+    return replay_model_calls(steps)  # as they are: a tuple of them would make every step

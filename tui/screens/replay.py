@@ -321,7 +321,9 @@ class ReplayScreen(Screen[None]):
     # 10,000-turn conversation's repr takes 100 ms of the UI thread after the first paint.
     @work(thread=True, exclusive=True, group="price", exit_on_error=False, description="price")
     def price(self, conversation: Conversation) -> None:
-        """Price every model call off the UI thread (10,000 turns take a moment)."""
+        """Price every model call off the UI thread (10,000 turns take a moment). Pricing
+        reads every step, so the steps not made yet (``replay.steps.Steps``) are made
+        here, off the UI thread, and kept out of the collector's walks as the rest."""
         cost, by_agent = conversation_cost(conversation), agent_costs(conversation)
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._priced, conversation, cost, by_agent)
@@ -329,6 +331,7 @@ class ReplayScreen(Screen[None]):
     def _priced(self, conversation: Conversation, cost: Cost, by_agent: dict[str, Cost]) -> None:
         if conversation is not self.conversation:
             return
+        self.long_lived.keep()  # the steps pricing made
         self.cost = cost
         self.query_one(SpanDetails).agent_costs = by_agent
         self._show_title()

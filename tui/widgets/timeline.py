@@ -21,7 +21,8 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from replay.model import Conversation, Step
+from replay.model import Conversation
+from replay.steps import outlines
 from tui.palette import AgentColors
 from tui.scrub import boundaries
 
@@ -47,23 +48,19 @@ def turn_marks(conversation: Conversation) -> list[TurnMark]:
         if found.first_step is not None and found.last_step is not None:
             looping.update(range(found.first_step, found.last_step + 1))
     failing = {error.turn for error in conversation.errors if error.turn is not None}
+    # Outlines, not steps: a long conversation's steps are made only as they are shown.
     return [
         TurnMark(
             step.agent,
             step.handoff is not None,
-            step.index in looping,
-            step.index in failing or _step_failed(step),
+            step.step_index in looping,
+            step.step_index in failing or step.failed,
             boundary,
         )
-        for step, boundary in zip(conversation.steps, boundaries(conversation), strict=True)
+        for step, boundary in zip(
+            outlines(conversation.steps), boundaries(conversation), strict=True
+        )
     ]
-
-
-def _step_failed(step: Step) -> bool:
-    if step.errors or step.status == "error":
-        return True
-    # No generator for a step without tool calls: this runs once per turn on opening.
-    return bool(step.tool_calls) and any(call.status == "error" for call in step.tool_calls)
 
 
 def cell_width(turns: int, width: int) -> int:
