@@ -56,3 +56,32 @@ def test_links_of_the_wrong_shape_cost_nothing_else(links: Any) -> None:
     decoded = Decoded(rows=SpanRows())
     decode_json_document({"resourceSpans": [{"scopeSpans": [{"spans": [span]}]}]}, decoded)
     assert len(decoded.rows) == 1
+
+
+def test_a_transfer_whose_call_id_is_not_utf8_costs_nothing_else() -> None:
+    """A handoff read from a model call's tool calls gets an id derived from its call id;
+    a call id holding a lone surrogate once raised there and lost the whole batch."""
+    rows = SpanRows()
+    calls = "llm.output_messages.0.message.tool_calls.0.tool_call."
+    for span_id, call_id in (("a" * 16, "call_\ud800"), ("b" * 16, "call_ok")):
+        problem = rows.add(
+            trace_id="ab" * 16,
+            span_id=span_id,
+            parent_span_id=None,
+            name="ChatCompletion",
+            kind="client",
+            start_ns=1_700_000_000_000_000_000,
+            end_ns=1_700_000_000_000_001_000,
+            attributes={
+                "openinference.span.kind": "LLM",
+                calls + "function.name": "transfer_to_billing",
+                calls + "function.arguments": "{}",
+                calls + "id": call_id,
+            },
+            scope="openinference.instrumentation.openai",
+        )
+        assert problem is None
+    table = rows.to_arrow()
+    assert table.column("op").to_pylist() == ["chat", "handoff", "chat", "handoff"]
+    assert table.column("to_agent").to_pylist() == [None, "billing", None, "billing"]
+    assert table.column("tool_call_id").to_pylist()[1::2] == ["call_?", "call_ok"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import operator
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -40,6 +41,10 @@ NORMALISE_ERROR = "baton.normalise_error"
 DERIVED_SCOPE = "baton.derived"
 _STATUS = {StatusCode.UNSET: "unset", StatusCode.OK: "ok", StatusCode.ERROR: "error"}
 _KIND = {kind: kind.name.lower() for kind in SpanKind}
+# The same, keyed by the members' ids: an enum member hashes through Python code
+# (``Enum.__hash__``), an int in C. Members live as long as their class, so ids are stable.
+_STATUS_BY_ID = {id(code): text for code, text in _STATUS.items()}
+_KIND_BY_ID = {id(kind): text for kind, text in _KIND.items()}
 _NORMALISED = (
     "op",
     "agent_name",
@@ -57,6 +62,18 @@ _NORMALISED = (
     "error_type",
     "final_answer",
 )
+#: ``found``'s normalised columns as a tuple, in ``_NORMALISED`` order (one C call).
+_normalised_values = operator.attrgetter(*_NORMALISED)
+#: The order of a buffered row: the span's own columns, the normalised ones, the rest.
+_ROW = (
+    *("trace_id", "span_id", "parent_span_id", "name", "kind", "start_time", "end_time"),
+    *("duration_ms", "status", "status_message"),
+    *_NORMALISED,
+    *("scope", "attributes", "events", "resource", "redacted", "nested_in", "links"),
+)
+_ROW_INDEX = {name: index for index, name in enumerate(_ROW)}
+if set(_ROW) != {name for name, _ in SPAN_COLUMNS}:  # a column added to rows.py lands here
+    raise ImportError(f"SpanRows fills {sorted(_ROW)}, the spans table has {SPAN_COLUMNS}")
 
 
 class SpanRows:
@@ -64,11 +81,13 @@ class SpanRows:
 
     def __init__(self, limits: Limits | None = None) -> None:
         self.limits = limits or Limits.from_env()
-        self._columns: dict[str, list[Any]] = {name: [] for name, _ in SPAN_COLUMNS}
+        # One tuple per span in ``_ROW`` order, turned into columns once, in ``to_arrow``:
+        # a span costs one append instead of one per column.
+        self._rows: list[tuple[Any, ...]] = []
         self._resource_json: dict[int, tuple[object, str]] = {}
 
     def __len__(self) -> int:
-        return len(self._columns["span_id"])
+        return len(self._rows)
 
     def add(
         self,
@@ -91,6 +110,41 @@ class SpanRows:
         """Buffer one span; returns why it cannot be stored (its start time is not a time a
         store can hold), else None. Ids are lower-case hex; times are nanoseconds since the
         epoch. A value that cannot be used costs that value, never the span."""
+        return self._add(
+            trace_id,
+            span_id,
+            parent_span_id,
+            name,
+            kind,
+            start_ns,
+            end_ns,
+            status,
+            status_message,
+            attributes,
+            events,
+            resource_json,
+            scope,
+            links,
+        )
+
+    def _add(
+        self,
+        trace_id: str,
+        span_id: str,
+        parent_span_id: str | None,
+        name: str,
+        kind: str,
+        start_ns: int,
+        end_ns: int | None,
+        status: str,
+        status_message: str | None,
+        attributes: Mapping[str, Any] | None,
+        events: Sequence[Mapping[str, Any]],
+        resource_json: str,
+        scope: str | None,
+        links: Sequence[Mapping[str, Any]],
+    ) -> str | None:
+        # ``add`` by position: a call with fourteen keywords costs several times as much.
         if start_ns <= 0 or start_ns // 1000 > _MAX_MICROS:
             return f"span with a start time out of range ({start_ns} ns)"
         limits = self.limits
@@ -100,44 +154,45 @@ class SpanRows:
         if status == "error" and handled_error(found.op, status_message):
             status = "unset"  # handled by the run (dialects.base.HANDLED_ERRORS): a warning
             attrs[WARNING] = status_message
-        cols = self._columns
-        cols["trace_id"].append(trace_id)
-        cols["span_id"].append(span_id)
-        cols["parent_span_id"].append(parent_span_id or None)
-        cols["name"].append(truncate(name, limits.max_value_chars))
-        cols["kind"].append(kind)
-        cols["start_time"].append(start_ns // 1000)
+        limit = limits.max_value_chars
         end = (
             end_ns
             if end_ns is not None and start_ns <= end_ns and end_ns // 1000 <= _MAX_MICROS
             else None
         )
-        cols["end_time"].append(None if end is None else end // 1000)
-        cols["duration_ms"].append(None if end is None else (end - start_ns) / 1e6)
-        cols["status"].append(status)
-        cols["status_message"].append(
-            truncate(status_message, limits.max_value_chars) if status_message else None
-        )
-        for column in _NORMALISED:
-            cols[column].append(getattr(found, column))
         if found.agent_keys:
             attrs[AGENT_KEYS] = json.dumps(list(found.agent_keys))
         if found.agent_claims:
             attrs[AGENT_CLAIMS] = json.dumps(dict(found.agent_claims), sort_keys=True)
-        cols["scope"].append(scope)
-        cols["attributes"].append(to_json(attrs, limits))
-        cols["events"].append(
+        events_json = (
             to_json([_clean_event(event, limits, redacted) for event in events], limits)
             if events
             else "[]"
         )
-        cols["resource"].append(resource_json)
-        cols["redacted"].append(redacted[0])
-        cols["nested_in"].append(None)  # filled from the span's relatives at ingest
-        cols["links"].append(
-            to_json([_clean_event(link, limits, redacted) for link in links], limits)
-            if links
-            else None
+        redacted_count = redacted[0]  # counted before the links, as it always was
+        self._rows.append(
+            (
+                trace_id,
+                span_id,
+                parent_span_id or None,
+                name if len(name) <= limit else truncate(name, limit),
+                kind,
+                start_ns // 1000,
+                None if end is None else end // 1000,
+                None if end is None else (end - start_ns) / 1e6,
+                status,
+                truncate(status_message, limit) if status_message else None,
+                *_normalised_values(found),
+                scope,
+                to_json(attrs, limits),
+                events_json,
+                resource_json,
+                redacted_count,
+                None,  # nested_in: filled from the span's relatives at ingest
+                to_json([_clean_event(link, limits, redacted) for link in links], limits)
+                if links
+                else None,
+            )
         )
         for tool, call_id, target in found.transfers:
             self._add_transfer(trace_id, span_id, end or start_ns, tool, call_id, target)
@@ -149,7 +204,10 @@ class SpanRows:
         """A handoff the model call ``parent`` asked for and nothing else recorded, as a
         GenAI transfer span under it when the call ended. Its id is derived from the call's,
         so importing the same spans twice stores it once."""
-        digest = hashlib.sha256(f"{trace_id}/{parent}/{call_id}".encode()).hexdigest()
+        # ``surrogatepass``: a call id with a lone surrogate (text that is not UTF-8) must
+        # not cost the batch; any other id encodes to the same bytes as before.
+        key = f"{trace_id}/{parent}/{call_id}".encode("utf-8", "surrogatepass")
+        digest = hashlib.sha256(key).hexdigest()
         self.add(
             trace_id=trace_id,
             span_id=digest[:16],
@@ -177,6 +235,7 @@ class SpanRows:
             return "span without a context or a start time"
         parent = span.parent
         scope = span.instrumentation_scope
+        status = span.status
         # The span's own containers, not its properties: ``attributes`` wraps them in a
         # read-only proxy that iterates through the slow generic Mapping machinery, and
         # ``events``/``links`` copy them into a tuple per call.
@@ -189,26 +248,26 @@ class SpanRows:
         links = getattr(span, "_links", None)
         if links is None:
             links = span.links
-        return self.add(
-            trace_id=f"{context.trace_id:032x}",
-            span_id=f"{context.span_id:016x}",
-            parent_span_id=f"{parent.span_id:016x}" if parent is not None else None,
-            name=span.name,
-            kind=_KIND[span.kind],
-            start_ns=span.start_time,
-            end_ns=span.end_time,
-            status=_STATUS.get(span.status.status_code, "unset"),
-            status_message=span.status.description,
-            attributes=attributes,
-            events=[
+        return self._add(
+            f"{context.trace_id:032x}",
+            f"{context.span_id:016x}",
+            f"{parent.span_id:016x}" if parent is not None else None,
+            span.name,
+            _KIND_BY_ID.get(id(span.kind)) or _KIND[span.kind],
+            span.start_time,
+            span.end_time,
+            _STATUS_BY_ID.get(id(status.status_code)) or _STATUS.get(status.status_code, "unset"),
+            status.description,
+            attributes,
+            [
                 {"name": e.name, "time_unix_nano": e.timestamp, "attributes": e.attributes}
                 for e in events
             ]
             if events
             else (),
-            resource_json=self.resource_json(span.resource.attributes),
-            scope=scope.name if scope is not None else None,
-            links=[
+            self.resource_json(span.resource.attributes),
+            scope.name if scope is not None else None,
+            [
                 {
                     "trace_id": f"{link.context.trace_id:032x}",
                     "span_id": f"{link.context.span_id:016x}",
@@ -232,9 +291,11 @@ class SpanRows:
 
     def to_arrow(self) -> pa.Table:
         """The buffered rows as one Arrow table with the ``spans`` schema, redacted."""
+        count = len(self._rows)
+        columns = list(zip(*self._rows, strict=True)) if count else [()] * len(_ROW)
         arrays = []
         for name, kind in SPAN_COLUMNS:
-            values = self._columns[name]
+            values = columns[_ROW_INDEX[name]]
             try:
                 arrays.append(pa.array(values, type=kind))
             except (UnicodeEncodeError, pa.ArrowException, OverflowError, TypeError):
@@ -250,7 +311,7 @@ def _normalised(name: str, kind: str, attrs: dict[str, Any], scope: str | None) 
     belongs, a number no column holds) costs that reading, never the span: the span is
     read again with such values as text, and failing that kept as ``op='other'``."""
     try:
-        found = normalise(SpanView(name=name, kind=kind, attributes=attrs, scope=scope))
+        found = normalise(SpanView(name, kind, attrs, scope))
     except Exception:
         try:
             found = normalise(
@@ -278,10 +339,13 @@ def _scalar(value: Any) -> Any:
 
 def _checked(found: Normalised) -> Normalised:
     """``found`` with every field of the type its column holds."""
-    for field in _TEXT_FIELDS:
-        value = getattr(found, field)
-        if value is not None and not isinstance(value, str):
-            setattr(found, field, text_or_none(value))
+    for value in _text_values(found):  # the common case: each None or exactly a str
+        if value is not None and type(value) is not str:
+            for field in _TEXT_FIELDS:
+                value = getattr(found, field)
+                if value is not None and not isinstance(value, str):
+                    setattr(found, field, text_or_none(value))
+            break
     for field in ("input_tokens", "output_tokens"):
         value = getattr(found, field)
         if value is not None and (
@@ -308,6 +372,7 @@ _TEXT_FIELDS = (
     "tool_result",
     "error_type",
 )
+_text_values = operator.attrgetter(*_TEXT_FIELDS)
 
 
 def _clean_event(event: Mapping[str, Any], limits: Limits, redacted: list[int]) -> dict[str, Any]:

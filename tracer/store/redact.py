@@ -221,11 +221,30 @@ class Redactor:
                 for row in range(table.num_rows)
                 if any(column[row] and search(column[row]) for column in texts)
             ]
+        import pyarrow as pa
+
+        # A batch's spans mostly share one resource: its distinct values are scanned once,
+        # in the same call, after the rows' other columns joined.
+        names = table.column_names
+        resource = names.index("resource") if "resource" in names else -1
+        others = [i for i in redactable if i != resource]
+        if resource not in redactable or not others:
+            resource, others = -1, redactable
         joined = pc.binary_join_element_wise(
-            *(pc.fill_null(table.column(i), "") for i in redactable), "\n"
+            *(pc.fill_null(table.column(i), "") for i in others), "\n"
         )
-        hits = pc.match_substring_regex(joined, self.prefilter)
-        return pc.indices_nonzero(hits).to_pylist() if pc.any(hits).as_py() else []
+        distinct = pc.unique(table.column(resource)) if resource >= 0 else None
+        scanned = joined if distinct is None else pa.chunked_array([*joined.chunks, distinct])
+        hits = pc.match_substring_regex(scanned, self.prefilter)
+        if not pc.any(hits).as_py():
+            return []
+        row_hits = hits.slice(0, table.num_rows)
+        if distinct is not None:
+            found = distinct.filter(hits.slice(table.num_rows).combine_chunks())
+            if len(found):
+                row_hits = pc.or_(row_hits, pc.is_in(table.column(resource), value_set=found))
+        rows: list[int] = pc.indices_nonzero(row_hits).to_pylist()
+        return rows
 
 
 #: Below this much text (bytes, offsets included) a batch is pre-filtered in Python:

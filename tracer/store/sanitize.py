@@ -11,8 +11,9 @@ import functools
 import json
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
 from tracer.store.redact import REDACTED, is_secret_key
@@ -65,8 +66,12 @@ def clean_attributes(
     # OpenTelemetry's BoundedAttributes iterates through the slow generic Mapping
     # machinery; its plain dict, where present, holds the same items.
     plain = getattr(attributes, "_dict", attributes)
+    secret_keys = _SECRET_KEYS
     for key, value in plain.items():
-        if is_secret_key(key) and value not in (None, "", REDACTED):
+        secret = secret_keys.get(key)
+        if secret is None:
+            secret = _learn_key(key)
+        if secret and value not in (None, "", REDACTED):
             cleaned[key] = REDACTED
             if redacted is not None:
                 redacted[0] += 1
@@ -77,6 +82,19 @@ def clean_attributes(
         else:
             cleaned[key] = value
     return cleaned
+
+
+#: ``is_secret_key`` of the keys seen, without its cache's call per key (keys repeat on
+#: every span of a kind). Held to ``_SECRET_KEYS_HELD`` keys, then started again.
+_SECRET_KEYS: dict[str, bool] = {}
+_SECRET_KEYS_HELD = 4096
+
+
+def _learn_key(key: str) -> bool:
+    if len(_SECRET_KEYS) >= _SECRET_KEYS_HELD:
+        _SECRET_KEYS.clear()
+    secret = _SECRET_KEYS[key] = is_secret_key(key)
+    return secret
 
 
 def _bounded_array(items: list[Any] | tuple[Any, ...], limit: int) -> list[Any]:
@@ -101,8 +119,15 @@ def bound_span(attributes: dict[str, Any], limits: Limits) -> dict[str, Any]:
     """``attributes`` within ``limits.max_span_chars`` together (many values each under
     the limit still add up): the largest are cut first, and if that is not enough the
     largest left are replaced by a marker, so the small ones (names, ids, counts) stay."""
-    if len(attributes) <= SPAN_CHARS_PER_VALUE and not any(map(_nests, attributes.values())):
-        return attributes  # each value is held to the limit already: the sum is too
+    if len(attributes) <= SPAN_CHARS_PER_VALUE:
+        # A value holding mappings or lists is one the per-value limit does not bound.
+        # (Inline, not a function per value: this runs for every span.)
+        for value in attributes.values():
+            kind = type(value)
+            if kind is dict or (kind is list and any(type(i) in (dict, list) for i in value)):
+                break
+        else:
+            return attributes  # each value is held to the limit already: the sum is too
     sizes = {key: _size_of(value) for key, value in attributes.items()}
     total = sum(sizes.values())
     if total <= limits.max_span_chars:
@@ -128,13 +153,6 @@ def bound_span(attributes: dict[str, Any], limits: Limits) -> dict[str, Any]:
     return bounded
 
 
-def _nests(value: Any) -> bool:
-    """Whether ``value`` holds mappings or lists, which the per-value limit does not bound."""
-    if type(value) is dict:
-        return True
-    return type(value) is list and any(type(item) in (dict, list) for item in value)
-
-
 def _size_of(value: Any) -> int:
     if isinstance(value, str):
         return len(value)
@@ -153,16 +171,28 @@ def to_json(value: Any, limits: Limits) -> str:
     become strings, and strings that are not valid UTF-8 keep a replacement character.
     """
     try:
-        text = _encoder(limits).encode(value)
+        text = "".join(_encoder(limits)(value, 0))
     except (ValueError, TypeError, RecursionError):
         text = json.dumps(_plain(value, limits, 0), ensure_ascii=False, allow_nan=False)
     return text
 
 
 @functools.lru_cache(maxsize=8)
-def _encoder(limits: Limits) -> json.JSONEncoder:
-    # One encoder per limit, reused: json.dumps with options builds a new one per call.
-    return json.JSONEncoder(ensure_ascii=False, allow_nan=False, default=_fallback(limits))
+def _encoder(limits: Limits) -> Callable[[Any, int], Sequence[str]]:
+    """One encoder per limit, reused. ``JSONEncoder.encode`` builds its C encoder anew on
+    every call; this is that C encoder, built once, with ``JSONEncoder(ensure_ascii=False,
+    allow_nan=False)``'s settings, so its text is the same. It keeps no record of the
+    containers it is inside (a shared one would outlive a failed call): a value that holds
+    itself then fails with RecursionError instead of ValueError, and both take the
+    ``_plain`` path."""
+    default = _fallback(limits)
+    if c_make_encoder is None:  # a Python without the C accelerator
+        encoder = json.JSONEncoder(ensure_ascii=False, allow_nan=False, default=default)
+        return lambda value, _level: (encoder.encode(value),)
+    encoder_c: Callable[[Any, int], Sequence[str]] = c_make_encoder(
+        None, default, encode_basestring, None, ": ", ", ", False, False, False
+    )
+    return encoder_c
 
 
 def _fallback(limits: Limits) -> Any:

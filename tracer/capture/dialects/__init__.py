@@ -13,6 +13,7 @@ sets; ``read_messages`` is what ``replay`` calls, so replay never knows a dialec
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -78,9 +79,26 @@ MESSAGE_READERS: dict[str, MessageReader] = {
 }
 
 
+#: Dialects that recognise spans of their own instrumentation scope only: each returns
+#: None, before reading anything else, for a span of any other scope.
+SCOPED: dict[Dialect, str] = {
+    langgraph.normalise: langgraph.SCOPE,
+    openai_client.normalise: openai_client.SCOPE,
+    crewai.normalise: crewai.SCOPE,
+    adk.normalise: adk.SCOPE,
+}
+
+
+@functools.lru_cache(maxsize=256)
+def dialects_for(scope: str | None) -> tuple[Dialect, ...]:
+    """``DIALECTS`` that may recognise a span of ``scope``, in order: decided once per
+    scope rather than by calling, for every span, the dialects of other scopes."""
+    return tuple(d for d in DIALECTS if SCOPED.get(d, scope) == scope)
+
+
 def normalise(span: SpanView) -> Normalised:
     """The normalised columns for ``span``, from the first dialect that knows it."""
-    for dialect in DIALECTS:
+    for dialect in dialects_for(span.scope):
         found = dialect(span)
         if found is not None:
             return found
@@ -99,12 +117,14 @@ __all__ = [
     "DIALECTS",
     "MESSAGE_READERS",
     "OPS",
+    "SCOPED",
     "ChatMessages",
     "Dialect",
     "MessageReader",
     "Normalised",
     "PartsMessage",
     "SpanView",
+    "dialects_for",
     "normalise",
     "read_messages",
 ]

@@ -11,9 +11,12 @@ from typing import Any
 OPS = ("workflow", "agent", "chat", "tool", "handoff", "agent_tool", "guardrail", "other")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SpanView:
-    """What a dialect may look at: the span's own name, kind, attributes and scope."""
+    """What a dialect may look at: the span's own name, kind, attributes and scope.
+
+    Dialects only read it. Not frozen: one is made per span stored, and a frozen
+    dataclass's ``__init__`` (``object.__setattr__`` per field) costs twice as much."""
 
     name: str
     kind: str

@@ -83,17 +83,24 @@ def final_answer(attrs: Mapping[str, Any]) -> bool | None:
     """Whether a model call ended its run: False when its output messages hold a tool
     call, True when they hold none; without recorded output, from the finish reasons."""
     output = decode_json(attrs.get("gen_ai.output.messages"))  # None when cut or absent
-    output = [output] if isinstance(output, Mapping) else output
-    if (
-        isinstance(output, list)
-        and output
-        and all(isinstance(m, Mapping) and isinstance(m.get("parts"), list) for m in output)
-    ):
-        return not any(
-            isinstance(part, Mapping) and part.get("type") == "tool_call"
-            for message in output
-            for part in message.get("parts") or ()
-        )
+    # ``type(x) is dict`` before ``isinstance(x, Mapping)``: the same answer for a dict
+    # (what JSON decodes to), without the ABC check, for every model call stored.
+    if type(output) is dict or (type(output) is not list and isinstance(output, Mapping)):
+        output = [output]
+    if isinstance(output, list) and output:
+        for message in output:
+            if not (
+                (type(message) is dict or isinstance(message, Mapping))
+                and isinstance(message.get("parts"), list)
+            ):
+                break
+        else:
+            for message in output:
+                for part in message.get("parts") or ():
+                    is_mapping = type(part) is dict or isinstance(part, Mapping)
+                    if is_mapping and part.get("type") == "tool_call":
+                        return False
+            return True
     reasons = attrs.get("gen_ai.response.finish_reasons")
     if not reasons:
         return None

@@ -1,0 +1,72 @@
+"""Which dialects read a span: the dialects of other instrumentation scopes are ruled out
+once per scope (``dialects_for``), not called for every span, and that changes no span's
+reading: every recorded producer span, under its own scope and under every other one,
+normalises exactly as trying every dialect in ``DIALECTS`` order does."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fixture_store import FIXTURES
+
+from tracer.capture.dialects import (
+    CONVERSATION_ID,
+    DIALECTS,
+    SCOPED,
+    Normalised,
+    SpanView,
+    adk,
+    crewai,
+    dialects_for,
+    langgraph,
+    normalise,
+    openai_client,
+)
+from tracer.capture.dialects.base import text_or_none
+from tracer.capture.dialects.genai import BATON_SCOPE
+
+
+def _every_dialect(span: SpanView) -> Normalised:
+    """The reading with no dialect ruled out: the first of all ``DIALECTS`` that knows it."""
+    for dialect in DIALECTS:
+        found = dialect(span)
+        if found is not None:
+            return found
+    return Normalised(conversation_id=text_or_none(span.attributes.get(CONVERSATION_ID)))
+
+
+def _fixture_spans() -> list[tuple[str, str, dict[str, Any], str]]:
+    """(name, kind, attributes, scope) of every span of every recorded fixture."""
+    spans = []
+    for path in sorted(FIXTURES.glob("*.otlp.jsonl")):
+        for line in path.read_text().splitlines():
+            for resource in json.loads(line)["resourceSpans"]:
+                for scope in resource["scopeSpans"]:
+                    for span in scope["spans"]:
+                        attrs = {
+                            a["key"]: next(iter(a["value"].values()), None)
+                            for a in span.get("attributes", [])
+                        }
+                        kind = str(span.get("kind", "internal"))
+                        spans.append((span["name"], kind, attrs, scope["scope"]["name"]))
+    return spans
+
+
+def test_a_plain_genai_span_is_not_shown_to_the_dialects_of_other_scopes() -> None:
+    ruled_out = {langgraph.normalise, openai_client.normalise, crewai.normalise, adk.normalise}
+    assert set(SCOPED) == ruled_out
+    assert dialects_for(BATON_SCOPE) == tuple(d for d in DIALECTS if d not in ruled_out)
+    assert dialects_for(None) == dialects_for(BATON_SCOPE)
+    for dialect, scope in SCOPED.items():
+        assert dialects_for(scope) == tuple(d for d in DIALECTS if d not in ruled_out - {dialect})
+
+
+def test_ruling_dialects_out_by_scope_changes_no_reading() -> None:
+    spans = _fixture_spans()
+    scopes = [*sorted({scope for *_, scope in spans}), BATON_SCOPE, "some.other.scope"]
+    assert len(spans) > 500 and set(SCOPED.values()) <= set(scopes)
+    for name, kind, attrs, own_scope in spans:
+        for scope in {own_scope, *scopes}:
+            span = SpanView(name=name, kind=kind, attributes=attrs, scope=scope)
+            assert normalise(span) == _every_dialect(span), (name, own_scope, scope)
