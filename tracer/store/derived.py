@@ -283,25 +283,33 @@ CREATE_TABLES = (
 
 Window = tuple[object, object]  # (earliest, latest) start time, as DuckDB returns them
 
+#: The ``_baton_traces`` rows of some traces, by trace: (rowid, first start, last start,
+#: conversation). A trace absent is not stored.
+TraceRows = dict[str, tuple[int, object, object, str | None]]
+
 
 def refresh(
     con: Connection,
     traces: list[str],
     previous_conversations: list[str | None],
     batch_window: Window,
+    stored: TraceRows | None = None,
 ) -> None:
     """Bring the derived facts of ``traces`` up to date, and the summaries of their
     conversations now and of ``previous_conversations`` (those the traces belonged to
     before the batch: a conversation a trace left must be summarised without it).
-    ``batch_window`` is the earliest and latest start time in the batch."""
+    ``batch_window`` is the earliest and latest start time in the batch; ``stored``,
+    the ``_baton_traces`` rows of ``traces`` if the caller has read them."""
     if not traces:
         return
-    lo, hi = _widest(batch_window, _window_of(con, traces))
+    known = trace_rows(con, traces) if stored is None else stored
+    lo, hi = _widest(batch_window, _window_of(known, traces))
     _scope(con, traces, lo, hi)
     others = _linked_others(con, traces)
     if others:  # a run over linked traces: refreshed whole
+        known = {**known, **trace_rows(con, others)}
         traces = [*traces, *others]
-        lo, hi = _widest((lo, hi), _window_of(con, traces))
+        lo, hi = _widest((lo, hi), _window_of(known, traces))
         _scope(con, traces, lo, hi)
     window = {"lo": lo, "hi": hi}
     con.execute(_NUMBER)
@@ -311,7 +319,8 @@ def refresh(
         f"INSERT INTO _baton_loops ({_LOOP_COLUMNS}, trace_key) "
         f"SELECT *, {key('trace_id')} FROM ({_FIND_LOOPS})"
     )
-    delete_among(con, "_baton_traces", "trace_id", traces)
+    # The rows read above: nothing in between writes to _baton_traces.
+    delete_rowids(con, "_baton_traces", [known[t][0] for t in set(traces) if t in known])
     con.execute(_TRACE_ROWS)
     con.execute(_STORE_TRACES)
     store_rates(con, "_baton_scope")  # before the summaries, which price with them
@@ -364,13 +373,24 @@ def _linked_others(con: Connection, traces: list[str]) -> list[str]:
     return sorted({row[2] for row in rows} - touched)
 
 
-def _window_of(con: Connection, traces: Iterable[str]) -> tuple[object, object]:
+def _window_of(known: TraceRows, traces: Iterable[str]) -> tuple[object, object]:
     """The earliest first and latest last start of the stored ``traces`` (None where
     none is stored)."""
-    rows = rows_among(con, "_baton_traces", "trace_id", traces, "first_start, last_start")
-    starts = [row[2] for row in rows if row[2] is not None]
-    ends = [row[3] for row in rows if row[3] is not None]
-    return min(starts, default=None), max(ends, default=None)
+    rows = [known[t] for t in set(traces) if t in known]
+    starts = [row[1] for row in rows if row[1] is not None]
+    ends = [row[2] for row in rows if row[2] is not None]
+    return min(starts, default=None), max(ends, default=None)  # type: ignore[type-var]
+
+
+def trace_rows(con: Connection, traces: Iterable[str]) -> TraceRows:
+    """The ``_baton_traces`` rows of those of ``traces`` the store holds."""
+    rows = rows_among(
+        con, "_baton_traces", "trace_id", traces, "first_start, last_start, conversation_id"
+    )
+    return {
+        trace: (rowid, first, last, conversation)
+        for rowid, trace, first, last, conversation in rows
+    }
 
 
 def stored_traces(
@@ -378,19 +398,13 @@ def stored_traces(
 ) -> dict[str, tuple[object, object, str | None]]:
     """For those of ``traces`` the store holds spans of: their first and last start time
     and their conversation (read from ``_baton_traces``, not from ``spans``)."""
-    rows = rows_among(
-        con, "_baton_traces", "trace_id", traces, "first_start, last_start, conversation_id"
-    )
-    return {trace: (first, last, conversation) for _, trace, first, last, conversation in rows}
+    return {trace: row[1:] for trace, row in trace_rows(con, traces).items()}
 
 
-def conversations_of(con: Connection, traces: list[str]) -> list[str | None]:
-    """The conversations ``traces`` belong to now (before a batch changes them)."""
-    if not traces:
-        return []
-    return list(
-        {row[2] for row in rows_among(con, "_baton_traces", "trace_id", traces, "conversation_id")}
-    )
+def conversations_of(known: TraceRows, traces: list[str]) -> list[str | None]:
+    """The conversations ``traces`` belong to now (before a batch changes them), from
+    their ``_baton_traces`` rows."""
+    return list({known[t][3] for t in set(traces) if t in known})
 
 
 def refresh_all(con: Connection) -> None:

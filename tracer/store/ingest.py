@@ -15,7 +15,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tracer.store.derived import conversations_of, refresh
+from tracer.store.derived import conversations_of, refresh, trace_rows
 from tracer.store.redact import redactor
 from tracer.store.resolve import apply_fixes, resolve
 from tracer.store.rows import COLUMN_NAMES, conform, registered
@@ -30,9 +30,14 @@ def insert_spans(con: duckdb.DuckDBPyConnection, table: pa.Table) -> int:
     which is what makes the anti-join a sufficient uniqueness check."""
     if table.num_rows == 0:
         return 0
-    resolution = resolve(con, prepared(table))
+    batch = prepared(table)
+    # The stored rows of the batch's traces, read once for resolution and the refresh.
+    looked_up = set(batch.column("trace_id").to_pylist())
+    known = trace_rows(con, looked_up)
+    resolution = resolve(con, batch, known)
     touched = [*set(table.column("trace_id").to_pylist()), *resolution.conversation_fixes]
-    previous = conversations_of(con, touched)
+    known.update(trace_rows(con, [t for t in touched if t not in looked_up]))
+    previous = conversations_of(known, touched)
     lo, hi = window = _window(table)
     with registered(con, "_baton_batch", resolution.table):
         before = _count(con)
@@ -56,7 +61,7 @@ def insert_spans(con: duckdb.DuckDBPyConnection, table: pa.Table) -> int:
         )
         added = _count(con) - before
     apply_fixes(con, resolution)
-    refresh(con, touched, previous, window)
+    refresh(con, touched, previous, window, known)
     return added
 
 

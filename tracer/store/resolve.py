@@ -19,7 +19,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from tracer.store.derived import stored_traces
+from tracer.store.derived import TraceRows, trace_rows
 from tracer.store.links import join_linked, linked_traces, store_links, stored_links
 from tracer.store.nesting import nested_in, stored_nesting
 from tracer.store.resolve_claims import claimed_agents
@@ -43,12 +43,15 @@ class Resolution:
     new_links: set[tuple[str, str]] = field(default_factory=set)  # (trace, linked trace)
 
 
-def resolve(con: duckdb.DuckDBPyConnection, table: pa.Table) -> Resolution:
+def resolve(
+    con: duckdb.DuckDBPyConnection, table: pa.Table, known: TraceRows | None = None
+) -> Resolution:
     """Complete ``table``'s spans from their relatives: ``agent_name`` from the nearest
     enclosing agent; a tool that ran an agent becomes an ``agent_tool`` calling it
     (``to_agent``); a transfer's ``from_agent`` is the agent it ran under; and
     ``conversation_id`` is its trace's. The stored spans of the traces the batch touches
-    are read from ``con``, and those the batch completes are listed as fixes."""
+    are read from ``con``, and those the batch completes are listed as fixes. ``known``
+    is the ``_baton_traces`` rows of the batch's traces, if the caller has read them."""
     traces: list[str] = table.column("trace_id").to_pylist()
     spans: list[str] = table.column("span_id").to_pylist()
     parents: list[str | None] = table.column("parent_span_id").to_pylist()
@@ -58,7 +61,9 @@ def resolve(con: duckdb.DuckDBPyConnection, table: pa.Table) -> Resolution:
     conversations: list[str | None] = table.column("conversation_id").to_pylist()
     starts: list[int] = table.column("start_time").cast(pa.int64()).to_pylist()
     targets: list[str | None] = table.column("to_agent").to_pylist()
-    stored, stored_conversations, window = _stored_spans(con, set(traces))
+    if known is None:
+        known = trace_rows(con, traces)
+    stored, stored_conversations, window = _stored_spans(con, set(traces), known)
 
     # Parent links and known agents of every span in play, stored and incoming.
     nodes: dict[Key, tuple[str | None, str, str | None]] = {
@@ -176,13 +181,13 @@ def resolve(con: duckdb.DuckDBPyConnection, table: pa.Table) -> Resolution:
 
 
 def _stored_spans(
-    con: duckdb.DuckDBPyConnection, traces: set[str]
+    con: duckdb.DuckDBPyConnection, traces: set[str], rows: TraceRows
 ) -> tuple[list[tuple[Any, ...]], dict[str, str], tuple[object, object] | None]:
     """The stored spans of ``traces`` (trace, span, parent, op, agent, from, start in
     microseconds), each stored trace's conversation, and the window of start times they
     lie in (None when the store holds none of them: a batch of new traces reads nothing).
     Only that window is scanned, so the store's size does not count."""
-    known = stored_traces(con, traces)
+    known = {trace: rows[trace][1:] for trace in traces if trace in rows}
     if not known:
         return [], {}, None
     window = (min(k[0] for k in known.values()), max(k[1] for k in known.values()))  # type: ignore[type-var]
