@@ -5,6 +5,7 @@ recording process converts nothing itself, and killing either process loses noth
 from __future__ import annotations
 
 import copy
+import json
 import os
 import signal
 import subprocess
@@ -149,16 +150,43 @@ async def test_the_helper_writes_exactly_what_this_process_would(
     assert "order-42" not in str(written[0].to_pylist())  # this process's redaction ran
 
 
-def test_a_value_marshal_cannot_carry_exactly_is_not_sent(tmp_path: Path) -> None:
-    class Label(str):
-        pass
+class Label(str):
+    pass
 
-    buffer = TraceBuffer("trace_" + "a" * 32, spans=[{"id": "span_1", "data": Label("x")}])
+
+@pytest.mark.parametrize(
+    "value",
+    [Label("x"), {"b", "a"}, frozenset({"tag"}), object(), {("k", frozenset()): 1}],
+    ids=["str subclass", "set", "frozenset", "object", "frozenset in a key"],
+)
+def test_a_value_that_would_convert_differently_there_is_not_sent(
+    tmp_path: Path, value: Any
+) -> None:
+    buffer = TraceBuffer("trace_" + "a" * 32, spans=[{"id": "span_1", "data": [1, {"v": value}]}])
     helper = started(ConversionProcess())
     group = (str(tmp_path / "s.duckdb"), True, [buffer.fields()])
     assert not helper.send(current_settings(Limits()), [group], keep="batch")
     assert helper.batches_sent == 0
     helper.close(timeout=DEADLINE)
+
+
+async def test_a_trace_with_a_set_is_converted_here_and_stored_as_here(store: Store) -> None:
+    processor = agents_sdk.install(store)
+    processor.flush_interval = 3600
+    many_traces(_HELPER_AFTER_TRACES)
+    processor.force_flush()
+    started(processor._helper)
+    already = len(store.pending_segments())
+    tags = {"beta", "alpha", "gamma"}  # iterated in this process's string-hash order
+    with trace("tagged"), custom_span("tags", {"tags": tags}):
+        pass
+    processor.force_flush()
+    assert segment_pids(store)[already:] == [os.getpid()]
+    stored = store.query(
+        "SELECT attributes->>'$.\"openai_agents.custom.tags\"' FROM spans WHERE name = 'tags'"
+    ).rows
+    assert stored == [(json.dumps(str(tags)),)]  # a set is kept as its text, here
+    processor.shutdown()
 
 
 async def test_once_its_helper_runs_the_processor_converts_nothing_itself(store: Store) -> None:

@@ -48,10 +48,35 @@ def current_settings(limits: Limits) -> Settings:
 
 
 def encode(batch_id: int, settings: Settings, groups: list[tuple[str, bool, list[Any]]]) -> bytes:
-    """One batch as a frame; raises ValueError for values marshal does not carry exactly
-    (anything but the built-in types: the caller converts such a batch itself)."""
+    """One batch as a frame; raises ValueError when a value would not convert there
+    exactly as here (the caller converts such a batch itself)."""
+    if not plain(groups):
+        raise ValueError("a value that converts differently in another process")
     payload = marshal.dumps((batch_id, settings, groups))
     return _LENGTH.pack(len(payload)) + payload
+
+
+_LEAVES = frozenset({str, int, float, bool, type(None), bytes})
+
+
+def plain(value: Any) -> bool:
+    """Whether ``value`` holds only dicts, lists, tuples, text, numbers, bytes and None:
+    what converts to the same text in any process. A set's order follows this process's
+    string hashing, and an object's default text holds its address, so those would not
+    (nor would a subclass, say a ``str`` enum, which marshal would not keep)."""
+    stack = [value]
+    pop, push = stack.pop, stack.extend
+    while stack:
+        item = pop()
+        kind = type(item)
+        if kind is dict:
+            push(item)  # the keys
+            push(item.values())
+        elif kind is list or kind is tuple:
+            push(item)
+        elif kind not in _LEAVES:
+            return False
+    return True
 
 
 def read_ack(stream: IO[bytes]) -> tuple[int, bool] | None:
