@@ -304,8 +304,8 @@ def refresh(
         return
     known = trace_rows(con, traces) if stored is None else stored
     lo, hi = _widest(batch_window, _window_of(known, traces))
-    _scope(con, traces, lo, hi)
-    others = _linked_others(con, traces)
+    runs = _scope(con, traces, lo, hi)
+    others = _linked_others(con, traces, runs)
     if others:  # a run over linked traces: refreshed whole
         known = {**known, **trace_rows(con, others)}
         traces = [*traces, *others]
@@ -335,39 +335,40 @@ def refresh(
     )
 
 
-def _scope(con: Connection, traces: list[str], lo: object, hi: object) -> None:
+def _scope(con: Connection, traces: list[str], lo: object, hi: object) -> set[str]:
     """``_baton_scope``: the stored spans of ``traces`` between ``lo`` and ``hi``, each
-    with its ``run``."""
-    touched = pa.table({"trace_id": pa.array(sorted(set(traces)), pa.string())})
-    with registered(con, _TOUCHED, touched):
+    with its ``run``; returns the runs that are not a span's own trace."""
+    touched = set(traces)
+    with registered(con, _TOUCHED, pa.table({"trace_id": pa.array(sorted(touched), pa.string())})):
         con.execute(_SCOPE, {"lo": lo, "hi": hi})
+    # Only a conversation other than the span's own trace can make its run another trace.
     conversations = {
         row[0]
         for row in con.execute(
-            "SELECT DISTINCT conversation_id FROM _baton_scope WHERE conversation_id IS NOT NULL"
+            "SELECT DISTINCT conversation_id FROM _baton_scope "
+            "WHERE conversation_id IS NOT NULL AND conversation_id <> trace_id"
         ).fetchall()
     }
     # A conversation named by a trace's id, stored or touched, is that run.
-    named = {row[1] for row in rows_among(con, "_baton_traces", "trace_id", conversations, "")}
-    named |= conversations & set(traces)
+    named = conversations & touched
+    named |= {
+        row[1] for row in rows_among(con, "_baton_traces", "trace_id", conversations - named, "")
+    }
     if named:
         runs = pa.table({"trace_id": pa.array(sorted(named), pa.string())})
         with registered(con, "_baton_named_runs", runs):
             con.execute(
                 "UPDATE _baton_scope SET run = conversation_id "
-                "WHERE conversation_id IN (SELECT trace_id FROM _baton_named_runs)"
+                "WHERE conversation_id IN (SELECT trace_id FROM _baton_named_runs) "
+                "AND conversation_id <> trace_id"
             )
+    return named
 
 
-def _linked_others(con: Connection, traces: list[str]) -> list[str]:
-    """The other traces of the link-joined conversations of ``traces``: their loops are
-    found together, so they are refreshed together."""
-    runs = {
-        row[0]
-        for row in con.execute(
-            "SELECT DISTINCT run FROM _baton_scope WHERE run <> trace_id"
-        ).fetchall()
-    }
+def _linked_others(con: Connection, traces: list[str], runs: set[str]) -> list[str]:
+    """The other traces of the link-joined conversations of ``traces`` (whose ``runs``
+    other than their own traces are given): their loops are found together, so they are
+    refreshed together."""
     touched = set(traces)
     rows = rows_among(con, "_baton_traces", "conversation_id", runs | touched, "trace_id")
     return sorted({row[2] for row in rows} - touched)
