@@ -53,7 +53,7 @@ from tracer.capture.sdk_loop_guard import (
     install_runner,
 )
 from tracer.capture.sdk_loop_guard import uninstall_runner as uninstall_loop_guard
-from tracer.capture.sdk_offload import ConversionProcess, Group
+from tracer.capture.sdk_offload import ConversionProcess, Group, can_start
 from tracer.capture.sdk_responses import CALL_FACTS, request_facts, response_facts
 from tracer.capture.sdk_spans import HANDOFF_FACTS, RUN_FACTS, SdkSpanConverter, TraceBuffer
 from tracer.capture.sdk_worker import current_settings
@@ -334,6 +334,9 @@ class StoreTracingProcessor(TracingProcessor):
                 self._start_helper()
 
     def _start_helper(self) -> None:
+        if not can_start():
+            self._use_helper = False
+            return
         try:
             self._helper = ConversionProcess()
         except OSError:

@@ -27,6 +27,13 @@ logger = logging.getLogger("baton.agents_sdk")
 Group = tuple[str, bool, list[Any]]
 
 
+def can_start() -> bool:
+    """Whether this process knows a Python interpreter to start: an embedding program's
+    ``sys.executable`` (a server binary, or empty) would not run ``-m`` as Python does."""
+    name = os.path.basename(sys.executable or "").lower()
+    return name.startswith(("python", "pypy"))
+
+
 class ConversionProcess:
     """One helper process, fed through its stdin and acknowledging on its stdout."""
 
