@@ -238,16 +238,20 @@ class SpanRows:
         status = span.status
         # The span's own containers, not its properties: ``attributes`` wraps them in a
         # read-only proxy that iterates through the slow generic Mapping machinery, and
-        # ``events``/``links`` copy them into a tuple per call.
+        # ``events``/``links`` copy them into a tuple per call. A ``BoundedList``'s own
+        # deque, too: its ``len`` is Python code and its iterator copies under a lock
+        # (nothing is added to a span once it has ended).
         attributes = getattr(span, "_attributes", None)
         if attributes is None:
             attributes = span.attributes
         events = getattr(span, "_events", None)
         if events is None:
             events = span.events
+        events = getattr(events, "_dq", events)
         links = getattr(span, "_links", None)
         if links is None:
             links = span.links
+        links = getattr(links, "_dq", links)
         return self._add(
             f"{context.trace_id:032x}",
             f"{context.span_id:016x}",

@@ -59,13 +59,13 @@ def clean_attributes(
     """A plain dict copy with secret keys redacted (counted in ``redacted[0]``), long
     strings truncated and arrays held to the same limit as a whole (an array of a
     million strings is cut, not stored)."""
-    if not attributes:
+    # OpenTelemetry's BoundedAttributes iterates (and counts) through the slow generic
+    # Mapping machinery; its plain dict, where present, holds the same items.
+    plain = getattr(attributes, "_dict", attributes)
+    if not plain:
         return {}
     limit = limits.max_value_chars
     cleaned: dict[str, Any] = {}
-    # OpenTelemetry's BoundedAttributes iterates through the slow generic Mapping
-    # machinery; its plain dict, where present, holds the same items.
-    plain = getattr(attributes, "_dict", attributes)
     secret_keys = _SECRET_KEYS
     for key, value in plain.items():
         secret = secret_keys.get(key)
