@@ -38,10 +38,11 @@ class ConversionProcess:
     """One helper process, fed through its stdin and acknowledging on its stdout."""
 
     def __init__(self) -> None:
-        # The child imports the very modules this process converts with.
-        paths = [entry for entry in sys.path if isinstance(entry, str) and entry]
+        # The child imports the very modules this process converts with: its path is this
+        # process's, and ``-P`` keeps the working directory from coming first.
+        paths = [entry or os.getcwd() for entry in sys.path if isinstance(entry, str)]
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "tracer.capture.sdk_worker"],
+            [sys.executable, "-P", "-m", "tracer.capture.sdk_worker"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env={**os.environ, "PYTHONPATH": os.pathsep.join(paths)},
