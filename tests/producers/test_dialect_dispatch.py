@@ -70,3 +70,10 @@ def test_ruling_dialects_out_by_scope_changes_no_reading() -> None:
         for scope in {own_scope, *scopes}:
             span = SpanView(name=name, kind=kind, attributes=attrs, scope=scope)
             assert normalise(span) == _every_dialect(span), (name, own_scope, scope)
+
+
+def test_a_scope_that_cannot_be_hashed_is_read_by_every_dialect() -> None:
+    attrs = {"gen_ai.operation.name": "chat", "gen_ai.request.model": "m"}
+    span = SpanView(name="chat m", kind="client", attributes=attrs, scope=["not", "text"])  # type: ignore[arg-type]
+    assert normalise(span) == _every_dialect(span)
+    assert normalise(span).op == "chat"

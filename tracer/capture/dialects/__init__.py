@@ -98,7 +98,11 @@ def dialects_for(scope: str | None) -> tuple[Dialect, ...]:
 
 def normalise(span: SpanView) -> Normalised:
     """The normalised columns for ``span``, from the first dialect that knows it."""
-    for dialect in dialects_for(span.scope):
+    try:
+        dialects = dialects_for(span.scope)
+    except TypeError:  # a scope that is not text and cannot be hashed: ask every dialect
+        dialects = tuple(DIALECTS)
+    for dialect in dialects:
         found = dialect(span)
         if found is not None:
             return found
