@@ -73,6 +73,9 @@ DECODE_SLOTS = 2
 DEFAULT_MAX_CONNECTIONS = 512
 #: Seconds an idle keep-alive connection is kept open.
 KEEP_ALIVE_SECONDS = 5
+#: DuckDB's memory_limit while the receiver absorbs: without it DuckDB's buffer cache may
+#: take 80% of RAM, and grows with the burst; past it DuckDB spills to <store>.tmp.
+ABSORB_MEMORY_LIMIT = "256MB"
 
 
 @dataclass
@@ -101,6 +104,7 @@ class Collector:
         body_timeout: float = DEFAULT_BODY_TIMEOUT,
     ) -> None:
         self.store = store
+        store.write_memory_limit = ABSORB_MEMORY_LIMIT  # this receiver's absorbs
         self.max_body = max_body
         self.token = token
         self.absorb_when_idle = absorb_when_idle

@@ -126,6 +126,9 @@ class Store:
         self._prepared = False
         self._absorb_lock = threading.Lock()
         self._unwritable: BaseException | None = None  # why the last absorb could not write
+        # DuckDB's memory_limit on this Store's write connections (absorbs), e.g. "256MB";
+        # None leaves DuckDB's default (80% of RAM). Past it, DuckDB spills to <store>.tmp.
+        self.write_memory_limit: str | None = None
 
     def __repr__(self) -> str:
         return f"Store({str(self.path)!r})"
@@ -157,6 +160,8 @@ class Store:
         with private.owner_only_files():
             con = self._open(read_only=False, timeout=timeout)
             try:
+                if self.write_memory_limit is not None:
+                    con.execute(f"SET memory_limit = '{self.write_memory_limit}'")
                 private.private_file(self.path)
                 migrate(con)
                 ensure_views(con)
