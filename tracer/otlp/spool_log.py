@@ -8,9 +8,10 @@ that arrive while a sync runs share the next one (group commit).
 
 A log is deleted once every frame in it has been converted and it takes no more (it is
 retired when full, when the worker has converted all of it, or at stop); a log holding a
-frame whose conversion could not be written is kept for the next receiver. A receiver holds an exclusive ``flock`` on each of its logs, so another
-receiver starting on the same store leaves them alone; after a crash the lock is gone and
-the next receiver reads them back (``recover``): whole frames are converted, a frame
+frame whose conversion could not be written is kept for the next receiver. A receiver
+holds an exclusive ``flock`` on each of its logs, so another receiver starting on the same
+store leaves them alone; after a crash the lock is gone and the next receiver reads them
+back (``recover``): whole frames are converted, a frame
 whose body does not match its checksum is set aside in ``corrupt/``, and a torn tail (a
 write the crash cut short; never answered, since nothing is answered before its sync) in
 ``torn/``, each named in a warning.
