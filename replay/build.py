@@ -146,7 +146,8 @@ class Builder:
         self.guardrails: list[Guardrail] = []
         self._made_guardrails: dict[str, Guardrail] = {}
         self._level_of: dict[str, str | None] = {}  # chat span id -> its nesting span
-        self._row_of = {span: row for row, span in enumerate(columns["span_id"])}
+        span_ids = columns["span_id"]
+        self._row_of = dict(zip(span_ids, range(len(span_ids)), strict=True))  # last row wins
         self._handoffs: list[_TraceHandoffs] = []
 
     def conversation(self, conversation_id: str, *, one_run: bool = False) -> Conversation:
@@ -175,7 +176,7 @@ class Builder:
             started_at=_time(starts[0]) if starts else None,
             ended_at=_time(last) if last is not None else None,
             agents=_present(c["agent_name"]),
-            steps=Steps(self._made, self._make, [self._outline(i) for i in range(len(self._made))]),
+            steps=Steps(self._made, self._make, self._outlines()),
             transitions=tuple(self.transitions),
             loops=tuple(self.loops),
             user_turns=tuple(self.user_turns),
@@ -188,10 +189,9 @@ class Builder:
         c = self.c
         ops, span_ids, starts = c["op"], c["span_id"], c["start_us"]
         finals, statuses = c["final_answer"], c["status"]
+        parent_of, op_of = _parents_and_ops(rows, span_ids, c["parent_span_id"], ops)
         levels = (
-            _levels(rows, span_ids, c["parent_span_id"], ops)
-            if any(ops[r] in _NESTING for r in rows)
-            else {}
+            _levels(rows, span_ids, parent_of, ops) if any(ops[r] in _NESTING for r in rows) else {}
         )
 
         calls: dict[str | None, _Calls] = {}
@@ -250,14 +250,9 @@ class Builder:
 
         sources, attributes, recorded = c["source"], c["attributes"], StepContent.recorded
         contents = {d.row: recorded(sources[d.row], attributes[d.row]) for d in drafts}
-        transitions = [
-            self._transition(trace_id, seq, row, owner_of.get(row), contents)
-            for seq, row in enumerate(handoff_rows, start=1)
-        ]
+        transitions = self._transitions(trace_id, handoff_rows, owner_of, contents)
         self._errors(trace_id, failed, owner_of, drafts, top)
-        runs = _agent_runs(
-            [span_ids[d.row] for d in top.drafts], rows, span_ids, c["parent_span_id"], ops
-        )
+        runs = _agent_runs([span_ids[d.row] for d in top.drafts], parent_of, op_of)
         groups = self._user_turn_groups(top.drafts, runs, contents)
         first = len(self.user_turns) + 1
         user_turn_of = {d.index: n for n, group in enumerate(groups, start=first) for d in group}
@@ -356,46 +351,55 @@ class Builder:
         self._made_guardrails[span_id] = made
         return made
 
-    def _transition(
+    def _transitions(
         self,
         trace_id: str,
-        seq: int,
-        row: int,
-        owner: _Draft | None,
+        handoff_rows: list[int],
+        owner_of: dict[int, _Draft],
         contents: dict[int, StepContent],
-    ) -> Transition:
+    ) -> list[Transition]:
+        """The trace's transitions, in start order. The columns are read as locals: a
+        10,000-turn conversation has 5,000 handoffs."""
         c = self.c
-        # ``load`` fetches a handoff's attributes only when they hold such facts.
-        attributes = c["attributes"][row]
-        facts = handoff_facts(_attrs(attributes)) if attributes else _NO_HANDOFF_FACTS
-        reason = None
-        if facts.reason is not None:
-            arguments = facts.reason.get("arguments")
-            reason = HandoffReason(
-                tool=_str(facts.reason.get("tool")),
-                call_id=_str(facts.reason.get("call_id")),
-                arguments=None if arguments is None else _json_text(arguments),
-                text=_str(facts.reason.get("text")),
+        attributes, from_agents, to_agents = c["attributes"], c["from_agent"], c["to_agent"]
+        starts, span_ids = c["start_us"], c["span_id"]
+        made: list[Transition] = []
+        for seq, row in enumerate(handoff_rows, start=1):
+            owner = owner_of.get(row)
+            # ``load`` fetches a handoff's attributes only when they hold such facts.
+            attributes_json = attributes[row]
+            facts = handoff_facts(_attrs(attributes_json)) if attributes_json else _NO_HANDOFF_FACTS
+            reason = None
+            if facts.reason is not None:
+                arguments = facts.reason.get("arguments")
+                reason = HandoffReason(
+                    tool=_str(facts.reason.get("tool")),
+                    call_id=_str(facts.reason.get("call_id")),
+                    arguments=None if arguments is None else _json_text(arguments),
+                    text=_str(facts.reason.get("text")),
+                )
+            reader = None
+            if reason is None and owner is not None:
+                reader = _ReasonReader(c, owner, to_agents[row], contents[owner.row])
+            made.append(
+                Transition(
+                    trace_id=trace_id,
+                    seq=seq,
+                    turn=owner.turn if owner is not None else None,
+                    from_agent=from_agents[row],
+                    to_agent=to_agents[row],
+                    at=_EPOCH + dt.timedelta(microseconds=starts[row]),  # ``_time``, inline
+                    span_id=span_ids[row],
+                    recorded_reason=reason,
+                    reason_reader=reader,
+                    input_filter=facts.input_filter,
+                    removed=tuple(_describe_removed(r) for r in facts.removed)
+                    if facts.removed is not None
+                    else None,
+                    warning=facts.warning,
+                )
             )
-        reader = None
-        if reason is None and owner is not None:
-            reader = _ReasonReader(self.c, owner, c["to_agent"][row], contents[owner.row])
-        return Transition(
-            trace_id=trace_id,
-            seq=seq,
-            turn=owner.turn if owner is not None else None,
-            from_agent=c["from_agent"][row],
-            to_agent=c["to_agent"][row],
-            at=_time(c["start_us"][row]),
-            span_id=c["span_id"][row],
-            recorded_reason=reason,
-            reason_reader=reader,
-            input_filter=facts.input_filter,
-            removed=tuple(_describe_removed(r) for r in facts.removed)
-            if facts.removed is not None
-            else None,
-            warning=facts.warning,
-        )
+        return made
 
     def _user_turn_groups(
         self,
@@ -554,26 +558,51 @@ class Builder:
         context, draft = self._top[index]
         return self._make_step(context, draft)
 
-    def _outline(self, index: int) -> Outline:
-        """Top-level step ``index``'s outline, read off its call and the columns."""
-        context, draft = self._top[index]
-        c, row = self.c, draft.row
-        statuses = c["status"]
-        failed = bool(draft.errors) or statuses[row] == "error"
-        if not failed and draft.tools:
-            failed = any(statuses[r] == "error" for r in draft.tools)
-        ops = c["op"]
-        return Outline(
-            draft.index,
-            context.trace_id,
-            c["agent_name"][row],
-            context.user_turn_of.get(draft.index, context.unmatched_turn),
-            context.transition_of[c["span_id"][draft.handoff]]
-            if draft.handoff is not None
-            else None,
-            failed,
-            any(ops[r] == "agent_tool" for r in draft.tools) or row in context.guardrails_of,
-        )
+    def _outlines(self) -> list[Outline]:
+        """Every top-level step's outline, read off its call and the columns: one loop
+        with the columns and each trace's context at hand (a call per step was a fifth
+        of the build of a 10,000-turn conversation)."""
+        c = self.c
+        statuses, agents, span_ids, ops = c["status"], c["agent_name"], c["span_id"], c["op"]
+        new = tuple.__new__  # what ``Outline(...)`` does, without its Python-level ``__new__``
+        found: list[Outline] = []
+        append = found.append
+        context: _TraceSteps | None = None
+        trace_id = ""
+        turn_of: dict[int, int] = {}
+        unmatched, transition_of, guardrails_of = 0, {}, {}
+        for at, draft in self._top:
+            if at is not context:
+                context, trace_id, turn_of = at, at.trace_id, at.user_turn_of
+                unmatched, transition_of, guardrails_of = (
+                    at.unmatched_turn,
+                    at.transition_of,
+                    at.guardrails_of,
+                )
+            row, tools, index = draft.row, draft.tools, draft.index
+            failed = bool(draft.errors) or statuses[row] == "error"
+            nests = row in guardrails_of
+            if tools:
+                if not failed:
+                    failed = any(statuses[r] == "error" for r in tools)
+                if not nests:
+                    nests = any(ops[r] == "agent_tool" for r in tools)
+            handoff = draft.handoff
+            append(
+                new(
+                    Outline,
+                    (
+                        index,
+                        trace_id,
+                        agents[row],
+                        turn_of.get(index, unmatched),
+                        transition_of[span_ids[handoff]] if handoff is not None else None,
+                        failed,
+                        nests,
+                    ),
+                )
+            )
+        return found
 
     def _make_step(self, context: _TraceSteps, draft: _Draft) -> Step:
         c, row = self.c, draft.row
@@ -690,12 +719,29 @@ class Builder:
             )
 
 
-def _levels(
+def _parents_and_ops(
     rows: list[int], span_ids: list[str], parents: list[str | None], ops: list[str]
+) -> tuple[dict[str, str | None], dict[str, str]]:
+    """Of one trace's spans: each span id -> its parent's, and -> its op (a span id that
+    repeats: its last row's). Made once, in C loops: a trace can hold 25,000 spans."""
+    if len(rows) == len(span_ids):  # the only trace: its rows are every row, in order
+        return dict(zip(span_ids, parents, strict=True)), dict(zip(span_ids, ops, strict=True))
+    spans = [span_ids[r] for r in rows]
+    return (
+        dict(zip(spans, [parents[r] for r in rows], strict=True)),
+        dict(zip(spans, [ops[r] for r in rows], strict=True)),
+    )
+
+
+def _levels(
+    rows: list[int],
+    span_ids: list[str],
+    parent_of: dict[str, str | None],
+    ops: list[str],
 ) -> dict[str, str | None]:
     """Each span's nearest enclosing agent-tool call (the span itself excluded); None for
-    spans of the top-level run. A parent missing from the trace counts as the top."""
-    parent_of = {span_ids[r]: parents[r] for r in rows}
+    spans of the top-level run. A parent missing from the trace counts as the top.
+    ``parent_of``: the trace's (``_parents_and_ops``)."""
     agent_tools = {span_ids[r] for r in rows if ops[r] in _NESTING}
     levels: dict[str, str | None] = {}
     for row in rows:
@@ -794,15 +840,10 @@ def _describe_removed(item: Mapping[str, Any]) -> str:
 
 
 def _agent_runs(
-    wanted: list[str],
-    rows: list[int],
-    span_ids: list[str],
-    parents: list[str | None],
-    ops: list[str],
+    wanted: list[str], parent_of: dict[str, str | None], op_of: dict[str, str]
 ) -> dict[str, str | None]:
-    """Each ``wanted`` span -> its nearest enclosing agent span (one activation)."""
-    parent_of = {span_ids[r]: parents[r] for r in rows}
-    op_of = {span_ids[r]: ops[r] for r in rows}
+    """Each ``wanted`` span -> its nearest enclosing agent span (one activation), by the
+    trace's ``_parents_and_ops``."""
     found: dict[str, str | None] = {}
     for span in wanted:
         current = parent_of.get(span)
