@@ -10,8 +10,9 @@ messages are read (``StepContent``).
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 
 import duckdb
 
@@ -73,17 +74,45 @@ def _load(
     with_version: bool,
 ) -> tuple[Conversation, tuple[int, int] | None]:
     store = existing_store(store)
-    with store.read_connection() as con:
+    connection = ExitStack()
+    with connection:
+        con = connection.enter_context(store.read_connection())
         version = read_version(con) if with_version else None
         conversation_id, where, params, one_run = _locate(
             con, store, conversation_or_trace_id.strip()
         )
         table = con.sql(_SPANS_SQL.format(where=where), params=params).to_arrow_table()
         settings = loop_settings or read_loop_settings(con)
-    columns = {name: table.column(name).to_pylist() for name in table.column_names}
-    with _collector_paused():
+        # The spans are all in ``table`` now; the connection is closed before this returns.
+        connection = connection.pop_all()
+    with _closed_meanwhile(connection), _collector_paused():
+        columns = {name: table.column(name).to_pylist() for name in table.column_names}
         built = Builder(columns, settings).conversation(conversation_id, one_run=one_run)
         return built, version
+
+
+@contextmanager
+def _closed_meanwhile(connection: ExitStack) -> Iterator[None]:
+    """Closes ``connection`` on a thread of its own while the body runs, and waits for
+    it on the way out (its error raised, unless the body's is). DuckDB lets go of the GIL
+    while it closes, which takes 10-20 ms after a large read (the buffers go): time the
+    conversation's build no longer waits behind."""
+    failed: list[BaseException] = []
+
+    def close() -> None:
+        try:
+            connection.close()
+        except BaseException as exc:  # raised on the loading thread below
+            failed.append(exc)
+
+    closer = threading.Thread(target=close, name="baton-close", daemon=True)
+    closer.start()
+    try:
+        yield
+    finally:
+        closer.join()
+    if failed:
+        raise failed[0]
 
 
 @contextmanager
