@@ -4,6 +4,7 @@ and what baton's views say about it, shaped for exact comparison with the truth.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -69,3 +70,19 @@ if __name__ == "__main__":
 
     with tempfile.TemporaryDirectory() as tmp:
         print(tree(load(sys.argv[1], Path(tmp))))
+
+
+def otlp_spans() -> Iterator[tuple[str, str, dict[str, Any], str]]:
+    """(name, kind, attributes as plain values, scope name) of every span of every recorded
+    OTLP fixture, in file order."""
+    for path in sorted(FIXTURES.glob("*.otlp.jsonl")):
+        for line in path.read_text().splitlines():
+            for resource in json.loads(line)["resourceSpans"]:
+                for scope in resource["scopeSpans"]:
+                    for span in scope["spans"]:
+                        attrs = {
+                            a["key"]: next(iter(a["value"].values()), None)
+                            for a in span.get("attributes", [])
+                        }
+                        kind = str(span.get("kind", "internal"))
+                        yield span["name"], kind, attrs, scope["scope"]["name"]

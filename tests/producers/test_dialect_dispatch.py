@@ -5,10 +5,9 @@ normalises exactly as trying every dialect in ``DIALECTS`` order does."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from fixture_store import FIXTURES
+from fixture_store import otlp_spans
 
 from tracer.capture.dialects import (
     CONVERSATION_ID,
@@ -38,19 +37,7 @@ def _every_dialect(span: SpanView) -> Normalised:
 
 def _fixture_spans() -> list[tuple[str, str, dict[str, Any], str]]:
     """(name, kind, attributes, scope) of every span of every recorded fixture."""
-    spans = []
-    for path in sorted(FIXTURES.glob("*.otlp.jsonl")):
-        for line in path.read_text().splitlines():
-            for resource in json.loads(line)["resourceSpans"]:
-                for scope in resource["scopeSpans"]:
-                    for span in scope["spans"]:
-                        attrs = {
-                            a["key"]: next(iter(a["value"].values()), None)
-                            for a in span.get("attributes", [])
-                        }
-                        kind = str(span.get("kind", "internal"))
-                        spans.append((span["name"], kind, attrs, scope["scope"]["name"]))
-    return spans
+    return list(otlp_spans())
 
 
 def test_a_plain_genai_span_is_not_shown_to_the_dialects_of_other_scopes() -> None:

@@ -4,11 +4,10 @@ the wrong shape cost nothing else."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
-from fixture_store import FIXTURES
+from fixture_store import otlp_spans
 
 from tracer.capture.dialects import SpanView, normalise, read_messages
 from tracer.capture.spanrows import SpanRows
@@ -21,17 +20,8 @@ WRONG: list[Any] = [7, -1.5, True, "not json {", "[1, 2]", '{"a": [null]}', [1, 
 def _spans() -> list[tuple[str, dict[str, Any], str]]:
     """(name, attributes, scope) of one span of each distinct name in every fixture."""
     seen: dict[tuple[str, str], tuple[str, dict[str, Any], str]] = {}
-    for path in sorted(FIXTURES.glob("*.otlp.jsonl")):
-        for line in path.read_text().splitlines():
-            for resource in json.loads(line)["resourceSpans"]:
-                for scope in resource["scopeSpans"]:
-                    for span in scope["spans"]:
-                        attrs = {
-                            a["key"]: next(iter(a["value"].values()), None)
-                            for a in span.get("attributes", [])
-                        }
-                        key = (scope["scope"]["name"], span["name"])
-                        seen.setdefault(key, (span["name"], attrs, scope["scope"]["name"]))
+    for name, _kind, attrs, scope in otlp_spans():
+        seen.setdefault((scope, name), (name, attrs, scope))
     return list(seen.values())
 
 
