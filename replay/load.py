@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import gc
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 
 import duckdb
@@ -59,8 +59,9 @@ def load_conversation_at(
     store: StoreLike, conversation_or_trace_id: str, *, loop_settings: LoopSettings | None = None
 ) -> tuple[Conversation, tuple[int, int]]:
     """``load_conversation``, and the store's version (``store_version``) read on the same
-    connection just before the spans: a change during the load shows as a later version.
-    One connection instead of two (opening one costs more than either query)."""
+    connection, in one transaction with the spans: it counts exactly the spans loaded, so
+    a change during the load shows as a later version. One connection instead of two
+    (opening one costs more than either query)."""
     conversation, version = _load(store, conversation_or_trace_id, loop_settings, with_version=True)
     assert version is not None
     return conversation, version
@@ -77,7 +78,10 @@ def _load(
     connection = ExitStack()
     with connection:
         con = connection.enter_context(store.read_connection())
-        version = read_version(con) if with_version else None
+        if with_version:
+            # One snapshot for the spans and the version: read after the spans (below,
+            # while the conversation is built), it still counts exactly what they are.
+            con.execute("BEGIN TRANSACTION")
         conversation_id, where, params, one_run = _locate(
             con, store, conversation_or_trace_id.strip()
         )
@@ -85,23 +89,30 @@ def _load(
         settings = loop_settings or read_loop_settings(con)
         # The spans are all in ``table`` now; the connection is closed before this returns.
         connection = connection.pop_all()
-    with _closed_meanwhile(connection), _collector_paused():
+    version: list[tuple[int, int]] = []
+    last_read = (lambda: version.append(read_version(con))) if with_version else None
+    with _closed_meanwhile(connection, last_read), _collector_paused():
         columns = {name: table.column(name).to_pylist() for name in table.column_names}
         built = Builder(columns, settings).conversation(conversation_id, one_run=one_run)
-        return built, version
+    return built, version[0] if version else None
 
 
 @contextmanager
-def _closed_meanwhile(connection: ExitStack) -> Iterator[None]:
-    """Closes ``connection`` on a thread of its own while the body runs, and waits for
+def _closed_meanwhile(
+    connection: ExitStack, last_read: Callable[[], None] | None = None
+) -> Iterator[None]:
+    """Runs ``last_read`` (the store's version: a scan of every span's start, 5-40 ms)
+    and closes ``connection`` on a thread of its own while the body runs, and waits for
     it on the way out (its error raised, unless the body's is). DuckDB lets go of the GIL
-    while it closes, which takes 10-20 ms after a large read (the buffers go): time the
+    while it reads and closes (10-20 ms after a large read: the buffers go): time the
     conversation's build no longer waits behind."""
     failed: list[BaseException] = []
 
     def close() -> None:
         try:
-            connection.close()
+            with connection:
+                if last_read is not None:
+                    last_read()
         except BaseException as exc:  # raised on the loading thread below
             failed.append(exc)
 

@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
@@ -80,3 +81,59 @@ def test_a_missing_conversation_still_closes_on_the_callers_thread(tmp_path: Pat
     with pytest.raises(replay.NotFoundError):
         replay.load_conversation(watched, "no-such-conversation")
     assert watched.closed_on == [threading.current_thread().name]
+
+
+class _Noted:
+    """A real connection that notes each statement run on it and the thread it ran on."""
+
+    def __init__(self, con: Connection, log: list[tuple[str, str]]) -> None:
+        self._con = con
+        self._log = log
+
+    def _note(self, sql: str) -> None:
+        self._log.append((threading.current_thread().name, " ".join(sql.split())))
+
+    def execute(self, sql: str, *args: Any, **kwargs: Any) -> Any:
+        self._note(sql)
+        return self._con.execute(sql, *args, **kwargs)
+
+    def sql(self, sql: str, *args: Any, **kwargs: Any) -> Any:
+        self._note(sql)
+        return self._con.sql(sql, *args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._con, name)
+
+
+class NotingStore(Store):
+    """A real store whose read connections note what runs on them."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.log: list[tuple[str, str]] = []
+
+    @contextmanager
+    def read_connection(self, *, timeout: float | None = None) -> Iterator[Connection]:
+        with super().read_connection(timeout=timeout) as con:
+            yield cast(Connection, _Noted(con, self.log))
+
+
+def test_the_version_is_read_with_the_spans_while_the_conversation_is_built(
+    tmp_path: Path,
+) -> None:
+    """The store's version (a scan of every span) is read after the spans, on the closing
+    thread, in the transaction the spans were read in: it counts what was loaded."""
+    path, conversation_id = imported(tmp_path)
+    noting = NotingStore(path)
+    loaded, version = replay.load_conversation_at(noting, conversation_id)
+    caller = threading.current_thread().name
+    threads = [thread for thread, _ in noting.log]
+    statements = [sql for _, sql in noting.log]
+    assert statements[0] == "BEGIN TRANSACTION" and threads[0] == caller
+    spans = next(i for i, sql in enumerate(statements) if "FROM spans WHERE" in sql)
+    versions = [i for i, sql in enumerate(statements) if "count(*)" in sql and "FROM spans" in sql]
+    assert threads[spans] == caller
+    assert versions == [len(statements) - 1] and versions[0] > spans
+    assert threads[versions[0]] == "baton-close"
+    assert version == replay.store_version(Store(path))
+    assert loaded == replay.load_conversation(Store(path), conversation_id)
