@@ -26,7 +26,7 @@ from replay.model import (
     Transition,
     UserTurn,
 )
-from replay.steps import Outline, Steps
+from replay.steps import HandoffOutline, Outline, Steps, Transitions
 from tracer.capture.dialects.facts import (
     RunFacts,
     guardrail_facts,
@@ -75,20 +75,23 @@ class _Calls:
 
 
 class _TraceHandoffs:
-    """What loop finding needs of one trace: its handoffs (rows, in start order, with
-    their transitions and the top-level step that asked for each) and its breaks."""
+    """What loop finding needs of one trace: its handoffs (rows, in start order, with the
+    turn and the top-level step that asked for each) and its breaks. Read off the
+    columns: the transitions themselves are made when first read (``Transitions``)."""
 
-    __slots__ = ("breaks", "rows", "steps", "transitions")
+    __slots__ = ("breaks", "rows", "steps", "trace_id", "turns")
 
     def __init__(
         self,
+        trace_id: str,
         rows: list[int],
-        transitions: list[Transition],
+        turns: list[int | None],
         steps: list[int | None],
         breaks: list[int],
     ) -> None:
+        self.trace_id = trace_id
         self.rows = rows
-        self.transitions = transitions
+        self.turns = turns  # Transition.turn
         self.steps = steps
         self.breaks = breaks
 
@@ -111,7 +114,7 @@ class _TraceSteps:
     def __init__(
         self,
         trace_id: str,
-        transition_of: dict[str, Transition],
+        transition_of: dict[str, int],
         guarded: dict[int, tuple[_Draft | None, str | None]],
         guardrails_of: dict[int, list[int]],
         contents: dict[int, StepContent],
@@ -119,7 +122,7 @@ class _TraceSteps:
         unmatched_turn: int,
     ) -> None:
         self.trace_id = trace_id
-        self.transition_of = transition_of  # handoff span id -> its transition
+        self.transition_of = transition_of  # handoff span id -> its transition's index
         self.guarded = guarded
         self.guardrails_of = guardrails_of  # call row -> the guardrail rows that checked it
         self.contents = contents
@@ -139,7 +142,14 @@ class Builder:
         #: make each: its trace's context and its call.
         self._made: list[Step | None] = []
         self._top: list[tuple[_TraceSteps, _Draft]] = []
-        self.transitions: list[Transition] = []
+        #: The conversation's transitions, None until made (``Transitions``), what making
+        #: each needs (its trace, seq, row, the call that asked for it and the trace's
+        #: contents), and once published, the sequence that makes them.
+        self._made_transitions: list[Transition | None] = []
+        self._handoffs_to_make: list[
+            tuple[str, int, int, _Draft | None, dict[int, StepContent]]
+        ] = []
+        self._transitions: Transitions | None = None
         self.loops: list[TraceLoop] = []
         self.user_turns: list[UserTurn] = []
         self.errors: list[RunError] = []
@@ -170,6 +180,9 @@ class Builder:
             [s for s, e in zip(starts, ends, strict=True) if e is None] if None in ends else []
         )
         last = max([e for e in ends if e is not None] + unended, default=None)
+        # Published before the steps: a step made from now on takes its transition from
+        # the sequence (made there once, under its lock), not from the list directly.
+        transitions = self._transitions = Transitions(self._made_transitions, self._make_transition)
         return Conversation(
             conversation_id=conversation_id,
             trace_ids=tuple(traces),
@@ -177,7 +190,7 @@ class Builder:
             ended_at=_time(last) if last is not None else None,
             agents=_present(c["agent_name"]),
             steps=Steps(self._made, self._make, self._outlines()),
-            transitions=tuple(self.transitions),
+            transitions=transitions,
             loops=tuple(self.loops),
             user_turns=tuple(self.user_turns),
             errors=tuple(self.errors),
@@ -250,16 +263,17 @@ class Builder:
 
         sources, attributes, recorded = c["source"], c["attributes"], StepContent.recorded
         contents = {d.row: recorded(sources[d.row], attributes[d.row]) for d in drafts}
-        transitions = self._transitions(trace_id, handoff_rows, owner_of, contents)
+        transitions = self._trace_transitions(trace_id, handoff_rows, owner_of, contents)
+        # Handoff span id -> its transition's index; a repeated span id: its last's.
+        transition_of = dict(zip([span_ids[r] for r in handoff_rows], transitions, strict=True))
         self._errors(trace_id, failed, owner_of, drafts, top)
         runs = _agent_runs([span_ids[d.row] for d in top.drafts], parent_of, op_of)
         groups = self._user_turn_groups(top.drafts, runs, contents)
         first = len(self.user_turns) + 1
         user_turn_of = {d.index: n for n, group in enumerate(groups, start=first) for d in group}
         steps = self._steps(
-            trace_id, drafts, top.drafts, levels, transitions, guarded, contents, user_turn_of
+            trace_id, drafts, top.drafts, levels, transition_of, guarded, contents, user_turn_of
         )
-        self.transitions.extend(transitions)
         self.guardrails.extend(
             g for row in guardrail_rows for g in (self._guardrail(trace_id, row, guarded, steps),)
         )
@@ -267,11 +281,13 @@ class Builder:
         self._add_user_turns(
             trace_id, [[self._step_at(d.index - 1) for d in (g[0], g[-1])] for g in groups], runs
         )
+        owners = [owner_of.get(r) for r in handoff_rows]
         self._handoffs.append(
             _TraceHandoffs(
+                trace_id,
                 handoff_rows,
-                transitions,
-                [owner_of[r].index if r in owner_of else None for r in handoff_rows],
+                [o.turn if o is not None else None for o in owners],
+                [o.index if o is not None else None for o in owners],
                 breaks,
             )
         )
@@ -351,55 +367,67 @@ class Builder:
         self._made_guardrails[span_id] = made
         return made
 
-    def _transitions(
+    def _trace_transitions(
         self,
         trace_id: str,
         handoff_rows: list[int],
         owner_of: dict[int, _Draft],
         contents: dict[int, StepContent],
-    ) -> list[Transition]:
-        """The trace's transitions, in start order. The columns are read as locals: a
-        10,000-turn conversation has 5,000 handoffs."""
-        c = self.c
-        attributes, from_agents, to_agents = c["attributes"], c["from_agent"], c["to_agent"]
-        starts, span_ids = c["start_us"], c["span_id"]
-        made: list[Transition] = []
-        for seq, row in enumerate(handoff_rows, start=1):
-            owner = owner_of.get(row)
-            # ``load`` fetches a handoff's attributes only when they hold such facts.
-            attributes_json = attributes[row]
-            facts = handoff_facts(_attrs(attributes_json)) if attributes_json else _NO_HANDOFF_FACTS
-            reason = None
-            if facts.reason is not None:
-                arguments = facts.reason.get("arguments")
-                reason = HandoffReason(
-                    tool=_str(facts.reason.get("tool")),
-                    call_id=_str(facts.reason.get("call_id")),
-                    arguments=None if arguments is None else _json_text(arguments),
-                    text=_str(facts.reason.get("text")),
-                )
-            reader = None
-            if reason is None and owner is not None:
-                reader = _ReasonReader(c, owner, to_agents[row], contents[owner.row])
-            made.append(
-                Transition(
-                    trace_id=trace_id,
-                    seq=seq,
-                    turn=owner.turn if owner is not None else None,
-                    from_agent=from_agents[row],
-                    to_agent=to_agents[row],
-                    at=_EPOCH + dt.timedelta(microseconds=starts[row]),  # ``_time``, inline
-                    span_id=span_ids[row],
-                    recorded_reason=reason,
-                    reason_reader=reader,
-                    input_filter=facts.input_filter,
-                    removed=tuple(_describe_removed(r) for r in facts.removed)
-                    if facts.removed is not None
-                    else None,
-                    warning=facts.warning,
-                )
-            )
+    ) -> range:
+        """The indexes of the trace's transitions, in start order, each noted to be made
+        when first read (``_make_transition``): a 10,000-turn conversation has 5,000."""
+        first = len(self._made_transitions)
+        self._handoffs_to_make.extend(
+            (trace_id, seq, row, owner_of.get(row), contents)
+            for seq, row in enumerate(handoff_rows, start=1)
+        )
+        self._made_transitions.extend(None for _ in handoff_rows)
+        return range(first, len(self._made_transitions))
+
+    def _transition_at(self, index: int) -> Transition:
+        """Transition ``index``, made if not yet (by the published sequence once there)."""
+        if self._transitions is not None:
+            return self._transitions[index]
+        made = self._made_transitions[index]
+        if made is None:
+            made = self._made_transitions[index] = self._make_transition(index)
         return made
+
+    def _make_transition(self, index: int) -> Transition:
+        trace_id, seq, row, owner, contents = self._handoffs_to_make[index]
+        c = self.c
+        # ``load`` fetches a handoff's attributes only when they hold such facts.
+        attributes_json = c["attributes"][row]
+        facts = handoff_facts(_attrs(attributes_json)) if attributes_json else _NO_HANDOFF_FACTS
+        reason = None
+        if facts.reason is not None:
+            arguments = facts.reason.get("arguments")
+            reason = HandoffReason(
+                tool=_str(facts.reason.get("tool")),
+                call_id=_str(facts.reason.get("call_id")),
+                arguments=None if arguments is None else _json_text(arguments),
+                text=_str(facts.reason.get("text")),
+            )
+        to_agent = c["to_agent"][row]
+        reader = None
+        if reason is None and owner is not None:
+            reader = _ReasonReader(c, owner, to_agent, contents[owner.row])
+        return Transition(
+            trace_id=trace_id,
+            seq=seq,
+            turn=owner.turn if owner is not None else None,
+            from_agent=c["from_agent"][row],
+            to_agent=to_agent,
+            at=_time(c["start_us"][row]),
+            span_id=c["span_id"][row],
+            recorded_reason=reason,
+            reason_reader=reader,
+            input_filter=facts.input_filter,
+            removed=tuple(_describe_removed(r) for r in facts.removed)
+            if facts.removed is not None
+            else None,
+            warning=facts.warning,
+        )
 
     def _user_turn_groups(
         self,
@@ -509,7 +537,7 @@ class Builder:
         drafts: list[_Draft],
         top: list[_Draft],
         levels: dict[str, str | None],
-        transitions: list[Transition],
+        transition_of: dict[str, int],
         guarded: dict[int, tuple[_Draft | None, str | None]],
         contents: dict[int, StepContent],
         user_turn_of: dict[int, int],
@@ -522,7 +550,7 @@ class Builder:
                 guardrails_of.setdefault(owner.row, []).append(guard_row)
         context = _TraceSteps(
             trace_id,
-            {t.span_id: t for t in transitions},
+            transition_of,
             guarded,
             guardrails_of,
             contents,
@@ -564,6 +592,7 @@ class Builder:
         of the build of a 10,000-turn conversation)."""
         c = self.c
         statuses, agents, span_ids, ops = c["status"], c["agent_name"], c["span_id"], c["op"]
+        from_agents, to_agents, to_make = c["from_agent"], c["to_agent"], self._handoffs_to_make
         new = tuple.__new__  # what ``Outline(...)`` does, without its Python-level ``__new__``
         found: list[Outline] = []
         append = found.append
@@ -587,7 +616,10 @@ class Builder:
                     failed = any(statuses[r] == "error" for r in tools)
                 if not nests:
                     nests = any(ops[r] == "agent_tool" for r in tools)
-            handoff = draft.handoff
+            handoff = None
+            if draft.handoff is not None:  # its transition's row: a repeated id's last
+                at_row = to_make[transition_of[span_ids[draft.handoff]]][2]
+                handoff = new(HandoffOutline, (from_agents[at_row], to_agents[at_row]))
             append(
                 new(
                     Outline,
@@ -596,7 +628,7 @@ class Builder:
                         trace_id,
                         agents[row],
                         turn_of.get(index, unmatched),
-                        transition_of[span_ids[handoff]] if handoff is not None else None,
+                        handoff,
                         failed,
                         nests,
                     ),
@@ -623,7 +655,7 @@ class Builder:
             )
         handoff = None
         if draft.handoff is not None:
-            handoff = context.transition_of[c["span_id"][draft.handoff]]
+            handoff = self._transition_at(context.transition_of[c["span_id"][draft.handoff]])
         return Step(
             index=draft.index,
             turn=draft.turn,
@@ -669,13 +701,15 @@ class Builder:
         broken by a tool call or final answer started strictly between two of them. A loop
         has its first handoff's trace, seq and turn, and its last handoff's seq and turn
         (the first and last recorded turns among its handoffs)."""
-        starts = self.c["start_us"]
+        c = self.c
+        starts, from_agents, to_agents = c["start_us"], c["from_agent"], c["to_agent"]
+        # Each handoff's row, trace, seq and turn (its transition's) and asking step.
         members = sorted(
             (
-                (row, transition, step)
+                (row, trace.trace_id, seq, turn, step)
                 for trace in run
-                for row, transition, step in zip(
-                    trace.rows, trace.transitions, trace.steps, strict=True
+                for seq, (row, turn, step) in enumerate(
+                    zip(trace.rows, trace.turns, trace.steps, strict=True), start=1
                 )
             ),
             key=lambda member: member[0],
@@ -685,31 +719,32 @@ class Builder:
         breaks = sorted(at for trace in run for at in trace.breaks)
         handoffs = []
         previous: int | None = None
-        for position, (row, transition, _) in enumerate(members, start=1):
+        for position, (row, _, _, turn, _) in enumerate(members, start=1):
             at = starts[row]
             latest = bisect_left(breaks, at) - 1
             broken = previous is not None and latest >= 0 and breaks[latest] > previous
             handoffs.append(
                 Handoff(
-                    from_agent=transition.from_agent or "",
-                    to_agent=transition.to_agent or "",
+                    from_agent=from_agents[row] or "",
+                    to_agent=to_agents[row] or "",
                     seq=position,  # within the run; mapped back to the trace's own below
-                    turn=transition.turn,
+                    turn=turn,
                     broken_before=broken,
                 )
             )
             previous = at
         for loop in find_loops(handoffs, self.settings):
             looped = members[loop.first_seq - 1 : loop.last_seq]
-            turns = [t.turn for _, t, _ in looped if t.turn is not None]
-            (_, first, first_step), (_, last, last_step) = looped[0], looped[-1]
+            turns = [turn for _, _, _, turn, _ in looped if turn is not None]
+            (_, trace_id, first_seq, _, first_step) = looped[0]
+            (_, _, last_seq, _, last_step) = looped[-1]
             self.loops.append(
                 TraceLoop(
-                    trace_id=first.trace_id,
+                    trace_id=trace_id,
                     loop=replace(
                         loop,
-                        first_seq=first.seq,
-                        last_seq=last.seq,
+                        first_seq=first_seq,
+                        last_seq=last_seq,
                         first_turn=turns[0] if turns else None,
                         last_turn=turns[-1] if turns else None,
                     ),

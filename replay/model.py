@@ -257,7 +257,8 @@ class Conversation:
     #: Top-level steps (``replay.steps.Steps`` when built: each made on first read);
     #: nested agent-tool steps hang off tool calls.
     steps: Sequence[Step]
-    transitions: tuple[Transition, ...]
+    #: ``replay.steps.Transitions`` when built: each made on first read.
+    transitions: Sequence[Transition]
     loops: tuple[TraceLoop, ...]
     user_turns: tuple[UserTurn, ...]
     errors: tuple[RunError, ...]

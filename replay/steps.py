@@ -1,6 +1,6 @@
 """``Steps``: a conversation's top-level steps, each made the first time it is read, and
 ``outlines``: what the timeline, the agent graph and the title need of every step,
-without making the steps.
+without making the steps; ``Transitions`` likewise.
 
 Opening a 10,000-turn conversation shows one turn; making the other 9,999 ``Step``
 objects (with their tool calls and times) was most of the time the build took.
@@ -10,10 +10,20 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, NamedTuple, overload
+from typing import TYPE_CHECKING, NamedTuple, TypeVar, overload
 
 if TYPE_CHECKING:
     from replay.model import Step, Transition
+
+T = TypeVar("T")
+
+
+class HandoffOutline(NamedTuple):
+    """Who a step handed control from and to: what the timeline and the graph read of
+    its transition, without making it."""
+
+    from_agent: str | None
+    to_agent: str | None
 
 
 class Outline(NamedTuple):
@@ -23,7 +33,7 @@ class Outline(NamedTuple):
     trace_id: str
     agent: str | None
     user_turn: int
-    handoff: Transition | None
+    handoff: HandoffOutline | None  # of Step.handoff
     #: The step failed, or one of its errors or tool calls did (``_step_failed``).
     failed: bool
     #: It called an agent as a tool or was checked by a guardrail (whose agent may have
@@ -31,79 +41,61 @@ class Outline(NamedTuple):
     nests: bool
 
 
-class Steps(Sequence["Step"]):
-    """Reads as the tuple of steps it stands for (``==`` a tuple, hash and repr
-    included); a step is made on its first read, once, whichever thread reads it."""
+class Lazy(Sequence[T]):
+    """Reads as the tuple of items it stands for (``==`` a tuple, hash and repr
+    included); an item is made on its first read, once, whichever thread reads it."""
 
-    __slots__ = ("_left", "_lock", "_made", "_make", "_outlines")
+    __slots__ = ("_left", "_lock", "_made", "_make")
 
-    def __init__(
-        self,
-        made: list[Step | None],
-        make: Callable[[int], Step] | None,
-        outlines: list[Outline] | None = None,
-    ) -> None:
+    def __init__(self, made: list[T | None], make: Callable[[int], T] | None) -> None:
         self._made = made  # None where not made yet
         self._left = made.count(None)
         self._make = make if self._left else None
-        self._outlines = outlines
         self._lock = threading.RLock()
-
-    @classmethod
-    def of(cls, steps: Iterable[Step]) -> Steps:
-        """Steps already made."""
-        return cls(list(steps), None)
 
     @property
     def made(self) -> int:
-        """How many of the steps have been made so far."""
+        """How many of the items have been made so far."""
         return len(self._made) - self._left
 
     def __len__(self) -> int:
         return len(self._made)
 
     @overload
-    def __getitem__(self, index: int) -> Step: ...
+    def __getitem__(self, index: int) -> T: ...
 
     @overload
-    def __getitem__(self, index: slice) -> tuple[Step, ...]: ...
+    def __getitem__(self, index: slice) -> tuple[T, ...]: ...
 
-    def __getitem__(self, index: int | slice) -> Step | tuple[Step, ...]:
+    def __getitem__(self, index: int | slice) -> T | tuple[T, ...]:
         if isinstance(index, slice):
-            return tuple(self._step(i) for i in range(*index.indices(len(self._made))))
-        step = self._made[index]  # an IndexError as a tuple's
-        if step is None:
-            return self._step(index % len(self._made))
-        return step
+            return tuple(self._item(i) for i in range(*index.indices(len(self._made))))
+        item = self._made[index]  # an IndexError as a tuple's
+        if item is None:
+            return self._item(index % len(self._made))
+        return item
 
-    def _step(self, index: int) -> Step:
-        step = self._made[index]
-        if step is not None:
-            return step
+    def _item(self, index: int) -> T:
+        item = self._made[index]
+        if item is not None:
+            return item
         with self._lock:
-            step = self._made[index]
-            if step is None:
+            item = self._made[index]
+            if item is None:
                 assert self._make is not None
-                step = self._make(index)
-                self._made[index] = step
+                item = self._make(index)
+                self._made[index] = item
                 self._left -= 1
                 if not self._left:  # all made: the builder's columns can go
                     self._make = None
-            return step
+            return item
 
-    def __iter__(self) -> Iterator[Step]:
+    def __iter__(self) -> Iterator[T]:
         for index in range(len(self._made)):
-            yield self._step(index)
-
-    def outlines(self) -> list[Outline]:
-        """Every step's outline (the builder's, else read off the steps), without making
-        a step. The list is shared: not to be changed."""
-        if self._outlines is None:
-            self._outlines = [_outline_of(step) for step in self]
-        return self._outlines
+            yield self._item(index)
 
     def __eq__(self, other: object) -> bool:
-        if isinstance(other, Steps | tuple):
+        if isinstance(other, Lazy | tuple):
             return len(self) == len(other) and tuple(self) == tuple(other)
         return NotImplemented
 
@@ -116,6 +108,41 @@ class Steps(Sequence["Step"]):
 
     def __repr__(self) -> str:
         return repr(tuple(self))
+
+
+class Transitions(Lazy["Transition"]):
+    """A conversation's transitions, each made on first read: the first screen of a
+    10,000-turn conversation reads its 5,000 handoffs' agents (``HandoffOutline``), not
+    the transitions."""
+
+    __slots__ = ()
+
+
+class Steps(Lazy["Step"]):
+    """A conversation's top-level steps, each made on first read, and their outlines."""
+
+    __slots__ = ("_outlines",)
+
+    def __init__(
+        self,
+        made: list[Step | None],
+        make: Callable[[int], Step] | None,
+        outlines: list[Outline] | None = None,
+    ) -> None:
+        super().__init__(made, make)
+        self._outlines = outlines
+
+    @classmethod
+    def of(cls, steps: Iterable[Step]) -> Steps:
+        """Steps already made."""
+        return cls(list(steps), None)
+
+    def outlines(self) -> list[Outline]:
+        """Every step's outline (the builder's, else read off the steps), without making
+        a step. The list is shared: not to be changed."""
+        if self._outlines is None:
+            self._outlines = [_outline_of(step) for step in self]
+        return self._outlines
 
 
 def outlines(steps: Sequence[Step]) -> list[Outline]:
@@ -139,9 +166,15 @@ def _outline_of(step: Step) -> Outline:
         step.trace_id,
         step.agent,
         step.user_turn,
-        step.handoff,
+        handoff_outline(step.handoff),
         step_failed(step),
         any(call.is_agent or call.nested for call in step.tool_calls) or bool(step.guardrails),
+    )
+
+
+def handoff_outline(transition: Transition | None) -> HandoffOutline | None:
+    return (
+        None if transition is None else HandoffOutline(transition.from_agent, transition.to_agent)
     )
 
 

@@ -7,10 +7,11 @@ screen's keys and the timeline.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from itertools import pairwise
 
 from replay.model import Conversation
-from replay.steps import outlines
+from replay.steps import Outline, outlines
 
 #: What the jump keys go to, as their help names them.
 KINDS = {"user": "user message", "run": "run", "handoff": "handoff"}
@@ -54,16 +55,18 @@ def next_target(targets: list[int], index: int, direction: int) -> tuple[int | N
 def boundaries(conversation: Conversation) -> list[str]:
     """For each step, what starts there: ``run`` (a new run of a multi-run conversation),
     ``user`` (a new user message within a run) or ``""``."""
-    marks: list[str] = []
-    previous = None
-    for step in outlines(conversation.steps):  # without making the steps
-        if previous is None:
-            marks.append("")
-        elif step.trace_id != previous.trace_id:
-            marks.append("run")
-        elif step.user_turn != previous.user_turn:
-            marks.append("user")
-        else:
-            marks.append("")
-        previous = step
-    return marks
+    shown = outlines(conversation.steps)  # without making the steps
+    return [boundary(shown, i) for i in range(len(shown))]
+
+
+def boundary(shown: Sequence[Outline], position: int) -> str:
+    """What starts at the step at ``position`` (0-based) of ``shown``, as ``boundaries``
+    says: read from it and the one before, so a window of steps costs its own length."""
+    if position == 0:
+        return ""
+    step, previous = shown[position], shown[position - 1]
+    if step.trace_id != previous.trace_id:
+        return "run"
+    if step.user_turn != previous.user_turn:
+        return "user"
+    return ""

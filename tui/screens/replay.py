@@ -7,6 +7,7 @@ loads in a worker and reloads when the store changes (live follow).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual import on, work
@@ -50,7 +51,7 @@ from tui.widgets.replay_bars import (
     turn_banner,
 )
 from tui.widgets.span_details import SpanDetails
-from tui.widgets.timeline import Timeline, TurnMark, turn_marks
+from tui.widgets.timeline import Timeline, TurnMark, TurnMarks
 
 if TYPE_CHECKING:
     from tui.app import BatonApp
@@ -117,7 +118,7 @@ class ReplayScreen(Screen[None]):
         self.conversation_id = conversation_id
         self.conversation: Conversation | None = None
         self.agent_colors = AgentColors()
-        self.marks: list[TurnMark] = []
+        self.marks: Sequence[TurnMark] = ()
         self.search_term: str | None = None
         self.cost: Cost | None = None  # the conversation's, once priced
         #: Whether the agents' colours follow the store's order (else: while it is read).
@@ -262,11 +263,11 @@ class ReplayScreen(Screen[None]):
         self.span_records.clear()  # the store changed: read them again as they are shown
         self.agent_colors = AgentColors(conversation.agents, order)
         self.colours_final = colours_final
-        self.marks = turn_marks(conversation)
+        self.marks = TurnMarks(conversation)  # made as the timeline shows them
         timeline = self.query_one(Timeline)
         timeline.agent_colors = self.query_one(AgentGraphView).agent_colors = self.agent_colors
         self.query_one(SpanDetails).agent_colors = self.agent_colors
-        timeline.marks = tuple(self.marks)
+        timeline.marks = self.marks
         self.query_one(AgentLanes).agent_colors = self.agent_colors
         self._lanes_drawn_for = None
         if self.lanes_shown:

@@ -9,8 +9,9 @@ costs the same for ten turns or ten thousand.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, overload
 
 from rich.style import Style
 from rich.text import Text
@@ -24,7 +25,7 @@ from textual.widget import Widget
 from replay.model import Conversation
 from replay.steps import outlines
 from tui.palette import AgentColors
-from tui.scrub import boundaries
+from tui.scrub import boundaries, boundary
 
 #: Over the first turn of a run (┃) or of a user message within a run (╎).
 BOUNDARY_GLYPHS = {"run": "┃", "user": "╎"}
@@ -43,11 +44,7 @@ class TurnMark:
 
 def turn_marks(conversation: Conversation) -> list[TurnMark]:
     """One mark per top-level step, in order."""
-    looping: set[int] = set()
-    for found in conversation.loops:
-        if found.first_step is not None and found.last_step is not None:
-            looping.update(range(found.first_step, found.last_step + 1))
-    failing = {error.turn for error in conversation.errors if error.turn is not None}
+    looping, failing = _looping(conversation), _failing(conversation)
     # Outlines, not steps: a long conversation's steps are made only as they are shown.
     return [
         TurnMark(
@@ -61,6 +58,71 @@ def turn_marks(conversation: Conversation) -> list[TurnMark]:
             outlines(conversation.steps), boundaries(conversation), strict=True
         )
     ]
+
+
+class TurnMarks(Sequence[TurnMark]):
+    """``turn_marks``, each mark made when first read: the timeline draws the window
+    around the current turn, so opening a 10,000-turn conversation makes the hundred
+    or so marks in view, not 10,000. Read on the UI thread only."""
+
+    __slots__ = ("_failing", "_looping", "_made", "_outlines")
+
+    def __init__(self, conversation: Conversation) -> None:
+        self._outlines = outlines(conversation.steps)
+        self._looping = _looping(conversation)
+        self._failing = _failing(conversation)
+        self._made: list[TurnMark | None] = [None] * len(self._outlines)
+
+    @property
+    def made(self) -> int:
+        """How many marks have been made so far."""
+        return len(self._made) - self._made.count(None)
+
+    def __len__(self) -> int:
+        return len(self._made)
+
+    @overload
+    def __getitem__(self, index: int) -> TurnMark: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[TurnMark, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> TurnMark | tuple[TurnMark, ...]:
+        if isinstance(index, slice):
+            return tuple(self._mark(i) for i in range(*index.indices(len(self._made))))
+        mark = self._made[index]  # an IndexError as a list's
+        return mark if mark is not None else self._mark(index % len(self._made))
+
+    def __iter__(self) -> Iterator[TurnMark]:
+        for index in range(len(self._made)):
+            yield self._mark(index)
+
+    def _mark(self, position: int) -> TurnMark:
+        mark = self._made[position]
+        if mark is None:
+            step = self._outlines[position]
+            mark = self._made[position] = TurnMark(
+                step.agent,
+                step.handoff is not None,
+                step.step_index in self._looping,
+                step.step_index in self._failing or step.failed,
+                boundary(self._outlines, position),
+            )
+        return mark
+
+
+def _looping(conversation: Conversation) -> set[int]:
+    """The steps inside a loop."""
+    looping: set[int] = set()
+    for found in conversation.loops:
+        if found.first_step is not None and found.last_step is not None:
+            looping.update(range(found.first_step, found.last_step + 1))
+    return looping
+
+
+def _failing(conversation: Conversation) -> set[int]:
+    """The steps an error belongs to."""
+    return {error.turn for error in conversation.errors if error.turn is not None}
 
 
 def cell_width(turns: int, width: int) -> int:
@@ -100,7 +162,7 @@ class Timeline(Widget, can_focus=True):
         Binding("pagedown", "screen.page(1)", "", show=False),
     ]
 
-    marks: reactive[tuple[TurnMark, ...]] = reactive((), layout=False)
+    marks: reactive[Sequence[TurnMark]] = reactive((), layout=False)  # TurnMarks
     current: reactive[int] = reactive(1)  # Step.index, 1-based
 
     class StepClicked(Message):
