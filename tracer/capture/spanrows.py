@@ -15,8 +15,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pyarrow as pa
+from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan
-from opentelemetry.trace import SpanKind, StatusCode
+from opentelemetry.sdk.trace import Span as SdkSpan
+from opentelemetry.sdk.trace import _Span as SdkSpanImpl
+from opentelemetry.sdk.util.instrumentation import InstrumentationScope
+from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from tracer.capture.dialects import OPS, Normalised, SpanView, normalise
 from tracer.capture.dialects.base import WARNING, handled_error, text_or_none
@@ -74,6 +78,22 @@ _ROW = (
 _ROW_INDEX = {name: index for index, name in enumerate(_ROW)}
 if set(_ROW) != {name for name, _ in SPAN_COLUMNS}:  # a column added to rows.py lands here
     raise ImportError(f"SpanRows fills {sorted(_ROW)}, the spans table has {SPAN_COLUMNS}")
+
+
+#: The SDK's span classes whose properties return their private fields unchanged
+#: (``add_readable`` reads those directly); any other class is read through its properties.
+_SDK_SPANS = frozenset({ReadableSpan, SdkSpan, SdkSpanImpl})
+
+
+def _trace_hex(trace_id: int) -> str:
+    """``f"{trace_id:032x}"``; ``%``-formatting gives the same text for an int in half
+    the time."""
+    return "%032x" % trace_id if type(trace_id) is int else f"{trace_id:032x}"  # noqa: UP031
+
+
+def _span_hex(span_id: int) -> str:
+    """``f"{span_id:016x}"``, as ``_trace_hex``."""
+    return "%016x" % span_id if type(span_id) is int else f"{span_id:016x}"  # noqa: UP031
 
 
 class SpanRows:
@@ -230,38 +250,64 @@ class SpanRows:
     def add_readable(self, span: ReadableSpan) -> str | None:
         """Buffer a span finished by the OpenTelemetry SDK; returns why it cannot be
         stored, else None."""
-        context = span.context
-        if context is None or span.start_time is None:
+        attributes: Any
+        events: Any
+        links: Any
+        if type(span) in _SDK_SPANS:
+            # The SDK's own classes, whose properties return these fields as they are: read
+            # directly, a property costs a Python call each (a dozen per span).
+            context, parent, start = span._context, span._parent, span._start_time
+            attributes, events, links = span._attributes, span._events, span._links
+            name, kind, end, status = span._name, span._kind, span._end_time, span._status
+            resource, scope = span._resource, span._instrumentation_scope
+        else:
+            context, start = span.context, span.start_time
+            if context is None or start is None:
+                return "span without a context or a start time"
+            parent = span.parent
+            # The span's own containers, not its properties: ``attributes`` wraps them in a
+            # read-only proxy that iterates through the slow generic Mapping machinery, and
+            # ``events``/``links`` copy them into a tuple per call.
+            attributes = getattr(span, "_attributes", None)
+            events = getattr(span, "_events", None)
+            links = getattr(span, "_links", None)
+            name, kind, end, status = span.name, span.kind, span.end_time, span.status
+            resource, scope = span.resource, span.instrumentation_scope
+        if context is None or start is None:
             return "span without a context or a start time"
-        parent = span.parent
-        scope = span.instrumentation_scope
-        status = span.status
-        # The span's own containers, not its properties: ``attributes`` wraps them in a
-        # read-only proxy that iterates through the slow generic Mapping machinery, and
-        # ``events``/``links`` copy them into a tuple per call. A ``BoundedList``'s own
-        # deque, too: its ``len`` is Python code and its iterator copies under a lock
-        # (nothing is added to a span once it has ended).
-        attributes = getattr(span, "_attributes", None)
         if attributes is None:
             attributes = span.attributes
-        events = getattr(span, "_events", None)
         if events is None:
             events = span.events
-        events = getattr(events, "_dq", events)
-        links = getattr(span, "_links", None)
         if links is None:
             links = span.links
+        # A ``BoundedList``'s own deque: its ``len`` is Python code and its iterator copies
+        # under a lock (nothing is added to a span once it has ended).
+        events = getattr(events, "_dq", events)
         links = getattr(links, "_dq", links)
+        if type(status) is Status:
+            code, description = status._status_code, status._description
+        else:
+            code, description = status.status_code, status.description
+        attrs_of_resource = (
+            resource._attributes if type(resource) is Resource else resource.attributes
+        )
+        cached = self._resource_json.get(id(attrs_of_resource))
+        resource_json = (
+            cached[1]
+            if cached is not None and cached[0] is attrs_of_resource
+            else self.resource_json(attrs_of_resource)
+        )
         return self._add(
-            f"{context.trace_id:032x}",
-            f"{context.span_id:016x}",
-            f"{parent.span_id:016x}" if parent is not None else None,
-            span.name,
-            _KIND_BY_ID.get(id(span.kind)) or _KIND[span.kind],
-            span.start_time,
-            span.end_time,
-            _STATUS_BY_ID.get(id(status.status_code)) or _STATUS.get(status.status_code, "unset"),
-            status.description,
+            _trace_hex(context.trace_id),
+            _span_hex(context.span_id),
+            _span_hex(parent.span_id) if parent is not None else None,
+            name,
+            _KIND_BY_ID.get(id(kind)) or _KIND[kind],
+            start,
+            end,
+            _STATUS_BY_ID.get(id(code)) or _STATUS.get(code, "unset"),
+            description,
             attributes,
             [
                 {"name": e.name, "time_unix_nano": e.timestamp, "attributes": e.attributes}
@@ -269,12 +315,14 @@ class SpanRows:
             ]
             if events
             else (),
-            self.resource_json(span.resource.attributes),
-            scope.name if scope is not None else None,
+            resource_json,
+            (scope._name if type(scope) is InstrumentationScope else scope.name)
+            if scope is not None
+            else None,
             [
                 {
-                    "trace_id": f"{link.context.trace_id:032x}",
-                    "span_id": f"{link.context.span_id:016x}",
+                    "trace_id": _trace_hex(link.context.trace_id),
+                    "span_id": _span_hex(link.context.span_id),
                     "attributes": link.attributes,
                 }
                 for link in links
@@ -343,24 +391,36 @@ def _scalar(value: Any) -> Any:
 
 def _checked(found: Normalised) -> Normalised:
     """``found`` with every field of the type its column holds."""
-    for value in _text_values(found):  # the common case: each None or exactly a str
-        if value is not None and type(value) is not str:
-            for field in _TEXT_FIELDS:
-                value = getattr(found, field)
-                if value is not None and not isinstance(value, str):
-                    setattr(found, field, text_or_none(value))
-            break
-    for field in ("input_tokens", "output_tokens"):
-        value = getattr(found, field)
-        if value is not None and (
-            isinstance(value, bool) or not isinstance(value, int) or value not in _INT64
-        ):
-            setattr(found, field, None)
-    if found.final_answer is not None and not isinstance(found.final_answer, bool):
+    # The common case, each text field None or exactly a str, in one C-level pass.
+    if not _NONE_OR_STR.issuperset(map(type, _text_values(found))):
+        for field in _TEXT_FIELDS:
+            value = getattr(found, field)
+            if value is not None and not isinstance(value, str):
+                setattr(found, field, text_or_none(value))
+    tokens_in, tokens_out = found.input_tokens, found.output_tokens
+    if not (
+        (tokens_in is None or (type(tokens_in) is int and _INT64_MIN <= tokens_in <= _INT64_MAX))
+        and (
+            tokens_out is None
+            or (type(tokens_out) is int and _INT64_MIN <= tokens_out <= _INT64_MAX)
+        )
+    ):
+        for field in ("input_tokens", "output_tokens"):
+            value = getattr(found, field)
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or value not in _INT64
+            ):
+                setattr(found, field, None)
+    if type(found.final_answer) not in _NONE_OR_BOOL:  # ``bool`` has no subclasses
         found.final_answer = None
     if found.op not in OPS:
         found.op = "other"
     return found
+
+
+_NONE_OR_STR = frozenset({type(None), str})
+_NONE_OR_BOOL = frozenset({type(None), bool})
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
 _TEXT_FIELDS = (

@@ -180,6 +180,10 @@ class Redactor:
             if pa.types.is_string(field.type) and field.name not in _NOT_REDACTED
         ]
         rows = self._candidate_rows(table, redactable, pc)
+        if not rows and _has_missing_counts(table):
+            # Missing counts (a segment from an older version) were read as 0 only when
+            # the joined scan found nothing; decided as it always was.
+            rows = self._joined_candidate_rows(table, redactable, pc)
         if not rows:  # the common case: nothing to replace, the counts stay as they are
             return _mark(_counted(table, pc), self.fingerprint)
         counts = [0] * table.num_rows
@@ -207,9 +211,10 @@ class Redactor:
         return _mark(pa.Table.from_arrays(columns, schema=table.schema), self.fingerprint)
 
     def _candidate_rows(self, table: pa.Table, redactable: list[int], pc: Any) -> list[int]:
-        """The rows where some text column may hold a credential: one RE2 scan over the
-        row's text columns joined (Arrow compiles the pattern once per call, so one call
-        per batch, not one per column), or for little text Python's compiled pattern."""
+        """The rows where some text value may hold a credential: one RE2 scan over the
+        text columns' chunks laid end to end (Arrow compiles the pattern once per call, so
+        one call per batch, not one per column), or for little text Python's compiled
+        pattern. Each value is scanned on its own, as the exact pass reads it."""
         if not redactable:
             return []
         text_bytes = sum(table.column(i).nbytes for i in redactable)
@@ -224,12 +229,37 @@ class Redactor:
         import pyarrow as pa
 
         # A batch's spans mostly share one resource: its distinct values are scanned once,
-        # in the same call, after the rows' other columns joined.
-        names = table.column_names
-        resource = names.index("resource") if "resource" in names else -1
-        others = [i for i in redactable if i != resource]
-        if resource not in redactable or not others:
-            resource, others = -1, redactable
+        # in the same call, after the other columns.
+        count = table.num_rows
+        resource, others = self._split_resource(table, redactable)
+        chunks = [chunk for i in others for chunk in table.column(i).chunks]
+        distinct = pc.unique(table.column(resource)) if resource >= 0 else None
+        if distinct is not None:
+            chunks.append(distinct)
+        # One array, not a chunked one: Arrow would compile the pattern again per chunk.
+        hits = pc.match_substring_regex(pa.concat_arrays(chunks), self.prefilter)
+        positions: list[int] = pc.indices_nonzero(hits).to_pylist()
+        if not positions:
+            return []
+        extent = len(others) * count  # where the resource's distinct values begin
+        rows = {position % count for position in positions if position < extent}
+        if distinct is not None and positions[-1] >= extent:
+            found = distinct.take([p - extent for p in positions if p >= extent])
+            matched = pc.is_in(table.column(resource), value_set=found)
+            rows.update(pc.indices_nonzero(matched).to_pylist())
+        return sorted(rows)
+
+    def _joined_candidate_rows(self, table: pa.Table, redactable: list[int], pc: Any) -> list[int]:
+        """The rows the RE2 scan of each row's text columns joined by newlines selects: a
+        superset of ``_candidate_rows`` (a match may span two values). Kept only to decide,
+        as before, whether a batch with missing counts has them read as 0
+        (``Redactor.table``)."""
+        text_bytes = sum(table.column(i).nbytes for i in redactable)
+        if not redactable or text_bytes < _VECTORISED_FROM_BYTES or self.prefilter is None:
+            return self._candidate_rows(table, redactable, pc)
+        import pyarrow as pa
+
+        resource, others = self._split_resource(table, redactable)
         joined = pc.binary_join_element_wise(
             *(pc.fill_null(table.column(i), "") for i in others), "\n"
         )
@@ -245,6 +275,17 @@ class Redactor:
                 row_hits = pc.or_(row_hits, pc.is_in(table.column(resource), value_set=found))
         rows: list[int] = pc.indices_nonzero(row_hits).to_pylist()
         return rows
+
+    @staticmethod
+    def _split_resource(table: pa.Table, redactable: list[int]) -> tuple[int, list[int]]:
+        """The ``resource`` column's index (-1 when it is not scanned apart) and the other
+        text columns."""
+        names = table.column_names
+        resource = names.index("resource") if "resource" in names else -1
+        others = [i for i in redactable if i != resource]
+        if resource not in redactable or not others:
+            return -1, redactable
+        return resource, others
 
 
 #: Below this much text (bytes, offsets included) a batch is pre-filtered in Python:
@@ -265,9 +306,13 @@ _NOT_REDACTED = frozenset(
 _JSON_COLUMNS = frozenset({"attributes", "events", "resource", "tool_arguments", "tool_result"})
 
 
+def _has_missing_counts(table: pa.Table) -> bool:
+    return "redacted" in table.column_names and table.column("redacted").null_count > 0
+
+
 def _counted(table: pa.Table, pc: Any) -> pa.Table:
     """``table`` with a missing count (a segment from another version) read as 0."""
-    if "redacted" not in table.column_names or not table.column("redacted").null_count:
+    if not _has_missing_counts(table):
         return table
     index = table.column_names.index("redacted")
     return table.set_column(index, table.schema.field(index), pc.fill_null(table.column(index), 0))
