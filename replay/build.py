@@ -159,6 +159,10 @@ class Builder:
         span_ids = columns["span_id"]
         self._row_of = dict(zip(span_ids, range(len(span_ids)), strict=True))  # last row wins
         self._handoffs: list[_TraceHandoffs] = []
+        #: Rows that failed, and agent-tool rows some call made: what an outline asks of
+        #: its call's tools, in one set operation instead of a generator per step.
+        self._failed_rows: set[int] = set()
+        self._agent_tool_rows: set[int] = set()
 
     def conversation(self, conversation_id: str, *, one_run: bool = False) -> Conversation:
         """The conversation of the fetched spans. ``one_run``: its traces are one run, their
@@ -203,9 +207,12 @@ class Builder:
         ops, span_ids, starts = c["op"], c["span_id"], c["start_us"]
         finals, statuses = c["final_answer"], c["status"]
         parent_of, op_of = _parents_and_ops(rows, span_ids, c["parent_span_id"], ops)
-        levels = (
-            _levels(rows, span_ids, parent_of, ops) if any(ops[r] in _NESTING for r in rows) else {}
+        nesting = (  # the only trace: its rows are every row, tested in one C loop
+            not _NESTING.isdisjoint(ops)
+            if len(rows) == len(ops)
+            else any(ops[r] in _NESTING for r in rows)
         )
+        levels = _levels(rows, span_ids, parent_of, ops) if nesting else {}
 
         calls: dict[str | None, _Calls] = {}
         drafts: list[_Draft] = []
@@ -246,8 +253,10 @@ class Builder:
                         owner.tools.append(row)
                         if op == "agent_tool":
                             called_by[span_ids[row]] = owner
+                            self._agent_tool_rows.add(row)
             if statuses[row] == "error":
                 failed.append(row)
+        self._failed_rows.update(failed)
 
         by_row = {d.row: d for d in drafts}
         guarded = self._guarded(rows, guardrail_rows, levels, calls, by_row)
@@ -591,8 +600,9 @@ class Builder:
         with the columns and each trace's context at hand (a call per step was a fifth
         of the build of a 10,000-turn conversation)."""
         c = self.c
-        statuses, agents, span_ids, ops = c["status"], c["agent_name"], c["span_id"], c["op"]
+        statuses, agents, span_ids = c["status"], c["agent_name"], c["span_id"]
         from_agents, to_agents, to_make = c["from_agent"], c["to_agent"], self._handoffs_to_make
+        failed_rows, agent_tool_rows = self._failed_rows, self._agent_tool_rows
         new = tuple.__new__  # what ``Outline(...)`` does, without its Python-level ``__new__``
         found: list[Outline] = []
         append = found.append
@@ -612,10 +622,10 @@ class Builder:
             failed = bool(draft.errors) or statuses[row] == "error"
             nests = row in guardrails_of
             if tools:
-                if not failed:
-                    failed = any(statuses[r] == "error" for r in tools)
-                if not nests:
-                    nests = any(ops[r] == "agent_tool" for r in tools)
+                if not failed and failed_rows:
+                    failed = not failed_rows.isdisjoint(tools)
+                if not nests and agent_tool_rows:
+                    nests = not agent_tool_rows.isdisjoint(tools)
             handoff = None
             if draft.handoff is not None:  # its transition's row: a repeated id's last
                 at_row = to_make[transition_of[span_ids[draft.handoff]]][2]
