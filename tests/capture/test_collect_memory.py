@@ -3,10 +3,13 @@ buffer cache may take 80% of RAM and grows with the burst."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from tracer.capture.spanrows import SpanRows
 from tracer.otlp.receiver import ABSORB_MEMORY_LIMIT, Collector
@@ -53,3 +56,85 @@ def test_an_absorb_of_large_bodies_under_the_limit_stores_them_all(tmp_path: Pat
     assert collector.store.absorb().spans_added == 20_000
     stored = store.query("SELECT span_id, attributes->>'body' FROM spans ORDER BY span_id").rows
     assert stored == [(f"{n:016x}", "b" * 4_000) for n in range(1, 20_001)]
+
+
+# The child absorbs what the parent wrote, as the receiver does, and prints its resident
+# memory's high-water mark before and after (KiB): imports are in the first figure.
+_ABSORB_IN_A_PROCESS = """
+import resource, sys
+import tracer.store.ingest
+from tracer.otlp.receiver import Collector
+from tracer.store import Store
+collector = Collector(Store(sys.argv[1]))
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+added = collector.absorb().spans_added
+print("absorbed", added, before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+_PER_SEGMENT = 20_000  # spans in one segment, as the spool writes one from 8 MB of bodies
+
+
+def bench_like_spans() -> pa.Table:
+    """Model calls shaped like bench_collect's: ~800 bytes per span in a segment."""
+    rows = SpanRows()
+    for n in range(_PER_SEGMENT):
+        rows.add(
+            trace_id=f"{n // 7:032x}",
+            span_id=f"{n:016x}",
+            parent_span_id=None if n % 7 == 0 else f"{n - n % 7:016x}",
+            name="chat gpt-4o",
+            kind="internal",
+            start_ns=1_700_000_000_000_000_000 + n * 1_000_000,
+            end_ns=1_700_000_000_000_000_000 + n * 1_000_000 + 500_000,
+            attributes={
+                "gen_ai.operation.name": "chat",
+                "gen_ai.request.model": "gpt-4o",
+                "gen_ai.conversation.id": f"conv-{n // 100}",
+                "gen_ai.usage.input_tokens": 812,
+                "gen_ai.output.messages": f"[{n}] " + "Let me look that invoice up for you. " * 8,
+            },
+        )
+    return rows.to_arrow()
+
+
+def absorb_peak_mb(store: Path, segments: int, table: pa.Table) -> float:
+    """Write ``segments`` copies of ``table`` (each its own trace and span ids) into
+    ``store``'s incoming folder; the absorb's peak resident memory above the child's
+    imports, in MB."""
+    writer = Store(store)
+    for k in range(segments):
+        prefix = pa.scalar(f"{k:04x}")
+        ids = {
+            "trace_id": pc.binary_join_element_wise(
+                prefix, pc.utf8_slice_codeunits(table["trace_id"], 4), ""
+            ),
+            "span_id": pc.binary_join_element_wise(
+                prefix, pc.utf8_slice_codeunits(table["span_id"], 4), ""
+            ),
+            "parent_span_id": pc.binary_join_element_wise(
+                prefix, pc.utf8_slice_codeunits(table["parent_span_id"], 4), ""
+            ),
+        }
+        copy = table
+        for name, column in ids.items():
+            copy = copy.set_column(copy.schema.get_field_index(name), name, column)
+        writer.write_segment(copy)
+    done = subprocess.run(
+        [sys.executable, "-c", _ABSORB_IN_A_PROCESS, str(store)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    last = done.stdout.split("absorbed")[-1]  # after any progress the store printed
+    added, before, after = (int(word) for word in last.split())
+    assert added == segments * table.num_rows
+    return (after - before) / 1024
+
+
+def test_the_absorbs_peak_memory_does_not_grow_with_the_burst(tmp_path: Path) -> None:
+    table = bench_like_spans()
+    one = absorb_peak_mb(tmp_path / "one.duckdb", 1, table)
+    many = absorb_peak_mb(tmp_path / "many.duckdb", 16, table)
+    # 16x the spans: under a 256MB memory_limit the peak grew by 250 MB, now by ~120 MB.
+    assert many - one < 180, (one, many)

@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import FrameType
 
+import duckdb
 import uvicorn
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -44,7 +45,7 @@ from tracer.otlp.defaults import DEFAULT_MAX_BODY, TRACES_PATH
 from tracer.otlp.protobuf import check_protobuf, parse_protobuf
 from tracer.otlp.request import decode, error_body, media_type, response_body
 from tracer.otlp.spool import Spool
-from tracer.store import Store
+from tracer.store import AbsorbReport, Store, StoreBusyError
 from tracer.store.sanitize import Limits
 
 logger = logging.getLogger("baton.collect")
@@ -74,8 +75,16 @@ DEFAULT_MAX_CONNECTIONS = 512
 #: Seconds an idle keep-alive connection is kept open.
 KEEP_ALIVE_SECONDS = 5
 #: DuckDB's memory_limit while the receiver absorbs: without it DuckDB's buffer cache may
-#: take 80% of RAM, and grows with the burst; past it DuckDB spills to <store>.tmp.
-ABSORB_MEMORY_LIMIT = "256MB"
+#: take 80% of RAM, and grows with the burst; past it DuckDB spills to <store>.tmp. It
+#: bounds DuckDB's checkpoints too, which are the absorb's peak (+150 MB at 256MB).
+ABSORB_MEMORY_LIMIT = "128MB"
+#: Segment bytes one absorb transaction takes at most. DuckDB holds a transaction's new
+#: rows in memory until it commits (about 3x their Arrow size), so this is what keeps
+#: ABSORB_MEMORY_LIMIT enough; one spool segment (BATCH_BYTES of bodies) fits.
+ABSORB_CHUNK_BYTES = 16 * 1024 * 1024
+#: The limits an absorb is retried under when DuckDB runs out of memory (a segment far
+#: over ABSORB_CHUNK_BYTES, written by another recorder): spans never wait on the limit.
+_ABSORB_RETRY_LIMITS: tuple[str | None, ...] = ("512MB", "2GB", None)
 
 
 @dataclass
@@ -105,6 +114,7 @@ class Collector:
     ) -> None:
         self.store = store
         store.write_memory_limit = ABSORB_MEMORY_LIMIT  # this receiver's absorbs
+        store.absorb_chunk_bytes = ABSORB_CHUNK_BYTES
         self.max_body = max_body
         self.token = token
         self.absorb_when_idle = absorb_when_idle
@@ -276,7 +286,8 @@ class Collector:
                     if not (idle or overdue) or not self.store.pending_segments():
                         continue
                     last_absorb = now
-                    self.store.absorb_if_free()
+                    with contextlib.suppress(StoreBusyError):  # another program has it
+                        self.absorb(timeout=0)
                     last_problem = ""
                 except Exception as exc:
                     problem = f"{type(exc).__name__}: {exc}"
@@ -296,13 +307,55 @@ class Collector:
             self._absorber.join()
             self._absorber = None
         try:
-            self.store.absorb()
+            self.absorb()
         except Exception as exc:
             return (
                 f"spans are safe in {self.store.incoming} but could not be moved into the "
                 f"store yet ({exc}); they move in the next time the store is opened"
             )
         return None
+
+    def absorb(self, *, timeout: float | None = None) -> AbsorbReport:
+        """``store.absorb`` under ``ABSORB_MEMORY_LIMIT``; if DuckDB runs out of memory
+        there (a segment too large for it), again under each of ``_ABSORB_RETRY_LIMITS``.
+        What an attempt committed stays (each chunk is its own transaction)."""
+        report = AbsorbReport()
+        limits = (ABSORB_MEMORY_LIMIT, *_ABSORB_RETRY_LIMITS)
+        try:
+            for attempt, limit in enumerate(limits):
+                self.store.write_memory_limit = limit
+                try:
+                    done = self.store.absorb(timeout=timeout)
+                except Exception as exc:
+                    if attempt == len(limits) - 1 or not _out_of_memory(exc):
+                        raise
+                    logger.warning(
+                        "absorbing needed more DuckDB memory than %s (a large segment); "
+                        "retrying with %s",
+                        limit,
+                        limits[attempt + 1] or "DuckDB's default",
+                    )
+                    continue
+                report.segments += done.segments
+                report.spans_added += done.spans_added
+                report.corrupt += done.corrupt
+                break
+        finally:
+            self.store.write_memory_limit = ABSORB_MEMORY_LIMIT
+        return report
+
+
+def _out_of_memory(exc: BaseException) -> bool:
+    """Whether DuckDB running out of memory caused ``exc`` (an aborted transaction's
+    later error carries it as its context)."""
+    seen: BaseException | None = exc
+    for _ in range(16):  # a chain's length, not a cycle's
+        if seen is None:
+            return False
+        if isinstance(seen, duckdb.OutOfMemoryException):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 class _Server(uvicorn.Server):

@@ -129,6 +129,10 @@ class Store:
         # DuckDB's memory_limit on this Store's write connections (absorbs), e.g. "256MB";
         # None leaves DuckDB's default (80% of RAM). Past it, DuckDB spills to <store>.tmp.
         self.write_memory_limit: str | None = None
+        # Bytes of segment files one absorb transaction takes at most (one larger segment
+        # still goes alone); None: only _ABSORB_CHUNK_ROWS bounds it. DuckDB holds a
+        # transaction's inserted rows in memory, so this is what write_memory_limit must fit.
+        self.absorb_chunk_bytes: int | None = None
 
     def __repr__(self) -> str:
         return f"Store({str(self.path)!r})"
@@ -416,6 +420,7 @@ class Store:
             for path, _ in chunk:
                 path.unlink(missing_ok=True)
             report.segments += len(chunk)
+            del chunk, tables  # before the next chunk is read: one chunk in memory at a time
         if report.segments:
             con.execute("CHECKPOINT")
 
@@ -429,9 +434,14 @@ class Store:
         # another baton version (a column fewer or more) combines with the rest; only a
         # file that cannot be read or converted at all is set aside.
         chunk: list[tuple[Path, pa.Table]] = []
-        rows = 0
+        rows = taken = 0
         rest = list(waiting)
         while rest and rows < _ABSORB_CHUNK_ROWS:
+            if self.absorb_chunk_bytes is not None:
+                size = _size(rest[0])
+                if chunk and taken + size > self.absorb_chunk_bytes:
+                    break
+                taken += size
             path = rest.pop(0)
             try:
                 table = prepared(segments.read_segment(path))
