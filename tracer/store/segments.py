@@ -25,6 +25,7 @@ logger = logging.getLogger("baton.store")
 SEGMENT_SUFFIX = ".arrow"
 _TMP_SUFFIX = ".tmp"
 _STALE_TMP_SECONDS = 3600.0
+_WRITE_BUFFER_BYTES = 1 << 20
 
 
 def write_new_file(directory: Path, suffix: str, write: Callable[[Path], object]) -> Path:
@@ -69,7 +70,13 @@ def write_segment(incoming: Path, table: pa.Table) -> Path:
     private_dir(incoming)
 
     def write(tmp: Path) -> None:
-        with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as out:
+        # Buffered: the IPC writer hands over each column's buffers and paddings apart, a
+        # system call each (hundreds a batch); the bytes written are the same.
+        with (
+            pa.OSFile(str(tmp), "wb") as raw,
+            pa.BufferedOutputStream(raw, _WRITE_BUFFER_BYTES) as sink,
+            pa.ipc.new_file(sink, table.schema) as out,
+        ):
             out.write_table(table)
 
     return write_new_file(incoming, SEGMENT_SUFFIX, write)
