@@ -71,31 +71,6 @@ added = collector.absorb().spans_added
 print("absorbed", added, before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 
-_PER_SEGMENT = 20_000  # spans in one segment, as the spool writes one from 8 MB of bodies
-
-
-def bench_like_spans() -> pa.Table:
-    """Model calls shaped like bench_collect's: ~800 bytes per span in a segment."""
-    rows = SpanRows()
-    for n in range(_PER_SEGMENT):
-        rows.add(
-            trace_id=f"{n // 7:032x}",
-            span_id=f"{n:016x}",
-            parent_span_id=None if n % 7 == 0 else f"{n - n % 7:016x}",
-            name="chat gpt-4o",
-            kind="internal",
-            start_ns=1_700_000_000_000_000_000 + n * 1_000_000,
-            end_ns=1_700_000_000_000_000_000 + n * 1_000_000 + 500_000,
-            attributes={
-                "gen_ai.operation.name": "chat",
-                "gen_ai.request.model": "gpt-4o",
-                "gen_ai.conversation.id": f"conv-{n // 100}",
-                "gen_ai.usage.input_tokens": 812,
-                "gen_ai.output.messages": f"[{n}] " + "Let me look that invoice up for you. " * 8,
-            },
-        )
-    return rows.to_arrow()
-
 
 def absorb_peak_mb(store: Path, segments: int, table: pa.Table) -> float:
     """Write ``segments`` copies of ``table`` (each its own trace and span ids) into
@@ -133,8 +108,10 @@ def absorb_peak_mb(store: Path, segments: int, table: pa.Table) -> float:
 
 
 def test_the_absorbs_peak_memory_does_not_grow_with_the_burst(tmp_path: Path) -> None:
-    table = bench_like_spans()
+    # Segments as the spool writes them from 8 MB of bodies of 4 KB each: 2,000 spans.
+    table = spans(2_000, "b" * 4_000)
     one = absorb_peak_mb(tmp_path / "one.duckdb", 1, table)
-    many = absorb_peak_mb(tmp_path / "many.duckdb", 16, table)
-    # 16x the spans: under a 256MB memory_limit the peak grew by 250 MB, now by ~120 MB.
-    assert many - one < 180, (one, many)
+    many = absorb_peak_mb(tmp_path / "many.duckdb", 25, table)
+    # 25x the spans (200 MB of bodies). An absorb took segments until it held 50k spans,
+    # whatever their size: all 25 at once, and the peak grew by 428 MB (now: 100 MB).
+    assert many - one < 250, (one, many)
