@@ -3,6 +3,9 @@ another process in batches of 512, beside the in-process ``StoreExporter`` on th
 spans in the same run.
 
     python bench/bench_collect.py [--spans 100000]
+    python bench/bench_collect.py --bursts 20000,200000,1000000 [--repeat 1]
+
+(``--bursts``: only the receiver's peak resident memory, for each burst size.)
 
 Figures, each beside the in-process ``StoreExporter.export`` on the same spans: spans/s
 acknowledged by the receiver (an acknowledged batch is on disk), the CPU the
@@ -25,6 +28,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -267,14 +271,41 @@ def _check(path: Path, at_least: int) -> None:
         raise SystemExit(f"only {stored} spans reached {path}")
 
 
+def peaks_by_burst(bursts: list[int], repeat: int) -> None:
+    """The receiver's peak resident memory for bursts of each size, runs alternating:
+    whether it grows with the burst."""
+    print(f"receiver's peak resident memory by burst, {repeat} run(s) each, alternating")
+    peaks: dict[int, list[float]] = {n: [] for n in bursts}
+    with tempfile.TemporaryDirectory() as tmp:
+        for _ in range(repeat):
+            for n in bursts:
+                peaks[n].append(receiver(n, Path(tmp)).peak_mb)
+                for stale in Path(tmp).glob("collected-*"):  # a 1M-span store is ~1 GB
+                    shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
+    for n in bursts:
+        runs = ", ".join(f"{p:.0f}" for p in peaks[n])
+        label = f"peak memory, receiver, burst of {n:,} spans (MB)"
+        print(f"  {label:<66}{max(peaks[n]):>10.0f}  (runs: {runs})")
+    spread = max(max(p) for p in peaks.values()) - min(max(p) for p in peaks.values())
+    print(f"  {'largest minus smallest (MB)':<66}{spread:>10.0f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--spans", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3, help="runs of each; medians shown")
     parser.add_argument("--send", metavar="URL", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--bursts",
+        metavar="N,N,...",
+        help="only the receiver's peak resident memory, for bursts of each size (spans)",
+    )
     args = parser.parse_args()
     if args.send:
         send(args.send, args.spans)
+        return
+    if args.bursts:
+        peaks_by_burst([int(n) for n in args.bursts.split(",")], args.repeat)
         return
     print(f"{args.spans} spans in batches of {BATCH}, {os.cpu_count()} cores, "
           f"median of {args.repeat} runs each, alternating")  # fmt: skip
