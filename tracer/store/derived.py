@@ -90,9 +90,23 @@ WHERE spans.start_time BETWEEN $lo AND $hi
 # two equal. A loop's trace, first seq and first turn are its first handoff's; its last
 # seq and turn, its last handoff's (in another trace of the run, for a run of several).
 _FIND_LOOPS = """
--- Only touched runs with two handoffs or more can hold a loop.
-WITH candidates AS (
-    SELECT run FROM _baton_facts WHERE op = 'handoff' GROUP BY run HAVING count(*) >= 2
+-- Only touched runs with two handoffs or more can hold a loop, and only those where some
+-- agent is handed to no earlier than it first handed off (a loop's handoff j goes back to
+-- the agent that made handoff j-k+1, before it).
+WITH run_handoffs AS (
+    SELECT run, from_agent, to_agent, start_time FROM _baton_facts WHERE op = 'handoff'
+),
+handed_back AS (
+    SELECT DISTINCT gave.run
+    FROM (SELECT run, from_agent AS agent, min(start_time) AS first_at FROM run_handoffs
+          WHERE from_agent IS NOT NULL GROUP BY run, from_agent) AS gave
+    JOIN (SELECT run, to_agent AS agent, max(start_time) AS last_at FROM run_handoffs
+          WHERE to_agent IS NOT NULL GROUP BY run, to_agent) AS got
+        ON gave.run = got.run AND gave.agent = got.agent AND gave.first_at <= got.last_at
+),
+candidates AS (
+    SELECT run FROM run_handoffs SEMI JOIN handed_back USING (run)
+    GROUP BY run HAVING count(*) >= 2
 ),
 candidate_handoffs AS (
     SELECT h.conversation_id, h.trace_id, h.run, h.seq, h.turn, h.from_agent, h.to_agent,

@@ -32,25 +32,25 @@ def insert_spans(con: duckdb.DuckDBPyConnection, table: pa.Table) -> int:
         return 0
     batch = prepared(table)
     # The stored rows of the batch's traces, read once for resolution and the refresh.
-    looked_up = set(batch.column("trace_id").to_pylist())
+    looked_up = set(_distinct(batch, "trace_id"))
     known = trace_rows(con, looked_up)
     resolution = resolve(con, batch, known)
-    touched = [*set(table.column("trace_id").to_pylist()), *resolution.conversation_fixes]
+    traces = looked_up if batch is table else set(_distinct(table, "trace_id"))
+    touched = [*traces, *resolution.conversation_fixes]
     known.update(trace_rows(con, [t for t in touched if t not in looked_up]))
     previous = conversations_of(known, touched)
     lo, hi = window = _window(table)
     with registered(con, "_baton_batch", resolution.table):
-        before = _count(con)
         # A span delivered again has its start time again: looking for it among the
         # stored spans of the batch's times lets the zone maps skip every other time.
         # A span repeated within the batch is kept once, the earliest; the window that
         # picks it costs more than the insert, so it runs only when there is a repeat.
         once = (
             "QUALIFY row_number() OVER (PARTITION BY trace_id, span_id ORDER BY start_time) = 1"
-            if _repeats(con)
+            if (_repeats(con) if resolution.repeats is None else resolution.repeats)
             else ""
         )
-        con.execute(
+        inserted = con.execute(
             f"INSERT INTO spans ({_COLUMNS}) "
             f"SELECT {_COLUMNS} FROM _baton_batch AS b "
             "WHERE NOT EXISTS (SELECT 1 FROM spans AS s "
@@ -58,8 +58,8 @@ def insert_spans(con: duckdb.DuckDBPyConnection, table: pa.Table) -> int:
             "                    AND s.trace_id = b.trace_id AND s.span_id = b.span_id "
             f"                    AND s.start_time = b.start_time) {once}",
             {"lo": lo, "hi": hi},
-        )
-        added = _count(con) - before
+        ).fetchone()
+        added = int(inserted[0]) if inserted is not None else 0  # the rows the INSERT wrote
     apply_fixes(con, resolution)
     refresh(con, touched, previous, window, known)
     return added
@@ -87,5 +87,7 @@ def prepared(table: pa.Table) -> pa.Table:
     return redactor().table(conform(table))
 
 
-def _count(con: duckdb.DuckDBPyConnection) -> int:
-    return int(scalar(con, "SELECT count(*) FROM spans"))
+def _distinct(table: pa.Table, column: str) -> list[str]:
+    """The distinct values of ``column`` (computed in Arrow, not one Python str per row)."""
+    values: list[str] = pc.unique(table.column(column)).to_pylist()
+    return values

@@ -26,10 +26,13 @@ Node = tuple[str | None, str, str | None]  # parent, op, agent
 
 
 def nested_in(nodes: dict[Key, Node], promoted: Iterable[Key]) -> dict[Key, str | None]:
-    """Every span's nearest enclosing nesting span (itself excluded); ``promoted`` are
-    tool spans the batch found to run an agent (their stored op still says ``tool``)."""
+    """Every span's nearest enclosing nesting span (itself excluded; a span left out has
+    none); ``promoted`` are tool spans the batch found to run an agent (their stored op
+    still says ``tool``)."""
     nesting = {key for key, (_, op, _) in nodes.items() if op in NESTING_OPS}
     nesting.update(promoted)
+    if not nesting:  # every walk ends on the path (None): none is needed
+        return {}
     found: dict[Key, str | None] = {}
     for key in nodes:
         path: list[Key] = []

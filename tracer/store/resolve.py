@@ -41,6 +41,8 @@ class Resolution:
     conversation_fixes: dict[str, str] = field(default_factory=dict)  # trace -> conversation
     nested_fixes: dict[Key, str | None] = field(default_factory=dict)  # span -> nested_in
     new_links: set[tuple[str, str]] = field(default_factory=set)  # (trace, linked trace)
+    # Whether the batch holds a (trace id, span id) twice; None when not found out here.
+    repeats: bool | None = None
 
 
 def resolve(
@@ -64,22 +66,27 @@ def resolve(
     if known is None:
         known = trace_rows(con, traces)
     stored, stored_conversations, window = _stored_spans(con, set(traces), known)
+    keys = list(zip(traces, spans, strict=True))
 
-    # Parent links and known agents of every span in play, stored and incoming.
-    nodes: dict[Key, tuple[str | None, str, str | None]] = {
-        (t, s): (p, op, a) for t, s, p, op, a, _, _ in stored
-    }
-    started: dict[Key, int] = {(t, s): start for t, s, *_, start in stored}
-    for i, key in enumerate(zip(traces, spans, strict=True)):
-        nodes.setdefault(key, (parents[i], ops[i], agents[i]))
-        started.setdefault(key, starts[i])
+    # Parent links and known agents of every span in play, stored and incoming; a stored
+    # span, or the first of a span repeated in the batch, wins.
+    nodes: dict[Key, tuple[str | None, str, str | None]] = {}
+    started: dict[Key, int] = {}
+    if not stored:  # built at once; the same dicts unless the batch repeats a span
+        nodes = dict(zip(keys, zip(parents, ops, agents, strict=True), strict=True))
+        started = dict(zip(keys, starts, strict=True))
+    if stored or len(nodes) < len(keys):
+        nodes = {(t, s): (p, op, a) for t, s, p, op, a, _, _ in stored}
+        started = {(t, s): start for t, s, *_, start in stored}
+        for i, key in enumerate(keys):
+            nodes.setdefault(key, (parents[i], ops[i], agents[i]))
+            started.setdefault(key, starts[i])
     found: dict[Key, str | None] = {}
     # An agent used as a tool whose producer records no span for the agent (CrewAI's
     # coworkers): what runs under the tool call belongs to the called agent.
     calling = _stored_agent_calls(con, set(traces), window) if window else {}
-    for i, key in enumerate(zip(traces, spans, strict=True)):
-        target = targets[i]
-        if ops[i] == "agent_tool" and target:
+    for key, op, target in zip(keys, ops, targets, strict=True):
+        if op == "agent_tool" and target:
             calling[key] = target
 
     def enclosing_agent(trace: str, parent: str | None) -> str | None:
@@ -110,7 +117,7 @@ def resolve(
     # given it before any span inherits from them.
     agentless = {(t, s): start for t, s, _, op, a, _, start in stored if op == "chat" and not a}
     stored_keys = {(t, s) for t, s, *_ in stored}
-    for i, key in enumerate(zip(traces, spans, strict=True)):
+    for i, key in enumerate(keys):
         if (
             ops[i] == "chat"
             and agents[i] is None
@@ -121,22 +128,30 @@ def resolve(
     claimed = claimed_agents(con, table, agentless, window)
     for key, agent in claimed.items():
         nodes[key] = (nodes[key][0], nodes[key][1], agent)
-    for i, key in enumerate(zip(traces, spans, strict=True)):
-        if key in claimed and agents[i] is None:
-            agents[i] = claimed[key]
+    if claimed:
+        for i, key in enumerate(keys):
+            if key in claimed and agents[i] is None:
+                agents[i] = claimed[key]
 
     called = agent_tool_targets(nodes, started)
-    for i, key in enumerate(zip(traces, spans, strict=True)):
-        if ops[i] == "tool" and key in called:
-            ops[i] = "agent_tool"
-            targets[i] = targets[i] or called[key]
+    if called:
+        for i, key in enumerate(keys):
+            if ops[i] == "tool" and key in called:
+                ops[i] = "agent_tool"
+                targets[i] = targets[i] or called[key]
     for i, op in enumerate(ops):
         if agents[i] is None and op != "workflow":
-            agents[i] = enclosing_agent(traces[i], parents[i])
+            parent = parents[i]
+            # What enclosing_agent returns at once for a parent already walked.
+            walked = (traces[i], parent) if parent else None
+            if walked is not None and walked in found:
+                agents[i] = found[walked]
+            else:
+                agents[i] = enclosing_agent(traces[i], parent)
         if sources[i] is None and op in _TRANSFER_OPS:
             sources[i] = agents[i]
 
-    resolution = Resolution(table)
+    resolution = Resolution(table, repeats=None if stored else len(nodes) < len(keys))
     for key, agent in claimed.items():
         if key in stored_keys:
             resolution.agent_fixes[key] = (agent, None)
@@ -168,6 +183,7 @@ def resolve(
     for key, now in stored_nest.items():
         if nesting.get(key) != now:
             resolution.nested_fixes[key] = nesting.get(key)
+    off_path: list[str | None] = [None] * len(keys)  # where nothing nests
     resolution.table = _replaced(
         table,
         agent_name=agents,
@@ -175,7 +191,7 @@ def resolve(
         to_agent=targets,
         from_agent=sources,
         conversation_id=[chosen[t] for t in traces],
-        nested_in=[nesting.get(key) for key in zip(traces, spans, strict=True)],
+        nested_in=[nesting.get(key) for key in keys] if nesting else off_path,
     )
     return resolution
 
