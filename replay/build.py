@@ -169,21 +169,26 @@ class Builder:
         loops found together (the store's rule: a conversation named by a trace's id,
         which links join; else each trace is a run of its own)."""
         c = self.c
+        trace_ids = c["trace_id"]
         traces: dict[str, list[int]] = {}
-        for row, trace_id in enumerate(c["trace_id"]):
-            traces.setdefault(trace_id, []).append(row)  # rows come in start order
+        if len(dict.fromkeys(trace_ids)) == 1:  # one trace (most): its rows are every row
+            traces[trace_ids[0]] = list(range(len(trace_ids)))
+        else:
+            for row, trace_id in enumerate(trace_ids):
+                traces.setdefault(trace_id, []).append(row)  # rows come in start order
         for trace_id, rows in traces.items():
             self._trace(trace_id, rows)
         runs = [self._handoffs] if one_run else [[trace] for trace in self._handoffs]
         for run in runs:
             self._loops(run)
         starts, ends = c["start_us"], c["end_us"]
-        # The latest end, or start of a span not ended; in two list passes, not one
-        # generator step per span.
-        unended = (
-            [s for s, e in zip(starts, ends, strict=True) if e is None] if None in ends else []
-        )
-        last = max([e for e in ends if e is not None] + unended, default=None)
+        # The latest end, or start of a span not ended; in list passes, not one
+        # generator step per span (every span ended: one C pass).
+        if None in ends:
+            unended = [s for s, e in zip(starts, ends, strict=True) if e is None]
+            last = max([e for e in ends if e is not None] + unended, default=None)
+        else:
+            last = max(ends, default=None)
         # Published before the steps: a step made from now on takes its transition from
         # the sequence (made there once, under its lock), not from the list directly.
         transitions = self._transitions = Transitions(self._made_transitions, self._make_transition)
