@@ -79,7 +79,7 @@ KEEP_ALIVE_SECONDS = 5
 #: bounds DuckDB's checkpoints too, which are the absorb's peak (+150 MB at 256MB).
 ABSORB_MEMORY_LIMIT = "128MB"
 #: Segment bytes one absorb transaction takes at most. DuckDB holds a transaction's new
-#: rows in memory until it commits (about 3x their Arrow size), so this is what keeps
+#: rows in memory until it commits (a 31 MB chunk ran out of 96MB), so this is what keeps
 #: ABSORB_MEMORY_LIMIT enough; one spool segment (BATCH_BYTES of bodies) fits.
 ABSORB_CHUNK_BYTES = 16 * 1024 * 1024
 #: The limits an absorb is retried under when DuckDB runs out of memory (a segment far
@@ -318,7 +318,8 @@ class Collector:
     def absorb(self, *, timeout: float | None = None) -> AbsorbReport:
         """``store.absorb`` under ``ABSORB_MEMORY_LIMIT``; if DuckDB runs out of memory
         there (a segment too large for it), again under each of ``_ABSORB_RETRY_LIMITS``.
-        What an attempt committed stays (each chunk is its own transaction)."""
+        What a failed attempt committed stays stored (each chunk is its own transaction);
+        the report counts the attempt that finished."""
         report = AbsorbReport()
         limits = (ABSORB_MEMORY_LIMIT, *_ABSORB_RETRY_LIMITS)
         try:
