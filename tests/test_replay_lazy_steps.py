@@ -9,32 +9,16 @@ import random
 from pathlib import Path
 
 import pytest
+from recordings import LONG, RECORDED, imported
 
 import replay
 from replay.model import Conversation, model_calls
 from replay.steps import Steps, outlines
-from tracer.capture.importing import import_files
-from tracer.store import Store
 from tui.scrub import boundaries
 from tui.widgets.replay_bars import conversation_title
 from tui.widgets.timeline import turn_marks
 
-ROOT = Path(__file__).resolve().parent.parent
-RECORDED = sorted((ROOT / "sample_traces").glob("*.otlp.json")) + sorted(
-    (ROOT / "tests" / "producers" / "fixtures").glob("*.otlp.jsonl")
-)
-
 pytestmark = pytest.mark.usefixtures("utc")
-
-
-def imported(path: Path, tmp_path: Path) -> tuple[Store, list[str]]:
-    store = Store(tmp_path / "store.duckdb")
-    problems: list[str] = []
-    import_files(store, [path], report=problems.append)
-    assert problems == []
-    conversations = store.query("SELECT conversation_id FROM conversations ORDER BY 1").rows
-    traces = store.query("SELECT DISTINCT trace_id FROM spans ORDER BY 1").rows
-    return store, [row[0] for row in conversations + traces]
 
 
 def test_there_are_recordings_to_compare() -> None:
@@ -89,7 +73,7 @@ def test_opening_a_long_conversation_makes_only_the_steps_read(tmp_path: Path) -
     """What the replay screen reads on opening (the timeline's marks, the graph, the
     title, the first turn) makes no step but the first turn's and those the build needs
     (a user turn's first and last step, for its text and output): counted."""
-    store, _ = imported(ROOT / "sample_traces" / "long_conversation.otlp.json", tmp_path)
+    store, _ = imported(LONG, tmp_path)
     conversation_id = store.query("SELECT conversation_id FROM conversations").rows[0][0]
     conversation = replay.load_conversation(store, conversation_id)
     steps = len(conversation.steps)

@@ -9,33 +9,16 @@ import random
 from pathlib import Path
 
 import pytest
+from recordings import LONG, RECORDED, imported
 
 import replay
 from replay.model import Conversation
 from replay.steps import HandoffOutline, Transitions, handoff_outline, outlines
-from tracer.capture.importing import import_files
-from tracer.store import Store
 from tui.scrub import boundaries
 from tui.widgets.replay_bars import conversation_title
 from tui.widgets.timeline import TurnMarks, turn_marks
 
-ROOT = Path(__file__).resolve().parent.parent
-RECORDED = sorted((ROOT / "sample_traces").glob("*.otlp.json")) + sorted(
-    (ROOT / "tests" / "producers" / "fixtures").glob("*.otlp.jsonl")
-)
-LONG = ROOT / "sample_traces" / "long_conversation.otlp.json"
-
 pytestmark = pytest.mark.usefixtures("utc")
-
-
-def imported(path: Path, tmp_path: Path) -> tuple[Store, list[str]]:
-    store = Store(tmp_path / "store.duckdb")
-    problems: list[str] = []
-    import_files(store, [path], report=problems.append)
-    assert problems == []
-    conversations = store.query("SELECT conversation_id FROM conversations ORDER BY 1").rows
-    traces = store.query("SELECT DISTINCT trace_id FROM spans ORDER BY 1").rows
-    return store, [row[0] for row in conversations + traces]
 
 
 def test_there_are_handoffs_to_compare() -> None:
