@@ -108,6 +108,15 @@ class Store:
     A DuckLake URL (``ducklake:postgres:…``, ``ducklake:<file>.ducklake``) makes it a
     ``tracer.store.lake.LakeStore``: the same store, shared by a team."""
 
+    # Class-level, so LakeStore (its own __init__) has them too. DuckDB's memory_limit on
+    # this Store's write connections (absorbs), e.g. "256MB"; None leaves DuckDB's default
+    # (80% of RAM). Past it, DuckDB spills to <store>.tmp.
+    write_memory_limit: str | None = None
+    # Bytes of segment files one absorb transaction takes at most (one larger segment
+    # still goes alone); None: only _ABSORB_CHUNK_ROWS bounds it. DuckDB holds a
+    # transaction's inserted rows in memory, so this is what write_memory_limit must fit.
+    absorb_chunk_bytes: int | None = None
+
     def __new__(cls, path: str | os.PathLike[str] | None = None, *_: Any, **__: Any) -> Store:
         from tracer.store.url import chosen_lake_url  # team store: see tracer.store.lake
 
@@ -126,13 +135,6 @@ class Store:
         self._prepared = False
         self._absorb_lock = threading.Lock()
         self._unwritable: BaseException | None = None  # why the last absorb could not write
-        # DuckDB's memory_limit on this Store's write connections (absorbs), e.g. "256MB";
-        # None leaves DuckDB's default (80% of RAM). Past it, DuckDB spills to <store>.tmp.
-        self.write_memory_limit: str | None = None
-        # Bytes of segment files one absorb transaction takes at most (one larger segment
-        # still goes alone); None: only _ABSORB_CHUNK_ROWS bounds it. DuckDB holds a
-        # transaction's inserted rows in memory, so this is what write_memory_limit must fit.
-        self.absorb_chunk_bytes: int | None = None
 
     def __repr__(self) -> str:
         return f"Store({str(self.path)!r})"
