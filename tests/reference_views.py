@@ -2,6 +2,9 @@
 the whole table at query time): the oracle the stored facts must equal, whatever order
 and batches the spans arrive in."""
 
+# A call's turn: the latest model call at or before it (its agent's, else its trace's); of
+# model calls started at the same instant, the last in span-id order. One row per instant,
+# because an ASOF join picks any of several rows with equal keys.
 TURNS = """
 CREATE OR REPLACE TEMP VIEW reference_turns AS
 SELECT
@@ -20,7 +23,13 @@ SELECT
     nested_in IS NOT NULL AS nested,
     nested_in
 FROM spans
-WHERE op = 'chat'
+WHERE op = 'chat';
+CREATE OR REPLACE TEMP VIEW reference_agent_turns AS
+SELECT trace_id, parent_span_id, started_at, max(turn) AS turn
+FROM reference_turns GROUP BY trace_id, parent_span_id, started_at;
+CREATE OR REPLACE TEMP VIEW reference_trace_turns AS
+SELECT trace_id, started_at, max(turn) AS turn
+FROM reference_turns GROUP BY trace_id, started_at
 """
 
 HANDOFFS = """
@@ -36,10 +45,10 @@ SELECT
     h.span_id,
     h.attributes->>'baton.handoff.reason' AS reason
 FROM spans AS h
-ASOF LEFT JOIN reference_turns AS same_agent
+ASOF LEFT JOIN reference_agent_turns AS same_agent
     ON h.trace_id = same_agent.trace_id AND h.parent_span_id = same_agent.parent_span_id
    AND h.start_time >= same_agent.started_at
-ASOF LEFT JOIN reference_turns AS any_agent
+ASOF LEFT JOIN reference_trace_turns AS any_agent
     ON h.trace_id = any_agent.trace_id AND h.start_time >= any_agent.started_at
 WHERE h.op = 'handoff'
 """
@@ -62,10 +71,10 @@ SELECT
     c.start_time AS started_at,
     c.span_id
 FROM spans AS c
-ASOF LEFT JOIN reference_turns AS same_agent
+ASOF LEFT JOIN reference_agent_turns AS same_agent
     ON c.trace_id = same_agent.trace_id AND c.parent_span_id = same_agent.parent_span_id
    AND c.start_time >= same_agent.started_at
-ASOF LEFT JOIN reference_turns AS any_agent
+ASOF LEFT JOIN reference_trace_turns AS any_agent
     ON c.trace_id = any_agent.trace_id AND c.start_time >= any_agent.started_at
 WHERE c.op IN ('tool', 'agent_tool')
 """
@@ -105,6 +114,13 @@ candidate_turns AS (
     FROM spans AS s SEMI JOIN candidates AS c ON s.trace_id = c.trace_id
     WHERE s.op = 'chat'
 ),
+candidate_agent_turns AS (
+    SELECT trace_id, parent_span_id, start_time, max(turn) AS turn
+    FROM candidate_turns GROUP BY trace_id, parent_span_id, start_time
+),
+candidate_trace_turns AS (
+    SELECT trace_id, start_time, max(turn) AS turn FROM candidate_turns GROUP BY trace_id, start_time
+),
 candidate_handoffs AS (
     SELECT
         h.conversation_id,
@@ -115,10 +131,10 @@ candidate_handoffs AS (
         h.to_agent,
         h.start_time AS "at"
     FROM spans AS h SEMI JOIN candidates AS c ON h.trace_id = c.trace_id
-    ASOF LEFT JOIN candidate_turns AS same_agent
+    ASOF LEFT JOIN candidate_agent_turns AS same_agent
         ON h.trace_id = same_agent.trace_id AND h.parent_span_id = same_agent.parent_span_id
        AND h.start_time >= same_agent.start_time
-    ASOF LEFT JOIN candidate_turns AS any_agent
+    ASOF LEFT JOIN candidate_trace_turns AS any_agent
         ON h.trace_id = any_agent.trace_id AND h.start_time >= any_agent.start_time
     WHERE h.op = 'handoff'
 ),

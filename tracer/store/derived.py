@@ -56,14 +56,25 @@ WITH numbered AS (
             PARTITION BY trace_id, op = 'handoff' ORDER BY start_time, span_id) END AS seq
     FROM _baton_scope
 ),
-chats AS (SELECT trace_id, parent_span_id, start_time, chat_turn FROM numbered WHERE op = 'chat'),
+-- A call's turn is the latest model call started at or before it, by its own agent (the
+-- same parent) if there is one, else in its trace; of model calls started at the same
+-- instant, the last in span-id order. Each side keeps one model call per instant, because
+-- an ASOF join picks any of several rows with equal keys (a different one from run to run).
+chats AS (
+    SELECT trace_id, parent_span_id, start_time, max(chat_turn) AS chat_turn
+    FROM numbered WHERE op = 'chat' GROUP BY trace_id, parent_span_id, start_time
+),
+trace_chats AS (
+    SELECT trace_id, start_time, max(chat_turn) AS chat_turn
+    FROM numbered WHERE op = 'chat' GROUP BY trace_id, start_time
+),
 calls AS (
     SELECT c.trace_id, c.span_id, coalesce(same_agent.chat_turn, any_agent.chat_turn) AS turn
     FROM (SELECT * FROM numbered WHERE op IN ('tool', 'agent_tool', 'handoff')) AS c
     ASOF LEFT JOIN chats AS same_agent
         ON c.trace_id = same_agent.trace_id AND c.parent_span_id = same_agent.parent_span_id
        AND c.start_time >= same_agent.start_time
-    ASOF LEFT JOIN chats AS any_agent
+    ASOF LEFT JOIN trace_chats AS any_agent
         ON c.trace_id = any_agent.trace_id AND c.start_time >= any_agent.start_time
 )
 SELECT n.* EXCLUDE (chat_turn), coalesce(n.chat_turn, c.turn) AS turn
