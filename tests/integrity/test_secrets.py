@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from opentelemetry.trace import Status, StatusCode
+from opentelemetry.trace import Link, Status, StatusCode
 from secrets_corpus import (
     FREE_TEXT_SECRETS,
     KEY_VALUE,
@@ -239,3 +239,20 @@ def test_small_and_large_batches_are_redacted_alike(store: Store, rows: int) -> 
     store.ingest(batch.to_arrow())
     assert_no_secret(store)
     assert store.query("SELECT sum(redacted) FROM spans").rows == [(9 + 1,)]
+
+
+def test_secrets_in_a_links_attributes_are_redacted_and_counted(store: Store) -> None:
+    provider = tracer.setup(store)
+    otel = provider.get_tracer("app")
+    with otel.start_as_current_span("invoke_agent Earlier") as earlier:
+        earlier.set_attribute("gen_ai.operation.name", "invoke_agent")
+    link = Link(earlier.get_span_context(), {"note": f"sent with {TEXT}", "token": KEY_VALUE})
+    with otel.start_as_current_span("invoke_agent Later", links=[link]) as later:
+        later.set_attribute("gen_ai.operation.name", "invoke_agent")
+    tracer.shutdown()
+    assert_no_secret(store)
+    stored = store.query("SELECT links, redacted FROM spans WHERE name = 'invoke_agent Later'")
+    links, redacted = stored.rows[0]
+    assert json.loads(str(links))[0]["attributes"]["token"] == REDACTED
+    # The 9 shapes in the note, and the secret key "token".
+    assert redacted == 9 + 1

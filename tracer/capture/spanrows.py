@@ -189,7 +189,11 @@ class SpanRows:
             if events
             else "[]"
         )
-        redacted_count = redacted[0]  # counted before the links, as it always was
+        links_json = (
+            to_json([_clean_event(link, limits, redacted) for link in links], limits)
+            if links
+            else None
+        )
         self._rows.append(
             (
                 trace_id,
@@ -207,11 +211,9 @@ class SpanRows:
                 to_json(attrs, limits),
                 events_json,
                 resource_json,
-                redacted_count,
+                redacted[0],  # attributes', events' and links' secrets
                 None,  # nested_in: filled from the span's relatives at ingest
-                to_json([_clean_event(link, limits, redacted) for link in links], limits)
-                if links
-                else None,
+                links_json,
             )
         )
         for tool, call_id, target in found.transfers:
