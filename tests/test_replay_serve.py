@@ -126,6 +126,8 @@ def test_ctrl_c_stops_the_server_cleanly(recorded: Recorded) -> None:
     process = subprocess.Popen(
         [
             sys.executable,
+            "-X",
+            "faulthandler",  # a hang dumps its threads on SIGABRT, below
             "-m",
             "tui",
             "replay",
@@ -142,7 +144,12 @@ def test_ctrl_c_stops_the_server_cleanly(recorded: Recorded) -> None:
         assert process.stdout is not None
         assert process.stdout.readline().startswith("Serving the 6 recorded responses")
         process.send_signal(signal.SIGINT)
-        _, err = process.communicate(timeout=60)
+        try:
+            _, err = process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGABRT)  # faulthandler writes every thread's stack
+            _, err = process.communicate(timeout=30)
+            pytest.fail(f"the server did not stop within 60 s of Ctrl-C:\n{err}")
         assert process.returncode == 0, err
         assert "Traceback" not in err
     finally:
