@@ -139,6 +139,9 @@ def test_ctrl_c_stops_the_server_cleanly(recorded: Recorded) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # Ctrl-C as a terminal delivers it, even when these tests run in a background job
+        # (a shell starts those with SIGINT ignored, and a child inherits that).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         assert process.stdout is not None
