@@ -1,7 +1,8 @@
 """Work an absorb leaves out because its batch cannot need it: the loop search orders
 only the handoffs of runs where some agent is handed to after it handed off (no other
-run can hold a loop), and the spans an absorb added are the INSERT's own count, not two
-counts of the whole table. The answers stay those of the full-table definitions."""
+run can hold a loop), the numbering sorts only the spans it numbers, and the spans an
+absorb added are the INSERT's own count, not two counts of the whole table. The answers
+stay those of the full-table definitions."""
 
 from __future__ import annotations
 
@@ -88,6 +89,35 @@ def test_the_loop_search_orders_only_runs_that_hand_back_to_an_agent(tmp_path: P
     assert max(_rows(search[0], "WINDOW")) == 6
     loops = store.query("SELECT trace_id, agents, handoffs FROM loops ORDER BY ALL").rows
     assert loops == [("pingpong", ["a", "b"], 4)]
+    for name, ours, reference in views_and_references(store):
+        assert ours == reference, name
+
+
+def test_the_numbering_sorts_only_model_calls_and_handoffs(tmp_path: Path) -> None:
+    rows: list[dict[str, Any]] = []
+    for number in range(10):  # 1 workflow, 3 model calls and 3 handoffs each
+        rows += _handoffs(f"t{number}", [("a", "b"), ("b", "c"), ("c", "a")])
+        rows += [
+            {"trace_id": f"t{number}", "span_id": f"tool{n}", "parent_span_id": "root",
+             "start_time": _EPOCH + dt.timedelta(seconds=n, milliseconds=500), "op": "tool"}
+            for n in range(1, 5)
+        ]  # fmt: skip
+    store = Store(tmp_path / "store.duckdb")
+    with store.write_connection() as con:
+        profiled = Profiled(con, tmp_path / "profile.json")
+        with transaction(con):
+            insert_spans(profiled, _table(rows))  # type: ignore[arg-type]
+        profiled.keep()
+        con.execute("PRAGMA disable_profiling")
+    numbering = [
+        p
+        for p in profiled.profiles
+        if "CREATE OR REPLACE TEMP TABLE _baton_facts" in p.get("query", {}).get("sql", "")
+    ]
+    assert len(numbering) == 1
+    # One window numbers the 30 model calls, one the 30 handoffs; neither sorts all 110
+    # spans (each did, partitioned by whether a span is the kind it numbers).
+    assert sorted(_rows(numbering[0], "WINDOW")) == [30, 30]
     for name, ours, reference in views_and_references(store):
         assert ours == reference, name
 

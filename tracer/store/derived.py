@@ -48,13 +48,26 @@ WHERE start_time BETWEEN $lo AND $hi
 # own agent (same parent) that started before it, else the latest turn of the trace.
 _NUMBER = """
 CREATE OR REPLACE TEMP TABLE _baton_facts AS
-WITH numbered AS (
-    SELECT *,
-        CASE WHEN op = 'chat' THEN row_number() OVER (
-            PARTITION BY trace_id, op = 'chat' ORDER BY start_time, span_id) END AS chat_turn,
-        CASE WHEN op = 'handoff' THEN row_number() OVER (
-            PARTITION BY trace_id, op = 'handoff' ORDER BY start_time, span_id) END AS seq
-    FROM _baton_scope
+-- Each numbering sorts only the spans it numbers (a window over every span of the scope,
+-- partitioned by op, sorted them all twice); the numbers are joined back on the span's
+-- stored identity, which includes its start time.
+WITH chat_numbers AS (
+    SELECT trace_id, span_id, start_time,
+           row_number() OVER (PARTITION BY trace_id ORDER BY start_time, span_id) AS chat_turn
+    FROM _baton_scope WHERE op = 'chat'
+),
+seq_numbers AS (
+    SELECT trace_id, span_id, start_time,
+           row_number() OVER (PARTITION BY trace_id ORDER BY start_time, span_id) AS seq
+    FROM _baton_scope WHERE op = 'handoff'
+),
+numbered AS (
+    SELECT s.*, c.chat_turn, h.seq
+    FROM _baton_scope AS s
+    LEFT JOIN chat_numbers AS c
+        ON c.trace_id = s.trace_id AND c.span_id = s.span_id AND c.start_time = s.start_time
+    LEFT JOIN seq_numbers AS h
+        ON h.trace_id = s.trace_id AND h.span_id = s.span_id AND h.start_time = s.start_time
 ),
 -- A call's turn is the latest model call started at or before it, by its own agent (the
 -- same parent) if there is one, else in its trace; of model calls started at the same
