@@ -1,5 +1,5 @@
 """A conversation's transitions are made when first read (``replay.steps.Transitions``)
-and the timeline's marks when first drawn (``tui.widgets.timeline.TurnMarks``): in
+and the timeline's marks when first drawn (``tui.widgets.timeline.lazy_turn_marks``): in
 whatever order they are read they equal what reading everything at once gives, and
 opening a long conversation makes neither transitions nor marks beyond those shown."""
 
@@ -16,7 +16,7 @@ from replay.model import Conversation
 from replay.steps import HandoffOutline, Transitions, handoff_outline, outlines
 from tui.scrub import boundaries
 from tui.widgets.replay_bars import conversation_title
-from tui.widgets.timeline import TurnMarks, turn_marks
+from tui.widgets.timeline import lazy_turn_marks, turn_marks
 
 pytestmark = pytest.mark.usefixtures("utc")
 
@@ -63,7 +63,7 @@ def test_marks_made_in_any_order_equal_turn_marks(path: Path, tmp_path: Path) ->
     for conversation_id in ids:
         conversation = replay.load_conversation(store, conversation_id)
         every = turn_marks(conversation)
-        marks = TurnMarks(conversation)
+        marks = lazy_turn_marks(conversation)
         assert len(marks) == len(every) and marks.made == 0
         order = list(range(len(marks)))
         random.Random(conversation_id).shuffle(order)

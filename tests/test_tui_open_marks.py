@@ -1,5 +1,5 @@
 """Opening a long conversation makes the timeline's marks of the turns in view, not of
-every turn (``TurnMarks``), and the marks it shows are ``turn_marks``'s: counted on the
+every turn (``lazy_turn_marks``), and the marks it shows are ``turn_marks``'s: counted on the
 real app over the real store."""
 
 from __future__ import annotations
@@ -9,13 +9,14 @@ from pathlib import Path
 import pytest
 from tui_helpers import wait_for
 
+from replay.steps import Lazy
 from tracer.capture.importing import import_files
 from tracer.store import Store
 from tui.app import BatonApp
 from tui.screens.replay import ReplayScreen
 from tui.source import StoreSource
 from tui.widgets.span_details import SpanDetails
-from tui.widgets.timeline import Timeline, TurnMarks, turn_marks
+from tui.widgets.timeline import Timeline, turn_marks
 
 ROOT = Path(__file__).resolve().parent.parent
 LONG = ROOT / "sample_traces" / "long_conversation.otlp.json"
@@ -44,7 +45,7 @@ async def test_opening_makes_only_the_marks_in_view(tmp_path: Path) -> None:
         assert isinstance(screen, ReplayScreen) and screen.conversation is not None
         timeline = screen.query_one(Timeline)
         marks = screen.marks
-        assert isinstance(marks, TurnMarks) and timeline.marks is marks
+        assert isinstance(marks, Lazy) and timeline.marks is marks
         in_view = timeline.page_size()
         assert 40 <= in_view < len(marks)  # the window is a part of the turns
         assert marks.made == in_view

@@ -51,7 +51,7 @@ from tui.widgets.replay_bars import (
     turn_banner,
 )
 from tui.widgets.span_details import SpanDetails
-from tui.widgets.timeline import Timeline, TurnMark, TurnMarks
+from tui.widgets.timeline import Timeline, TurnMark, lazy_turn_marks
 
 if TYPE_CHECKING:
     from tui.app import BatonApp
@@ -263,7 +263,7 @@ class ReplayScreen(Screen[None]):
         self.span_records.clear()  # the store changed: read them again as they are shown
         self.agent_colors = AgentColors(conversation.agents, order)
         self.colours_final = colours_final
-        self.marks = TurnMarks(conversation)  # made as the timeline shows them
+        self.marks = lazy_turn_marks(conversation)  # made as the timeline shows them
         timeline = self.query_one(Timeline)
         timeline.agent_colors = self.query_one(AgentGraphView).agent_colors = self.agent_colors
         self.query_one(SpanDetails).agent_colors = self.agent_colors

@@ -9,9 +9,9 @@ costs the same for ten turns or ten thousand.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar, overload
+from typing import ClassVar
 
 from rich.style import Style
 from rich.text import Text
@@ -23,7 +23,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from replay.model import Conversation
-from replay.steps import outlines
+from replay.steps import Lazy, outlines
 from tui.palette import AgentColors
 from tui.scrub import boundaries, boundary
 
@@ -60,55 +60,24 @@ def turn_marks(conversation: Conversation) -> list[TurnMark]:
     ]
 
 
-class TurnMarks(Sequence[TurnMark]):
+def lazy_turn_marks(conversation: Conversation) -> Lazy[TurnMark]:
     """``turn_marks``, each mark made when first read: the timeline draws the window
     around the current turn, so opening a 10,000-turn conversation makes the hundred
-    or so marks in view, not 10,000. Read on the UI thread only."""
+    or so marks in view, not 10,000."""
+    steps = outlines(conversation.steps)
+    looping, failing = _looping(conversation), _failing(conversation)
 
-    __slots__ = ("_failing", "_looping", "_made", "_outlines")
+    def mark(position: int) -> TurnMark:
+        step = steps[position]
+        return TurnMark(
+            step.agent,
+            step.handoff is not None,
+            step.step_index in looping,
+            step.step_index in failing or step.failed,
+            boundary(steps, position),
+        )
 
-    def __init__(self, conversation: Conversation) -> None:
-        self._outlines = outlines(conversation.steps)
-        self._looping = _looping(conversation)
-        self._failing = _failing(conversation)
-        self._made: list[TurnMark | None] = [None] * len(self._outlines)
-
-    @property
-    def made(self) -> int:
-        """How many marks have been made so far."""
-        return len(self._made) - self._made.count(None)
-
-    def __len__(self) -> int:
-        return len(self._made)
-
-    @overload
-    def __getitem__(self, index: int) -> TurnMark: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> tuple[TurnMark, ...]: ...
-
-    def __getitem__(self, index: int | slice) -> TurnMark | tuple[TurnMark, ...]:
-        if isinstance(index, slice):
-            return tuple(self._mark(i) for i in range(*index.indices(len(self._made))))
-        mark = self._made[index]  # an IndexError as a list's
-        return mark if mark is not None else self._mark(index % len(self._made))
-
-    def __iter__(self) -> Iterator[TurnMark]:
-        for index in range(len(self._made)):
-            yield self._mark(index)
-
-    def _mark(self, position: int) -> TurnMark:
-        mark = self._made[position]
-        if mark is None:
-            step = self._outlines[position]
-            mark = self._made[position] = TurnMark(
-                step.agent,
-                step.handoff is not None,
-                step.step_index in self._looping,
-                step.step_index in self._failing or step.failed,
-                boundary(self._outlines, position),
-            )
-        return mark
+    return Lazy([None] * len(steps), mark)
 
 
 def _looping(conversation: Conversation) -> set[int]:
@@ -162,7 +131,7 @@ class Timeline(Widget, can_focus=True):
         Binding("pagedown", "screen.page(1)", "", show=False),
     ]
 
-    marks: reactive[Sequence[TurnMark]] = reactive((), layout=False)  # TurnMarks
+    marks: reactive[Sequence[TurnMark]] = reactive((), layout=False)  # lazy_turn_marks
     current: reactive[int] = reactive(1)  # Step.index, 1-based
 
     class StepClicked(Message):
