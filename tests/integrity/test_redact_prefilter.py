@@ -13,6 +13,7 @@ import json
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pytest
 
 from tracer.capture.spanrows import SpanRows
 from tracer.store.redact import redactor
@@ -124,3 +125,32 @@ def test_missing_counts_are_read_as_they_always_were() -> None:
     assert redactor().table(clean).column("redacted").to_pylist() == [0] * clean.num_rows
     counts = redactor().table(only_joined).column("redacted").to_pylist()
     assert counts == [None] * only_joined.num_rows
+
+
+def test_a_batch_with_no_candidate_is_decided_by_one_scan_of_one_value(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """RE2's setup for each value costs more than the scan of a batch's short values; the
+    pre-filter first scans all the text laid end to end, as one value, and scans value by
+    value only when that finds a match (the pattern has no anchors: a value's match is
+    one in the whole)."""
+    scanned: list[int] = []
+    real = pc.match_substring_regex
+
+    def counted(values: pa.Array, pattern: str) -> pa.Array:
+        scanned.append(len(values))
+        return real(values, pattern)
+
+    batch = _unredacted()
+    clean = pa.concat_tables([batch.slice(0, 3)] * 40)  # rows 0-2: no credential at all
+    monkeypatch.setattr(pc, "match_substring_regex", counted)
+    rules = redactor()
+    columns = _text_columns(clean)
+    assert sum(clean.column(i).nbytes for i in columns) > 2048  # the RE2 path
+    assert rules._candidate_rows(clean, columns, pc) == []
+    assert scanned == [1]
+    scanned.clear()
+    assert rules._candidate_rows(batch, columns, pc) == [
+        r for r in range(COUNT) if r % 50 in (9, 17)
+    ]
+    assert scanned[0] == 1 and scanned[1] > COUNT  # then value by value

@@ -12,6 +12,7 @@ from fixture_store import otlp_spans
 from tracer.capture.dialects import (
     CONVERSATION_ID,
     DIALECTS,
+    MARKED,
     SCOPED,
     Normalised,
     SpanView,
@@ -20,7 +21,10 @@ from tracer.capture.dialects import (
     dialects_for,
     langgraph,
     normalise,
+    openai_agents,
     openai_client,
+    openinference,
+    vercel_ai,
 )
 from tracer.capture.dialects.base import text_or_none
 from tracer.capture.dialects.genai import BATON_SCOPE
@@ -64,3 +68,16 @@ def test_a_scope_that_cannot_be_hashed_is_read_by_every_dialect() -> None:
     span = SpanView(name="chat m", kind="client", attributes=attrs, scope=["not", "text"])  # type: ignore[arg-type]
     assert normalise(span) == _every_dialect(span)
     assert normalise(span).op == "chat"
+
+
+def test_a_dialect_is_not_called_for_a_span_without_its_mark() -> None:
+    """``MARKED`` says which dialects read nothing but spans carrying their producer's
+    attribute; ``normalise`` skips them for other spans without a call. Each such dialect
+    indeed returns None for every recorded span (of any producer) without its mark."""
+    assert set(MARKED) == {openai_agents.normalise, vercel_ai.normalise, openinference.normalise}
+    for name, kind, attrs, scope in _fixture_spans():
+        for dialect, mark in MARKED.items():
+            unmarked = {key: value for key, value in attrs.items() if key != mark}
+            span = SpanView(name=name, kind=kind, attributes=unmarked, scope=scope)
+            assert dialect(span) is None, (dialect, name)
+            assert normalise(span) == _every_dialect(span), (name, scope)

@@ -29,8 +29,8 @@ from tracer.store.resolve_claims import AGENT_CLAIMS, AGENT_KEYS
 from tracer.store.rows import SPAN_COLUMNS, SPAN_SCHEMA
 from tracer.store.sanitize import (
     Limits,
-    bound_span,
     clean_attributes,
+    clean_span_attributes,
     to_json,
     truncate,
     valid_utf8,
@@ -169,7 +169,7 @@ class SpanRows:
             return f"span with a start time out of range ({start_ns} ns)"
         limits = self.limits
         redacted = [0]
-        attrs = bound_span(clean_attributes(attributes, limits, redacted), limits)
+        attrs = clean_span_attributes(attributes, limits, redacted)
         found = _normalised(name, kind, attrs, scope)
         if status == "error" and handled_error(found.op, status_message):
             status = "unset"  # handled by the run (dialects.base.HANDLED_ERRORS): a warning

@@ -59,13 +59,33 @@ def clean_attributes(
     """A plain dict copy with secret keys redacted (counted in ``redacted[0]``), long
     strings truncated and arrays held to the same limit as a whole (an array of a
     million strings is cut, not stored)."""
+    return _cleaned(attributes, limits, redacted)[0]
+
+
+def clean_span_attributes(
+    attributes: Mapping[str, Any] | None, limits: Limits, redacted: list[int]
+) -> dict[str, Any]:
+    """``clean_attributes``, and then all the values held to ``limits.max_span_chars``
+    together (``_bounded_total``) when the per-value limits do not already do it."""
+    cleaned, nested = _cleaned(attributes, limits, redacted)
+    if nested or len(cleaned) > SPAN_CHARS_PER_VALUE:
+        return _bounded_total(cleaned, limits)
+    return cleaned  # each value is held to the limit already: the sum is too
+
+
+def _cleaned(
+    attributes: Mapping[str, Any] | None, limits: Limits, redacted: list[int] | None
+) -> tuple[dict[str, Any], bool]:
+    """``clean_attributes``'s dict, and whether a value in it holds mappings or lists
+    (which the per-value limit does not bound)."""
     # OpenTelemetry's BoundedAttributes iterates (and counts) through the slow generic
     # Mapping machinery; its plain dict, where present, holds the same items.
     plain = getattr(attributes, "_dict", attributes)
     if not plain:
-        return {}
+        return {}, False
     limit = limits.max_value_chars
     cleaned: dict[str, Any] = {}
+    nested = False
     secret_keys = _SECRET_KEYS
     for key, value in plain.items():
         secret = secret_keys.get(key)
@@ -78,10 +98,15 @@ def clean_attributes(
         elif type(value) is str:
             cleaned[key] = value if len(value) <= limit else truncate(value, limit)
         elif isinstance(value, (list, tuple)):
-            cleaned[key] = _bounded_array(value, limit)
+            items = cleaned[key] = _bounded_array(value, limit)
+            nested = nested or any(type(item) in _CONTAINERS for item in items)
         else:
             cleaned[key] = value
-    return cleaned
+            nested = nested or type(value) is dict
+    return cleaned, nested
+
+
+_CONTAINERS = (dict, list)
 
 
 #: ``is_secret_key`` of the keys seen, without its cache's call per key (keys repeat on
@@ -115,19 +140,10 @@ def _bounded_array(items: list[Any] | tuple[Any, ...], limit: int) -> list[Any]:
     return kept
 
 
-def bound_span(attributes: dict[str, Any], limits: Limits) -> dict[str, Any]:
+def _bounded_total(attributes: dict[str, Any], limits: Limits) -> dict[str, Any]:
     """``attributes`` within ``limits.max_span_chars`` together (many values each under
     the limit still add up): the largest are cut first, and if that is not enough the
     largest left are replaced by a marker, so the small ones (names, ids, counts) stay."""
-    if len(attributes) <= SPAN_CHARS_PER_VALUE:
-        # A value holding mappings or lists is one the per-value limit does not bound.
-        # (Inline, not a function per value: this runs for every span.)
-        for value in attributes.values():
-            kind = type(value)
-            if kind is dict or (kind is list and any(type(i) in (dict, list) for i in value)):
-                break
-        else:
-            return attributes  # each value is held to the limit already: the sum is too
     sizes = {key: _size_of(value) for key, value in attributes.items()}
     total = sum(sizes.values())
     if total <= limits.max_span_chars:
@@ -171,21 +187,22 @@ def to_json(value: Any, limits: Limits) -> str:
     become strings, and strings that are not valid UTF-8 keep a replacement character.
     """
     try:
-        text = "".join(_encoder(limits)(value, 0))
+        # Keyed by the int, not ``limits``: a frozen dataclass hashes in Python code.
+        text = "".join(_encoder(limits.max_value_chars)(value, 0))
     except (ValueError, TypeError, RecursionError):
         text = json.dumps(_plain(value, limits, 0), ensure_ascii=False, allow_nan=False)
     return text
 
 
 @functools.lru_cache(maxsize=8)
-def _encoder(limits: Limits) -> Callable[[Any, int], Sequence[str]]:
+def _encoder(max_value_chars: int) -> Callable[[Any, int], Sequence[str]]:
     """One encoder per limit, reused. ``JSONEncoder.encode`` builds its C encoder anew on
     every call; this is that C encoder, built once, with ``JSONEncoder(ensure_ascii=False,
     allow_nan=False)``'s settings, so its text is the same. It keeps no record of the
     containers it is inside (a shared one would outlive a failed call): a value that holds
     itself then fails with RecursionError instead of ValueError, and both take the
     ``_plain`` path."""
-    default = _fallback(limits)
+    default = _fallback(max_value_chars)
     if c_make_encoder is None:  # a Python without the C accelerator
         encoder = json.JSONEncoder(ensure_ascii=False, allow_nan=False, default=default)
         return lambda value, _level: (encoder.encode(value),)
@@ -195,10 +212,10 @@ def _encoder(limits: Limits) -> Callable[[Any, int], Sequence[str]]:
     return encoder_c
 
 
-def _fallback(limits: Limits) -> Any:
+def _fallback(max_value_chars: int) -> Any:
     def default(obj: Any) -> Any:
         if isinstance(obj, (bytes, bytearray, memoryview)):
-            return truncate(bytes(obj).decode("utf-8", "replace"), limits.max_value_chars)
+            return truncate(bytes(obj).decode("utf-8", "replace"), max_value_chars)
         if isinstance(obj, (set, frozenset)):
             return sorted(map(str, obj))
         dump = getattr(obj, "model_dump", None)
@@ -207,7 +224,7 @@ def _fallback(limits: Limits) -> Any:
                 return dump(mode="json")
             except Exception:  # a broken model is reported as its repr below
                 pass
-        return truncate(_safe_repr(obj), limits.max_value_chars)
+        return truncate(_safe_repr(obj), max_value_chars)
 
     return default
 
@@ -224,7 +241,7 @@ def _plain(value: Any, limits: Limits, depth: int) -> Any:
         return {str(k): _plain(v, limits, depth + 1) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_plain(v, limits, depth + 1) for v in value]
-    converted = _fallback(limits)(value)
+    converted = _fallback(limits.max_value_chars)(value)
     return converted if isinstance(converted, str) else _plain(converted, limits, depth + 1)
 
 

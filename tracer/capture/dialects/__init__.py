@@ -89,6 +89,15 @@ SCOPED: dict[Dialect, str] = {
 }
 
 
+#: Dialects that return None, before reading anything else, for a span without this
+#: attribute (their producer's mark): not called for such a span.
+MARKED: dict[Dialect, str] = {
+    openai_agents.normalise: openai_agents.TYPE,
+    vercel_ai.normalise: vercel_ai.OPERATION,
+    openinference.normalise: openinference.KIND,
+}
+
+
 @functools.lru_cache(maxsize=256)
 def dialects_for(scope: str | None) -> tuple[Dialect, ...]:
     """``DIALECTS`` that may recognise a span of ``scope``, in order: decided once per
@@ -96,13 +105,22 @@ def dialects_for(scope: str | None) -> tuple[Dialect, ...]:
     return tuple(d for d in DIALECTS if SCOPED.get(d, scope) == scope)
 
 
+@functools.lru_cache(maxsize=256)
+def _marked_dialects_for(scope: str | None) -> tuple[tuple[Dialect, str | None], ...]:
+    """``dialects_for(scope)``, each with its mark (``MARKED``) or None."""
+    return tuple((d, MARKED.get(d)) for d in dialects_for(scope))
+
+
 def normalise(span: SpanView) -> Normalised:
     """The normalised columns for ``span``, from the first dialect that knows it."""
     try:
-        dialects = dialects_for(span.scope)
+        dialects = _marked_dialects_for(span.scope)
     except TypeError:  # a scope that is not text and cannot be hashed: ask every dialect
-        dialects = tuple(DIALECTS)
-    for dialect in dialects:
+        dialects = tuple((d, MARKED.get(d)) for d in DIALECTS)
+    attributes = span.attributes
+    for dialect, mark in dialects:
+        if mark is not None and mark not in attributes:
+            continue  # it would return None (a dict lookup here, not a call)
         found = dialect(span)
         if found is not None:
             return found
@@ -119,6 +137,7 @@ def read_messages(source: str | None, attributes: Mapping[str, Any]) -> ChatMess
 
 __all__ = [
     "DIALECTS",
+    "MARKED",
     "MESSAGE_READERS",
     "OPS",
     "SCOPED",

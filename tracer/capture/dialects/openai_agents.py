@@ -16,7 +16,7 @@ from tracer.capture.dialects.base import (
 )
 
 SOURCE = "openai_agents"
-_TYPE = "openai_agents.type"
+TYPE = "openai_agents.type"
 _DATA = "openai_agents.data."
 _OPS = {
     "trace": "workflow",
@@ -31,7 +31,7 @@ _OPS = {
 
 def normalise(span: SpanView) -> Normalised | None:
     attrs = span.attributes
-    kind = attrs.get(_TYPE)
+    kind = attrs.get(TYPE)
     if not isinstance(kind, str):
         return None
     found = Normalised(

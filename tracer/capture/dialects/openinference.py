@@ -19,14 +19,14 @@ from tracer.capture.dialects.base import (
 from tracer.capture.dialects.transfers import transfer_target
 
 SOURCE = "openinference"
-_KIND = "openinference.span.kind"
+KIND = "openinference.span.kind"
 _HANDOFF_PREFIX = "handoff to "
 _OPS = {"AGENT": "agent", "TOOL": "tool", "LLM": "chat", "GUARDRAIL": "guardrail"}
 
 
 def normalise(span: SpanView) -> Normalised | None:
     attrs = span.attributes
-    kind = attrs.get(_KIND)
+    kind = attrs.get(KIND)
     if not isinstance(kind, str):
         return None
     kind = kind.upper()

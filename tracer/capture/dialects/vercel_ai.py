@@ -25,6 +25,7 @@ from tracer.capture.dialects.base import (
 from tracer.capture.dialects.transfers import transfer_target
 
 SOURCE = "vercel_ai"
+OPERATION = "ai.operationId"
 _CALLS = frozenset({"ai.generateText", "ai.streamText", "ai.generateObject", "ai.streamObject"})
 _MODEL_CALLS = frozenset(
     {
@@ -38,7 +39,7 @@ _MODEL_CALLS = frozenset(
 
 def normalise(span: SpanView) -> Normalised | None:
     attrs = span.attributes
-    operation = attrs.get("ai.operationId")
+    operation = attrs.get(OPERATION)
     if not isinstance(operation, str):
         return None
     found = Normalised(source=SOURCE)
