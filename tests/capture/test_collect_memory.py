@@ -115,3 +115,16 @@ def test_the_absorbs_peak_memory_does_not_grow_with_the_burst(tmp_path: Path) ->
     # 25x the spans (200 MB of bodies). An absorb took segments until it held 50k spans,
     # whatever their size: all 25 at once, and the peak grew by 428 MB (now: 100 MB).
     assert many - one < 250, (one, many)
+
+
+def test_the_absorbs_peak_is_flat_once_duckdbs_memory_limit_is_reached(tmp_path: Path) -> None:
+    # Spool-sized segments of small spans: 30 (210k spans) vs 60 (420k). DuckDB's buffer
+    # pool (the blocks the inserts, the anti-join and the refresh read and write) fills up
+    # to ABSORB_MEMORY_LIMIT as an absorb proceeds and no further; what an absorb holds
+    # besides it does not grow with the spans: +176 then +180 MB at 128MB (6 segments:
+    # +45 to +101, the pool still filling). Without a limit: +204 then +218.
+    table = spans(7_000, "b" * 300)
+    fewer = absorb_peak_mb(tmp_path / "fewer.duckdb", 30, table)
+    more = absorb_peak_mb(tmp_path / "more.duckdb", 60, table)
+    assert more - fewer < 25, (fewer, more)
+    assert more < 200, (fewer, more)  # 128 MB of pool + the absorb's own ~50-70 MB

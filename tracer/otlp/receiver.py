@@ -76,7 +76,10 @@ DEFAULT_MAX_CONNECTIONS = 512
 KEEP_ALIVE_SECONDS = 5
 #: DuckDB's memory_limit while the receiver absorbs: without it DuckDB's buffer cache may
 #: take 80% of RAM, and grows with the burst; past it DuckDB spills to <store>.tmp. It
-#: bounds DuckDB's checkpoints too, which are the absorb's peak (+150 MB at 256MB).
+#: bounds DuckDB's checkpoints too, which are the absorb's peak (+150 MB at 256MB). The
+#: pool fills with the store's blocks as an absorb proceeds and stops here, so the peak
+#: is flat past ~200k spans, whatever the burst (<= 440 MB: bench_collect --bursts).
+#: 64MB and 96MB ran out on a single spool segment (then retried at 512MB).
 ABSORB_MEMORY_LIMIT = "128MB"
 #: Segment bytes one absorb transaction takes at most. DuckDB holds a transaction's new
 #: rows in memory until it commits (a 31 MB chunk ran out of 96MB), so this is what keeps
