@@ -154,3 +154,15 @@ def test_a_batch_with_no_candidate_is_decided_by_one_scan_of_one_value(
         r for r in range(COUNT) if r % 50 in (9, 17)
     ]
     assert scanned[0] == 1 and scanned[1] > COUNT  # then value by value
+
+
+def test_the_end_to_end_scan_leaves_text_of_64_bit_offsets_to_the_scan_per_value() -> None:
+    """It reads a string array's 32-bit offsets: text of another layout is never decided
+    clean by it (it answers "may match", and each value is scanned)."""
+    from tracer.store.redact import _matches_end_to_end
+
+    pattern = redactor().prefilter
+    assert pattern is not None
+    words = ["plain", "words"] * 600
+    assert not _matches_end_to_end(pa.array(words), pattern, pa, pc)
+    assert _matches_end_to_end(pa.array(words, pa.large_string()), pattern, pa, pc)
