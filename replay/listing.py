@@ -38,6 +38,9 @@ class ConversationPage:
 
     rows: tuple[ConversationSummary, ...]
     total: int
+    #: The store's version (``store_version``) in the snapshot the rows were read from,
+    #: when asked for (``with_version``).
+    version: tuple[int, int] | None = None
 
 
 def list_conversations(
@@ -52,6 +55,7 @@ def list_conversations(
     offset: int = 0,
     limit: int = 100,
     filters: ConversationFilter | None = None,
+    with_version: bool = False,
 ) -> ConversationPage:
     """A page of the ``conversations`` view, filtered and sorted in SQL.
 
@@ -92,6 +96,10 @@ def list_conversations(
     direction = "DESC" if descending else "ASC"
     store = existing_store(store)
     with store.read_connection() as con:
+        version = None
+        if with_version:  # one connection, not two: opening one costs more than either read
+            con.execute("BEGIN TRANSACTION")  # one snapshot: the version counts these rows
+            version = read_version(con)
         # The total comes with the page (one pass over the view instead of two); only a
         # page past the end needs a count of its own.
         rows = con.execute(
@@ -132,7 +140,7 @@ def list_conversations(
             _,
         ) in rows
     )
-    return ConversationPage(rows=summaries, total=total)
+    return ConversationPage(rows=summaries, total=total, version=version)
 
 
 @dataclass(frozen=True, slots=True)

@@ -96,3 +96,18 @@ def test_the_change_marker_moves_when_spans_arrive(three: Store) -> None:
     maker.close()
     after = store_version(three)
     assert after[0] == before[0] + 3 and after[1] > before[1]
+
+
+def test_a_page_read_with_its_version_carries_the_marker_of_its_snapshot(three: Store) -> None:
+    plain = list_conversations(three)
+    assert plain.version is None
+    page = list_conversations(three, with_version=True)
+    assert (page.rows, page.total) == (plain.rows, plain.total)
+    assert page.version == store_version(three)
+    maker = SpanMaker(three)
+    with maker.workflow("late"), maker.agent("Triage"):
+        maker.chat(final=True)
+    maker.close()
+    later = list_conversations(three, with_version=True)
+    assert later.total == page.total + 1 and later.version == store_version(three)
+    assert later.version != page.version

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -16,9 +17,11 @@ from tui_helpers import make_app, settle, shown_text, wait_for
 from tui_sample import LOOPING, NO_CONTENT, SIMPLE, TWO_RUNS, build_many
 
 from tracer.store import Store
+from tui.app import BatonApp
 from tui.messages import OpenConversation
 from tui.screens.conversations import MORE_SIZE, PAGE_SIZE, ConversationsScreen
 from tui.screens.replay import ReplayScreen
+from tui.source import ListQuery, Page, StoreSource
 from tui.widgets.conversation_table import ConversationTable
 from tui.widgets.empty_store import EmptyStore
 
@@ -232,3 +235,30 @@ async def test_the_garbage_collector_waits_while_the_list_scrolls(sample_store: 
         await pilot.press("down", "enter")  # ...and never left off by leaving the screen
         await wait_for(pilot, lambda: isinstance(app.screen, ReplayScreen))
         assert gc.isenabled()
+
+
+class _PagesRecorded(StoreSource):
+    """The real source over the real store, noting which thread asked for each page."""
+
+    def __init__(self, store: Store) -> None:
+        super().__init__(store)
+        self.pages: list[tuple[str, ListQuery, int, int]] = []
+
+    def page(self, query: ListQuery, offset: int, limit: int) -> Page:
+        self.pages.append((threading.current_thread().name, query, offset, limit))
+        return super().page(query, offset, limit)
+
+
+async def test_the_first_page_is_read_while_textual_starts(sample_store: Store) -> None:
+    source = _PagesRecorded(sample_store)
+    app = BatonApp(source, follow_interval=None)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: table_of(app).row_count == 4, "the first page")
+        assert table_of(app).ids == NEWEST_FIRST
+        # Read once, on the thread the app started before its screens were made; the
+        # list's own first load took that read instead of reading again.
+        assert source.pages == [("baton-read-ahead", ListQuery(), 0, PAGE_SIZE)]
+        await pilot.press("slash", *"Billing", "enter")  # a later read is the list's own
+        await wait_for(pilot, lambda: len(source.pages) == 2, "the filtered page")
+        thread, query, _, _ = source.pages[1]
+        assert thread != "baton-read-ahead" and query.text == "Billing"

@@ -24,12 +24,12 @@ from tracer.store import StoreError
 from tui.commands import commands
 from tui.control_pictures import ShowControlCharacters
 from tui.messages import OpenConversation
-from tui.read_ahead import ReadAhead
-from tui.screens.conversations import ConversationsScreen
+from tui.read_ahead import ConversationRead, ReadAhead
+from tui.screens.conversations import FIRST_READ, ConversationsScreen
 from tui.screens.help import HelpScreen
 from tui.screens.replay import ReplayScreen
 from tui.screens.too_small import MIN_HEIGHT, MIN_WIDTH, TooSmallScreen
-from tui.source import ConversationSource
+from tui.source import ConversationSource, Page
 
 THEMES = {"dark": "textual-dark", "light": "textual-light"}
 
@@ -69,7 +69,8 @@ class BatonApp(App[None]):
         self.follow_interval = follow_interval
         self.theme = THEMES[theme]
         self._screens_ready = False
-        self.read_ahead: ReadAhead | None = None
+        self.read_ahead: ReadAhead[ConversationRead] | None = None
+        self.list_ahead: ReadAhead[Page] | None = None
 
     def get_line_filters(self) -> Sequence[LineFilter]:
         # Textual's own filters (NO_COLOR's monochrome, dimming), then control characters
@@ -77,8 +78,13 @@ class BatonApp(App[None]):
         return [*super().get_line_filters(), _SHOW_CONTROLS]
 
     def on_load(self) -> None:
-        if self.open_id:  # before the screens are made: the read overlaps Textual's start
-            self.read_ahead = ReadAhead(self.source, self.open_id)
+        # Before the screens are made: the first read overlaps Textual's start.
+        if self.open_id:
+            self.read_ahead = ReadAhead(
+                self.open_id, partial(self.source.conversation_at, self.open_id)
+            )
+        else:
+            self.list_ahead = ReadAhead(FIRST_READ, partial(self.source.page, *FIRST_READ))
 
     def on_mount(self) -> None:
         self.push_screen(ConversationsScreen(deferred=bool(self.open_id)))

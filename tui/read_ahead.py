@@ -1,41 +1,47 @@
-"""Reading the conversation the app was opened on while Textual starts.
+"""Reading what the app will show first while Textual starts.
 
-``baton tui ID`` knows what it will show before the terminal is even set up; starting
-the read then, on its own thread, overlaps the store's part of it (DuckDB runs without
-the GIL) with Textual's start-up instead of following it. The replay screen takes the
-result (or the error) once, for its first load.
+``baton tui`` knows its first read before the terminal is even set up: the conversation
+list's first page, or with ``baton tui ID`` that conversation. Starting the read then,
+on its own thread, overlaps the store's part of it (DuckDB runs without the GIL) with
+Textual's start-up instead of following it. The screen takes the result (or the error)
+once, for its first load.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
+from typing import Generic, TypeVar
 
 from replay.model import Conversation
-from tui.source import ConversationSource
 
-Read = tuple[Conversation, tuple[int, int]]  # the conversation and the store's version
+T = TypeVar("T")
+
+ConversationRead = tuple[Conversation, tuple[int, int]]  # the conversation, the version
 
 
-class ReadAhead:
-    """``source.conversation_at(conversation_id)``, started now."""
+class ReadAhead(Generic[T]):
+    """``read()``, started now on its own thread; its result is taken once, by whoever
+    asks with the same ``key`` (what was read: a conversation id, a page's query)."""
 
-    def __init__(self, source: ConversationSource, conversation_id: str) -> None:
-        self.conversation_id = conversation_id
-        self._future: Future[Read] | None = Future()
+    def __init__(self, key: object, read: Callable[[], T]) -> None:
+        self.key = key
+        self._future: Future[T] | None = Future()
         threading.Thread(
-            target=self._read, args=(source, self._future), name="baton-read-ahead", daemon=True
+            target=self._read, args=(read, self._future), name="baton-read-ahead", daemon=True
         ).start()
 
-    def _read(self, source: ConversationSource, future: Future[Read]) -> None:
+    @staticmethod
+    def _read(read: Callable[[], T], future: Future[T]) -> None:
         try:
-            future.set_result(source.conversation_at(self.conversation_id))
+            future.set_result(read())
         except BaseException as exc:  # handed to whoever takes it, as the read would raise
             future.set_exception(exc)
 
-    def take(self, conversation_id: str) -> Future[Read] | None:
-        """The read, the first time it is asked for this conversation; else None."""
-        if conversation_id != self.conversation_id:
+    def take(self, key: object) -> Future[T] | None:
+        """The read, the first time it is asked for ``key``; else None."""
+        if key != self.key:
             return None
         future, self._future = self._future, None
         return future

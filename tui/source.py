@@ -115,6 +115,11 @@ class Page(Protocol):
     @property
     def total(self) -> int: ...
 
+    @property
+    def version(self) -> tuple[int, int] | None:
+        """The store's version the page was read at (the first page's; None for others)."""
+        ...
+
 
 class ConversationSource(Protocol):
     """What the app reads. Implementations may block; call them from workers."""
@@ -170,6 +175,7 @@ class ConversationSource(Protocol):
 class EmptyPage:
     rows: tuple[ConversationSummary, ...] = ()
     total: int = 0
+    version: tuple[int, int] | None = (0, 0)  # a store not there yet: ``version()``'s
 
 
 class StoreSource:
@@ -213,6 +219,7 @@ class StoreSource:
             offset=offset,
             limit=limit,
             filters=query.filters if query.filters.active else None,
+            with_version=offset == 0,
         )
 
     def conversation(self, conversation_or_trace_id: str) -> Conversation:

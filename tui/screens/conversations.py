@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     from tui.app import BatonApp
 
 PAGE_SIZE = 100  # the first page: small, so it shows at once
+#: The list's first read, unfiltered: ``baton tui`` starts it with the app (tui.read_ahead).
+FIRST_READ = (ListQuery(), 0, PAGE_SIZE)
 MORE_SIZE = 500  # later pages: a page costs about the same to query whatever its size
 PREFETCH_ROWS = 250  # fetch the next page when the cursor or view gets this close to the end
 MAX_RELOAD_ROWS = 1000  # a live reload re-reads at most this many rows
@@ -150,30 +152,33 @@ class ConversationsScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="list", exit_on_error=False)
     def fetch(self, generation: int, query: ListQuery, offset: int, limit: int) -> None:
         """Read one page off the UI thread and hand it to ``_page_arrived``."""
-        source = self.baton.source
+        ahead = self.baton.list_ahead
+        read = ahead.take((query, offset, limit)) if ahead is not None else None
         try:
-            version = source.version() if offset == 0 else None
-            page = source.page(query, offset, limit)
+            # The first page comes with the store's version, read in the same snapshot.
+            if read is not None:  # started with the app
+                page = read.result()
+            else:
+                page = self.baton.source.page(query, offset, limit)
         except Exception as exc:  # reported on screen: the UI outlives a failed read
             if not get_current_worker().is_cancelled:
                 self.app.call_from_thread(self._fetch_failed, generation, describe_failure(exc))
             return
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._page_arrived, generation, offset, page, version)
+            self.app.call_from_thread(self._page_arrived, generation, offset, page)
 
     def _page_arrived(
         self,
         generation: int,
         offset: int,
         page: Page,
-        version: tuple[int, int] | None,
     ) -> None:
         if generation != self._generation:
             return  # an answer to a request that was superseded
         self.error = None
         self._loading_more = False
-        if version is not None:
-            self._loaded_version = version
+        if offset == 0 and page.version is not None:
+            self._loaded_version = page.version
         self.total = page.total
         table = self.query_one(ConversationTable)
         if offset == 0:
