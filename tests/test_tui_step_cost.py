@@ -193,3 +193,29 @@ async def test_the_list_under_a_conversation_opened_directly_is_made_when_shown(
 
         await wait_for(pilot, lambda: listed() == expected, lambda: f"the list, got {listed()}")
         assert below.query_one(ConversationTable).has_focus
+
+
+async def test_the_details_ask_for_a_layout_only_when_their_height_changes(
+    sample_store: Store,
+) -> None:
+    app = BatonApp(StoreSource(sample_store), LOOPING, follow_interval=None)
+    async with app.run_test(size=(110, 36)) as pilot:
+        screen = await opened(pilot, app)
+        assert screen.conversation is not None
+        details = screen.query_one(SpanDetails)
+        last = len(screen.conversation.steps)
+        asked = {True: 0, False: 0}
+        heights: list[tuple[int, int]] = []
+        for index in [*range(2, last + 1), *range(last - 1, 0, -1)]:
+            before = details.content_region.height
+            screen.index = index  # what → and ← do; the panels are shown at once
+            # A layout reflows the whole screen; the details ask for one only for a new height.
+            asked[details._layout_required] += 1
+            await wait_for(pilot, lambda: details.settled, "the span's record")
+            await settle(pilot)
+            region = details.content_region
+            wanted = details.get_content_height(details.container_size, details.size, region.width)
+            assert region.height == wanted, f"turn {index}: {region.height} lines shown of {wanted}"
+            heights.append((before, region.height))
+        # Steps between turns of equal height asked for none; those that changed it, one.
+        assert asked[False] > 0 and asked[True] > 0, (asked, heights)

@@ -59,9 +59,18 @@ class SpanDetails(Static):
             table = self._tool_table(selected)
         if self.record is None:
             table.add_row("attributes", Text(problem or "loading…", style="dim"))
-            self.update(table)
+            self._show(table)
         else:
-            self.update(Group(table, *_record_lines(self.record)))
+            self._show(Group(table, *_record_lines(self.record)))
+
+    def _show(self, content: Table | Group) -> None:
+        # A layout reflows the whole screen (a fifth of a step); only a new height needs one.
+        self.update(content, layout=False)
+        region = self.content_region
+        if not region.width or (
+            self.get_content_height(self.container_size, self.size, region.width) != region.height
+        ):
+            self.refresh(layout=True)
 
     def refresh_cost(self) -> None:
         """Show again with the agents' costs, now that they are known."""
