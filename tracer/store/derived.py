@@ -23,6 +23,7 @@ import pyarrow as pa
 from tracer.store.lookup import delete_among, delete_rowids, key, rows_among
 from tracer.store.prices import store_rates
 from tracer.store.rows import registered
+from tracer.store.schema import has_column
 
 Connection = duckdb.DuckDBPyConnection
 
@@ -220,10 +221,14 @@ SELECT trace_id, any_value(conversation_id) AS conversation_id, min(start_time) 
 FROM _baton_scope GROUP BY trace_id
 """
 
+# With when the explicit id of each trace's conversation was claimed (``_baton_claims``:
+# resolution's choice, else the stored one; ``tracer.store.resolve._conversations``).
 _STORE_TRACES = f"""
 INSERT INTO _baton_traces
-    (trace_id, conversation_id, first_start, last_start, trace_key, conversation_key)
-SELECT *, {key("trace_id")}, {key("conversation_id")} FROM _baton_trace_rows
+    (trace_id, conversation_id, first_start, last_start, trace_key, conversation_key,
+     claimed_at)
+SELECT r.*, {key("r.trace_id")}, {key("r.conversation_id")}, c.claimed_at
+FROM _baton_trace_rows AS r LEFT JOIN _baton_claims AS c USING (trace_id)
 """
 
 _LOOP_COLUMNS = (
@@ -322,8 +327,8 @@ CREATE_TABLES = (
 Window = tuple[object, object]  # (earliest, latest) start time, as DuckDB returns them
 
 #: The ``_baton_traces`` rows of some traces, by trace: (rowid, first start, last start,
-#: conversation). A trace absent is not stored.
-TraceRows = dict[str, tuple[int, object, object, str | None]]
+#: conversation, when its explicit id was claimed in µs). A trace absent is not stored.
+TraceRows = dict[str, tuple[int, object, object, str | None, int | None]]
 
 
 def refresh(
@@ -332,12 +337,15 @@ def refresh(
     previous_conversations: list[str | None],
     batch_window: Window,
     stored: TraceRows | None = None,
+    claims: dict[str, int | None] | None = None,
 ) -> None:
     """Bring the derived facts of ``traces`` up to date, and the summaries of their
     conversations now and of ``previous_conversations`` (those the traces belonged to
     before the batch: a conversation a trace left must be summarised without it).
     ``batch_window`` is the earliest and latest start time in the batch; ``stored``,
-    the ``_baton_traces`` rows of ``traces`` if the caller has read them."""
+    the ``_baton_traces`` rows of ``traces`` if the caller has read them; ``claims``,
+    when resolution chose the conversations of some traces anew, when those were claimed
+    (the others keep theirs)."""
     if not traces:
         return
     known = trace_rows(con, traces) if stored is None else stored
@@ -360,7 +368,16 @@ def refresh(
     # The rows read above: nothing in between writes to _baton_traces.
     delete_rowids(con, "_baton_traces", [known[t][0] for t in set(traces) if t in known])
     con.execute(_TRACE_ROWS)
-    con.execute(_STORE_TRACES)
+    kept = {t: known[t][4] for t in set(traces) if t in known}
+    claimed = {**kept, **(claims or {})}
+    claim_rows = pa.table(
+        {
+            "trace_id": pa.array(list(claimed), pa.string()),
+            "claimed_at": pa.array(list(claimed.values()), pa.int64()),
+        }
+    )
+    with registered(con, "_baton_claims", claim_rows):
+        con.execute(_STORE_TRACES)
     store_rates(con, "_baton_scope")  # before the summaries, which price with them
     # The touched traces' conversations now: the rows just stored for them.
     now = [
@@ -424,19 +441,24 @@ def _window_of(known: TraceRows, traces: Iterable[str]) -> tuple[object, object]
 def trace_rows(con: Connection, traces: Iterable[str]) -> TraceRows:
     """The ``_baton_traces`` rows of those of ``traces`` the store holds."""
     rows = rows_among(
-        con, "_baton_traces", "trace_id", traces, "first_start, last_start, conversation_id"
+        con,
+        "_baton_traces",
+        "trace_id",
+        traces,
+        "first_start, last_start, conversation_id, claimed_at",
     )
     return {
-        trace: (rowid, first, last, conversation)
-        for rowid, trace, first, last, conversation in rows
+        trace: (rowid, first, last, conversation, claimed)
+        for rowid, trace, first, last, conversation, claimed in rows
     }
 
 
 def stored_traces(
     con: Connection, traces: Iterable[str]
-) -> dict[str, tuple[object, object, str | None]]:
-    """For those of ``traces`` the store holds spans of: their first and last start time
-    and their conversation (read from ``_baton_traces``, not from ``spans``)."""
+) -> dict[str, tuple[object, object, str | None, int | None]]:
+    """For those of ``traces`` the store holds spans of: their first and last start time,
+    their conversation and when its id was claimed (read from ``_baton_traces``, not from
+    ``spans``)."""
     return {trace: row[1:] for trace, row in trace_rows(con, traces).items()}
 
 
@@ -451,11 +473,26 @@ def refresh_all(con: Connection) -> None:
     from tracer.store.lookup import add_key_columns
 
     add_key_columns(con)  # refresh keeps them, so a store older than them gets them first
+    add_claims_column(con)
     traces = [row[0] for row in con.execute("SELECT DISTINCT trace_id FROM spans").fetchall()]
     window = con.execute("SELECT min(start_time), max(start_time) FROM spans").fetchone()
     con.execute("DELETE FROM _baton_conversations")
     if window is not None:
         refresh(con, traces, [], (window[0], window[1]))
+
+
+def add_claims_column(con: Connection) -> None:
+    """``_baton_traces.claimed_at`` (a migration; a no-op where it is present): when the
+    span naming each trace's explicit conversation id started, so that a span of the trace
+    arriving later that started earlier and names another conversation takes the trace.
+    A store older than it knows only each trace's first start, the earliest the claim can
+    have been."""
+    if not has_column(con, "_baton_traces", "claimed_at"):
+        con.execute("ALTER TABLE _baton_traces ADD COLUMN claimed_at BIGINT")
+    con.execute(
+        "UPDATE _baton_traces SET claimed_at = epoch_us(first_start) "
+        "WHERE claimed_at IS NULL AND conversation_id IS NOT NULL AND conversation_id <> trace_id"
+    )
 
 
 def _summarise(con: Connection, conversations: list[str | None], window: Window) -> None:

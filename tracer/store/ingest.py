@@ -61,7 +61,7 @@ def insert_spans(con: duckdb.DuckDBPyConnection, table: pa.Table) -> int:
         ).fetchone()
         added = int(inserted[0]) if inserted is not None else 0  # the rows the INSERT wrote
     apply_fixes(con, resolution)
-    refresh(con, touched, previous, window, known)
+    refresh(con, touched, previous, window, known, resolution.claims)
     return added
 
 

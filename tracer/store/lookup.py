@@ -27,6 +27,7 @@ import duckdb
 import pyarrow as pa
 
 from tracer.store.rows import registered
+from tracer.store.schema import has_column
 
 Connection = duckdb.DuckDBPyConnection
 
@@ -52,12 +53,7 @@ def add_key_columns(con: Connection) -> None:
     migration; a no-op for a table that has them)."""
     for table, keys in KEYED.items():
         for column, of in keys:
-            present = con.execute(
-                "SELECT count(*) FROM duckdb_columns() WHERE database_name = current_database() "
-                "AND schema_name = current_schema() AND table_name = ? AND column_name = ?",
-                [table, column],
-            ).fetchall()[0][0]
-            if not present:
+            if not has_column(con, table, column):
                 con.execute(f"ALTER TABLE {table} ADD COLUMN {column} UINTEGER")
             con.execute(
                 f"UPDATE {table} SET {column} = {key(of)} "

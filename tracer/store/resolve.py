@@ -29,6 +29,8 @@ _MAX_DEPTH = 64
 _TRANSFER_OPS = ("handoff", "agent_tool")
 
 Key = tuple[str, str]  # (trace_id, span_id)
+#: A stored trace's conversation, and when the span naming it started (µs; None if unknown).
+StoredConversation = tuple[str, int | None]
 
 
 @dataclass
@@ -39,6 +41,8 @@ class Resolution:
     agent_fixes: dict[Key, tuple[str, str | None]] = field(default_factory=dict)  # agent, from
     agent_tool_fixes: dict[Key, str] = field(default_factory=dict)  # tool span -> its agent
     conversation_fixes: dict[str, str] = field(default_factory=dict)  # trace -> conversation
+    # trace -> when the explicit id it now belongs to was claimed (µs; None: by links)
+    claims: dict[str, int | None] = field(default_factory=dict)
     nested_fixes: dict[Key, str | None] = field(default_factory=dict)  # span -> nested_in
     new_links: set[tuple[str, str]] = field(default_factory=set)  # (trace, linked trace)
     # Whether the batch holds a (trace id, span id) twice; None when not found out here.
@@ -163,7 +167,7 @@ def resolve(
             if inherited is not None:
                 fixed_source = source or (inherited if op in _TRANSFER_OPS else None)
                 resolution.agent_fixes[(trace, span)] = (inherited, fixed_source)
-    chosen, resolution.conversation_fixes = _conversations(
+    chosen, resolution.conversation_fixes, resolution.claims = _conversations(
         traces, conversations, starts, stored_conversations
     )
     resolution.new_links = linked_traces(traces, table.column("links").to_pylist())
@@ -173,11 +177,15 @@ def resolve(
         first: dict[str, int] = {}
         for trace, start in zip(traces, starts, strict=True):
             first[trace] = min(first.get(trace, start), start)
+        by_claim = dict(chosen)
         chosen, moved = join_linked(con, chosen, first, pairs)
         for trace, conversation in chosen.items():
-            if stored_conversations.get(trace) not in (None, conversation):
+            if stored_conversations.get(trace, (None,))[0] not in (None, conversation):
                 resolution.conversation_fixes[trace] = conversation
+            if conversation != by_claim[trace]:
+                resolution.claims[trace] = None
         resolution.conversation_fixes.update(moved)
+        resolution.claims.update(dict.fromkeys(moved))
     nesting = nested_in(nodes, called)
     stored_nest = stored_nesting(con, set(traces), window) if window else {}
     for key, now in stored_nest.items():
@@ -198,9 +206,10 @@ def resolve(
 
 def _stored_spans(
     con: duckdb.DuckDBPyConnection, traces: set[str], rows: TraceRows
-) -> tuple[list[tuple[Any, ...]], dict[str, str], tuple[object, object] | None]:
+) -> tuple[list[tuple[Any, ...]], dict[str, StoredConversation], tuple[object, object] | None]:
     """The stored spans of ``traces`` (trace, span, parent, op, agent, from, start in
-    microseconds), each stored trace's conversation, and the window of start times they
+    microseconds), each stored trace's conversation and when it was claimed, and the
+    window of start times they
     lie in (None when the store holds none of them: a batch of new traces reads nothing).
     Only that window is scanned, so the store's size does not count."""
     known = {trace: rows[trace][1:] for trace in traces if trace in rows}
@@ -214,7 +223,7 @@ def _stored_spans(
             "AND trace_id IN (SELECT trace_id FROM _baton_touched)",
             list(window),
         ).fetchall()
-    conversations = {trace: k[2] for trace, k in known.items() if k[2] is not None}
+    conversations = {trace: (k[2], k[3]) for trace, k in known.items() if k[2] is not None}
     return stored, conversations, window
 
 
@@ -236,28 +245,40 @@ def _conversations(
     traces: list[str],
     conversations: list[str | None],
     starts: list[int],
-    stored: dict[str, str],
-) -> tuple[dict[str, str], dict[str, str]]:
-    """Each trace's conversation: the one it already has if explicit, else the first
-    explicit id in the batch, else the trace id itself; and the stored traces whose
-    conversation that changes."""
+    stored: dict[str, StoredConversation],
+) -> tuple[dict[str, str], dict[str, str], dict[str, int | None]]:
+    """Each trace's conversation: of the explicit ids its spans name, stored or in the
+    batch, the one the earliest span names (then the least id), else the trace id itself;
+    the stored traces whose conversation that changes; and when the ids chosen from the
+    batch were claimed. A trace whose spans name several conversations (an agent run as a
+    tool in a session of its own: ADK, PydanticAI) so belongs to the same one whatever
+    order its spans arrive in. A stored explicit id of unknown claim (joined by links)
+    stays."""
     earliest: dict[str, tuple[int, str]] = {}
     for trace, conversation, start in zip(traces, conversations, starts, strict=True):
         if conversation and conversation != trace:
             best = earliest.get(trace)
-            if best is None or start < best[0]:
+            if best is None or (start, conversation) < best:
                 earliest[trace] = (start, conversation)
     chosen: dict[str, str] = {}
     fixes: dict[str, str] = {}
+    claims: dict[str, int | None] = {}
     for trace in set(traces):
-        previous = stored.get(trace)
-        if previous and previous != trace:
+        previous, claimed_at = stored.get(trace, (None, None))
+        candidate = earliest.get(trace)
+        if (
+            previous is not None
+            and previous != trace
+            and (candidate is None or claimed_at is None or (claimed_at, previous) <= candidate)
+        ):
             chosen[trace] = previous
+        elif candidate is not None:
+            chosen[trace], claims[trace] = candidate[1], candidate[0]
         else:
-            chosen[trace] = earliest[trace][1] if trace in earliest else trace
-            if previous is not None and previous != chosen[trace]:
-                fixes[trace] = chosen[trace]
-    return chosen, fixes
+            chosen[trace] = trace
+        if previous is not None and previous != chosen[trace]:
+            fixes[trace] = chosen[trace]
+    return chosen, fixes, claims
 
 
 def _replaced(table: pa.Table, **columns: list[str | None] | list[str]) -> pa.Table:

@@ -172,6 +172,14 @@ def _m009_lookup_keys(con: Connection) -> None:
         lookup.add_key_columns(con)
 
 
+def _m010_conversation_claims(con: Connection) -> None:
+    # When each trace's conversation id was claimed, so that the earliest claim wins in
+    # whatever order a trace's spans arrive (tracer.store.resolve._conversations).
+    from tracer.store import derived
+
+    derived.add_claims_column(con)
+
+
 @contextmanager
 def _progress_bar(con: Connection, show: bool) -> Iterator[None]:
     """DuckDB's own progress bar on the terminal for the block, when it is worth one."""
@@ -197,6 +205,7 @@ MIGRATIONS: tuple[tuple[str, Callable[[Connection], None]], ...] = (
     ("007_prices", _m007_prices),
     ("008_links_table", _m008_links_table),
     ("009_lookup_keys", _m009_lookup_keys),
+    ("010_conversation_claims", _m010_conversation_claims),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -210,6 +219,18 @@ def scalar(con: Connection, sql: str, params: list[object] | None = None) -> Any
     DuckDB refuses to register tables while a result is only partly fetched."""
     rows = con.execute(sql, params).fetchall() if params else con.execute(sql).fetchall()
     return rows[0][0] if rows else None
+
+
+def has_column(con: Connection, table: str, column: str) -> bool:
+    """Whether ``table`` (in the connection's current schema) has ``column``."""
+    return bool(
+        scalar(
+            con,
+            "SELECT count(*) FROM duckdb_columns() WHERE database_name = current_database() "
+            "AND schema_name = current_schema() AND table_name = ? AND column_name = ?",
+            [table, column],
+        )
+    )
 
 
 @contextmanager
