@@ -1,6 +1,7 @@
 """What every recorded producer sent, delivered in any order, in any batches and partly
-twice, is stored with the same facts as when it arrives whole: the same resolved spans and the same views,
-and those views answer what their full-table definitions answer (``reference_views``)."""
+twice, is stored with the same facts as when it arrives whole: the same spans, the same
+views and the same replay; and those views answer what their full-table definitions
+answer (``reference_views``)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pyarrow as pa
 import pytest
 from reference_views import REFERENCE_VIEWS
 
+from replay import load_conversation
 from tracer.capture.spanrows import SpanRows
 from tracer.otlp.decoded import Decoded
 from tracer.otlp.json_body import decode_json_document
@@ -25,11 +27,6 @@ RECORDINGS = sorted(
     ]
 )
 VIEWS = [name for name, _ in REFERENCE_VIEWS]
-# The columns resolution and numbering fill in, beside the span's identity.
-RESOLVED = (
-    "trace_id, span_id, start_time, op, agent_name, from_agent, to_agent, conversation_id, "
-    "nested_in, turn, seq"
-)
 
 
 def recorded_spans(path: Path) -> pa.Table:
@@ -42,9 +39,10 @@ def recorded_spans(path: Path) -> pa.Table:
     return rows.to_arrow()
 
 
-def answers(store: Store) -> dict[str, list[object]]:
-    """Every view, its reference definition and the resolved spans, each sorted."""
-    found: dict[str, list[object]] = {}
+def answers(store: Store) -> dict[str, object]:
+    """Every view, its reference definition, the stored spans (each sorted) and the replay
+    of every conversation."""
+    found: dict[str, object] = {}
     with store.read_connection() as con:
         for _, sql in REFERENCE_VIEWS:
             con.execute(sql)
@@ -55,7 +53,11 @@ def answers(store: Store) -> dict[str, list[object]]:
             found[f"reference_{name}"] = con.execute(
                 f"SELECT * FROM reference_{name} ORDER BY ALL"
             ).fetchall()
-        found["spans"] = con.execute(f"SELECT {RESOLVED} FROM spans ORDER BY ALL").fetchall()
+        found["spans"] = con.execute("SELECT * FROM spans ORDER BY ALL").fetchall()
+        ids = [
+            row[0] for row in con.execute("SELECT conversation_id FROM conversations").fetchall()
+        ]
+    found["replays"] = {id_: load_conversation(store, id_) for id_ in sorted(ids)}
     return found
 
 
