@@ -209,9 +209,9 @@ def _stored_spans(
 ) -> tuple[list[tuple[Any, ...]], dict[str, StoredConversation], tuple[object, object] | None]:
     """The stored spans of ``traces`` (trace, span, parent, op, agent, from, start in
     microseconds), each stored trace's conversation and when it was claimed, and the
-    window of start times they
-    lie in (None when the store holds none of them: a batch of new traces reads nothing).
-    Only that window is scanned, so the store's size does not count."""
+    window of start times they lie in (None when the store holds none of them: a batch of
+    new traces reads nothing). Only that window is scanned, so the store's size does not
+    count."""
     known = {trace: rows[trace][1:] for trace in traces if trace in rows}
     if not known:
         return [], {}, None
@@ -267,7 +267,7 @@ def _conversations(
         previous, claimed_at = stored.get(trace, (None, None))
         candidate = earliest.get(trace)
         if (
-            previous is not None
+            previous
             and previous != trace
             and (candidate is None or claimed_at is None or (claimed_at, previous) <= candidate)
         ):
