@@ -77,22 +77,29 @@ def test_any_order_and_batches_store_what_the_whole_recording_stores(
             assert expected[name] == expected[f"reference_{name}"], name
     assert expected["spans"], "the recording holds spans"
     for seed in (1, 2, 3):
-        rng = random.Random(f"{path.name}/{seed}")
-        order = list(range(table.num_rows))
-        rng.shuffle(order)  # children before parents, later turns before earlier ones
-        shuffled = table.take(pa.array(order))
-        store = Store(tmp_path / f"shuffled-{seed}.duckdb")
-        pieces = min(table.num_rows - 1, rng.randint(2, 8))
-        cuts = sorted(rng.sample(range(1, table.num_rows), pieces))
-        for start, end in zip([0, *cuts], [*cuts, table.num_rows], strict=True):
-            piece = shuffled.slice(start, end - start)
-            if rng.random() < 0.5:
-                store.write_segment(piece)  # absorbed with the next read
-            else:
-                store.ingest(piece)
-        again = rng.randrange(table.num_rows)
-        store.ingest(shuffled.slice(again, rng.randint(1, table.num_rows - again)))
-        assert answers(store) == expected, f"seed {seed}, spans delivered twice changing nothing"
+        store = delivered(table, random.Random(f"{path.name}/{seed}"), tmp_path, pieces=8)
+        assert answers(store) == expected, f"seed {seed}"
+
+
+def delivered(table: pa.Table, rng: random.Random, folder: Path, *, pieces: int) -> Store:
+    """A new store given ``table``'s spans shuffled (children before parents, later turns
+    before earlier ones), in up to ``pieces`` batches, each through a segment or straight
+    in, then a random stretch of them again (which must change nothing)."""
+    order = list(range(table.num_rows))
+    rng.shuffle(order)
+    shuffled = table.take(pa.array(order))
+    store = Store(folder / f"shuffled-{len(list(folder.glob('shuffled-*.duckdb')))}.duckdb")
+    count = min(table.num_rows - 1, rng.randint(2, pieces))
+    cuts = sorted(rng.sample(range(1, table.num_rows), count))
+    for start, end in zip([0, *cuts], [*cuts, table.num_rows], strict=True):
+        piece = shuffled.slice(start, end - start)
+        if rng.random() < 0.5:
+            store.write_segment(piece)  # absorbed with the next read
+        else:
+            store.ingest(piece)
+    again = rng.randrange(table.num_rows)
+    store.ingest(shuffled.slice(again, rng.randint(1, table.num_rows - again)))
+    return store
 
 
 def test_a_store_from_before_claims_were_kept_takes_the_earlier_claim_after_upgrading(

@@ -93,10 +93,13 @@ def join_linked(
             trace = parent[trace]
         return trace
 
-    for a, b in pairs:
+    def join(a: str, b: str) -> None:
         ra, rb = root(a), root(b)
         if ra != rb:
             parent[ra] = rb
+
+    for a, b in pairs:
+        join(a, b)
     linked = {t for pair in pairs for t in pair}
     stored = stored_traces(con, linked)
     conversation_of = {t: chosen.get(t) or (stored[t][2] if t in stored else None) for t in linked}
@@ -104,6 +107,12 @@ def join_linked(
     named = {c for c in conversation_of.values() if c} - linked
     stored.update(stored_traces(con, named))
     runs = {c for c in conversation_of.values() if c and (c in linked or c in stored)}
+    # Traces the batch's links do not join may already share a run (through links stored
+    # before): they are one group, whichever of their links arrive now.
+    for trace in linked:
+        run = conversation_of[trace]
+        if run is not None and run in runs:
+            join(trace, run)
     first = {t: _micros(v[0]) for t, v in stored.items()}
     for trace, start in starts.items():
         if trace in linked:
